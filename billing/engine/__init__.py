@@ -1,0 +1,38 @@
+"""The pricing engine: plain Python, no Django. Scenario in, exact Decimal quote out."""
+
+from .errors import Problem, ScenarioError
+from .metering import Charge, Usage, billing_start, meter_usage
+from .meters import Meter, Model
+from .pricing import Quote, price, quote_document, resolve_card
+from .ratecard import MeterPrice, RateCard, RateCardOverride, Tier, card_document, read_rate_card
+from .rating import Line, Period, Slice
+from .scenario import Interval, Participant, Scenario, parse_scenario, scenario_document
+
+__all__ = [
+    "Charge",
+    "Interval",
+    "Line",
+    "Meter",
+    "MeterPrice",
+    "Model",
+    "Participant",
+    "Period",
+    "Problem",
+    "Quote",
+    "RateCard",
+    "RateCardOverride",
+    "Scenario",
+    "ScenarioError",
+    "Slice",
+    "Tier",
+    "Usage",
+    "billing_start",
+    "card_document",
+    "meter_usage",
+    "parse_scenario",
+    "price",
+    "quote_document",
+    "read_rate_card",
+    "resolve_card",
+    "scenario_document",
+]

@@ -1,0 +1,241 @@
+"""The pricing models: a scenario becomes billed seconds per meter, item by item."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from .meters import Meter, Model
+from .ratecard import RateCard
+from .scenario import Interval, Participant, Scenario
+
+
+class Charge(NamedTuple):
+    """One billed item: a leg, a conference connection, a participant's billed time, ...
+
+    `start`-`end` is the part of the item that is billed; `seconds` is that after rounding.
+    `intervals` is how many separately rounded intervals the item stands for (a subscriber's
+    subscriptions, once per stream). `position` points back into the scenario's list for `kind`.
+    """
+
+    meter: Meter
+    kind: str
+    label: str
+    start: Decimal
+    end: Decimal
+    seconds: int
+    intervals: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    charges: tuple[Charge, ...]
+    seconds: dict[Meter, int]
+    billing_start: Decimal | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+KIND_WORDS = {
+    "leg": ("call leg", "call legs"),
+    "conference": ("conference connection", "conference connections"),
+    "recording": ("recording", "recordings"),
+    "monitoring": ("monitoring session", "monitoring sessions"),
+    "participant": ("participant", "participants"),
+    "subscriber": ("subscriber", "subscribers"),
+    "sip_interconnect": ("SIP endpoint", "SIP endpoints"),
+}
+
+
+def meter_usage(scenario: Scenario, card: RateCard) -> Usage:
+    measure = MODELS[scenario.model]
+    return measure(scenario, card)
+
+
+def _call_meter(media: str) -> Meter:
+    return Meter.VIDEO_CALL if media == "video" else Meter.VOICE_CALL
+
+
+def _interval_charges(
+    intervals: Iterable[Interval],
+    meter: Callable[[Interval], Meter],
+    kind: str,
+    label: str,
+    billed: Callable[[Decimal], int],
+) -> list[Charge]:
+    charges = []
+    for index, interval in enumerate(intervals):
+        seconds = billed(interval.end - interval.start)
+        if seconds:
+            charges.append(
+                Charge(
+                    meter(interval),
+                    kind,
+                    f"{label} {index + 1}",
+                    interval.start,
+                    interval.end,
+                    seconds,
+                    1,
+                    index,
+                )
+            )
+    return charges
+
+
+def _extras(scenario: Scenario, card: RateCard) -> list[Charge]:
+    """Recordings and monitoring bill the same way under every model."""
+    billed = card.billed_seconds
+    return _interval_charges(
+        scenario.recordings, lambda _: Meter.RECORDING, "recording", "Recording", billed
+    ) + _interval_charges(
+        scenario.monitoring, lambda _: Meter.MONITORING, "monitoring", "Monitoring", billed
+    )
+
+
+def _sip_interconnect(participants: Iterable[Participant], card: RateCard) -> list[Charge]:
+    billed = card.billed_seconds
+    charges = []
+    for index, p in enumerate(participants):
+        if p.endpoint == "sip":
+            seconds = billed(p.leave - p.join)
+            if seconds:
+                charges.append(
+                    Charge(
+                        Meter.SIP_INTERCONNECT,
+                        "sip_interconnect",
+                        p.name,
+                        p.join,
+                        p.leave,
+                        seconds,
+                        1,
+                        index,
+                    )
+                )
+    return charges
+
+
+def _ignored_conferences(scenario: Scenario) -> tuple[str, ...]:
+    count = len(scenario.conferences)
+    if not count:
+        return ()
+    noun = "conference connection is" if count == 1 else "conference connections are"
+    return (
+        f"{count} {noun} ignored: conference connections are not part of the "
+        f"{scenario.model} model.",
+    )
+
+
+def _usage(
+    charges: list[Charge], billing_start: Decimal | None = None, notes: tuple[str, ...] = ()
+) -> Usage:
+    totals: dict[Meter, int] = {}
+    for charge in charges:
+        totals[charge.meter] = totals.get(charge.meter, 0) + charge.seconds
+    return Usage(tuple(charges), totals, billing_start, notes)
+
+
+def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
+    """Every participant is a call leg; a conference connection bills on top of its legs."""
+    billed = card.billed_seconds
+    charges = []
+    for index, p in enumerate(scenario.participants):
+        seconds = billed(p.leave - p.join)
+        if seconds:
+            meter = Meter.VIDEO_CALL if p.media == "video" else Meter.VOICE_CALL
+            charges.append(Charge(meter, "leg", p.name, p.join, p.leave, seconds, 1, index))
+    charges += _interval_charges(
+        scenario.conferences, lambda c: _call_meter(c.media), "conference", "Conference", billed
+    )
+    return _usage(charges + _extras(scenario, card))
+
+
+def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
+    """The earlier of the first publish and the second connection's join; None if neither."""
+    candidates = [p.publish for p in participants if p.publish is not None]
+    first_publish = min(candidates) if candidates else None
+    second_join = None
+    if len(participants) >= 2:
+        first = second = None
+        for p in participants:
+            if first is None or p.join < first:
+                first, second = p.join, first
+            elif second is None or p.join < second:
+                second = p.join
+        second_join = second
+    options = [t for t in (first_publish, second_join) if t is not None]
+    return min(options) if options else None
+
+
+def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
+    """Participant minutes from the moment billing starts; SIP endpoints add interconnect."""
+    billed = card.billed_seconds
+    start = billing_start(scenario.participants)
+    charges = []
+    notes = list(_ignored_conferences(scenario))
+    if start is None:
+        if scenario.participants:
+            notes.append(
+                "No participant minutes: nobody publishes and no second participant joins, "
+                "so billing never starts."
+            )
+    else:
+        for index, p in enumerate(scenario.participants):
+            begin = p.join if p.join > start else start
+            if p.leave > begin:
+                charges.append(
+                    Charge(
+                        Meter.PARTICIPANT,
+                        "participant",
+                        p.name,
+                        begin,
+                        p.leave,
+                        billed(p.leave - begin),
+                        1,
+                        index,
+                    )
+                )
+    charges += _sip_interconnect(scenario.participants, card)
+    return _usage(charges + _extras(scenario, card), start, tuple(notes))
+
+
+def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
+    """Each subscriber bills, per other publisher and per stream, the time both overlap."""
+    billed = card.billed_seconds
+    publishers = sorted(
+        (p.publish, p.leave, p.streams, index)
+        for index, p in enumerate(scenario.participants)
+        if p.publish is not None and p.leave > p.publish
+    )
+    publish_times = [pub[0] for pub in publishers]
+    charges = []
+    for index, p in enumerate(scenario.participants):
+        if not p.subscribes:
+            continue
+        a, b = p.join, p.leave
+        seconds = count = 0
+        # Only publishers that start publishing before this subscriber leaves can overlap it.
+        for pub_start, pub_end, streams, pub_index in publishers[: bisect_left(publish_times, b)]:
+            if pub_end <= a or pub_index == index:
+                continue
+            lo = a if a > pub_start else pub_start
+            hi = b if b < pub_end else pub_end
+            overlap = billed(hi - lo)
+            if overlap:
+                seconds += streams * overlap
+                count += streams
+        if seconds:
+            charges.append(
+                Charge(Meter.SUBSCRIBED, "subscriber", p.name, a, b, seconds, count, index)
+            )
+    charges += _sip_interconnect(scenario.participants, card)
+    return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
+
+
+MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {
+    Model.SIP_MEDIASERVER: sip_mediaserver,
+    Model.VIDEO_PPM: video_ppm,
+    Model.VIDEO_SSM: video_ssm,
+}

@@ -1,0 +1,103 @@
+"""Exact decimal arithmetic: parse without floats, round only where a person sees a number."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+CURRENCY_MINOR_UNITS: dict[str, int] = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0}
+
+
+def minor_units(currency: str) -> int:
+    """Decimal places of the currency's smallest unit (cents for most)."""
+    return CURRENCY_MINOR_UNITS.get(currency, 2)
+
+
+def to_decimal(value: object) -> Decimal:
+    """A Decimal from a string, int or Decimal; refuses floats, which cannot hold money exactly."""
+    if isinstance(value, bool | float):
+        raise TypeError("floats and booleans are not exact decimals")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int | str):
+        try:
+            result = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal number") from None
+    else:
+        raise TypeError(f"{type(value).__name__} is not a decimal number")
+    if not result.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return result
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """Round an exact fraction to `places` decimal places, halves away from zero."""
+    scaled = value * 10**places
+    sign = -1 if scaled < 0 else 1
+    units = int(abs(scaled) + Fraction(1, 2))
+    return Decimal(sign * units).scaleb(-places)
+
+
+def exact_decimal(value: Fraction) -> Decimal | None:
+    """The fraction as a Decimal if its decimal expansion ends, else None."""
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return None
+    places = max(twos, fives)
+    return Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
+
+
+def format_quantity(value: Fraction, places: int = 6) -> str:
+    """A quantity exactly when its expansion ends, else rounded to `places` decimals."""
+    exact = exact_decimal(value)
+    if exact is not None and _places(exact) <= places:
+        return _plain(exact)
+    return _plain(round_half_up(value, places))
+
+
+def format_amount(value: Fraction, min_places: int = 4, max_places: int = 6) -> str:
+    """A sub-cent amount: at least `min_places` decimals, exact up to `max_places`."""
+    return _plain(session_amount(value, min_places, max_places))
+
+
+def session_amount(value: Fraction, min_places: int = 4, max_places: int = 6) -> Decimal:
+    exact = exact_decimal(value)
+    if exact is None or _places(exact) > max_places:
+        exact = round_half_up(value, max_places)
+    if _places(exact) < min_places:
+        exact = exact.quantize(Decimal(1).scaleb(-min_places))
+    return exact
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def _plain(value: Decimal) -> str:
+    """Fixed-point text, never scientific notation."""
+    return f"{value:f}"
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """Money as a person reads it: `$1,234.56`, `€0.0040`, `1,000 JPY`."""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    sign = "-" if amount < 0 else ""
+    body = f"{abs(amount):,f}"
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+
+
+def number_text(value: Decimal | int) -> str:
+    """A quantity with thousands separators: 200,000 or 5.5."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value.normalize() if value == value.to_integral_value() else value:,f}"

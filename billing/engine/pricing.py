@@ -1,0 +1,111 @@
+"""Price a scenario: meter it under its model, rate one session, then the month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .metering import Usage, meter_usage
+from .meters import Meter
+from .money import format_quantity
+from .ratecard import RateCard, RateCardOverride
+from .rating import Line, Period, rate_month, rate_session
+from .scenario import Scenario
+from .timefmt import clock, minutes_text
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    scenario: Scenario
+    card: RateCard
+    usage: Usage
+    per_session: Period
+    monthly: Period
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.usage.notes
+
+
+def resolve_card(scenario: Scenario, default: RateCard, stored: RateCard | None = None) -> RateCard:
+    """The card that prices a scenario: a stored card by slug, the default with overrides, or the default."""
+    if isinstance(scenario.rate_card, RateCardOverride):
+        return scenario.rate_card.apply_to(default)
+    return stored if stored is not None else default
+
+
+def price(scenario: Scenario, card: RateCard) -> Quote:
+    usage = meter_usage(scenario, card)
+    per_session = rate_session(usage.seconds, usage.charges, card)
+    sessions = scenario.sessions_per_month
+    monthly_seconds = {meter: seconds * sessions for meter, seconds in usage.seconds.items()}
+    how = {
+        meter: f"{minutes_text(seconds)} × {sessions:,} sessions = {minutes_text(seconds * sessions)}"
+        for meter, seconds in usage.seconds.items()
+    }
+    monthly = rate_month(monthly_seconds, card, how)
+    return Quote(scenario, card, usage, per_session, monthly)
+
+
+def _line_document(line: Line, *, monthly: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "meter": str(line.meter),
+        "quantity": format_quantity(line.minutes),
+        "rate": str(line.rate),
+        "amount": f"{line.amount:f}",
+        "explanation": line.explanation,
+    }
+    if monthly and len(line.slices) > 1:
+        document["tiers"] = [
+            {
+                "tier": s.tier,
+                "from": str(s.floor),
+                "up_to": None if s.up_to is None else str(s.up_to),
+                "quantity": format_quantity(s.minutes),
+                "rate": str(s.rate),
+                "amount": str(s.amount),
+            }
+            for s in line.slices
+        ]
+    return document
+
+
+def _period_document(period: Period, *, monthly: bool) -> dict[str, Any]:
+    return {
+        "lines": [_line_document(line, monthly=monthly) for line in period.lines],
+        "total": f"{period.total:f}",
+    }
+
+
+def card_summary(card: RateCard) -> dict[str, Any]:
+    effective: date | None = card.effective_date
+    return {
+        "slug": card.slug or None,
+        "name": card.name,
+        "version": card.version,
+        "effective_date": effective.isoformat() if effective else None,
+        "increment_seconds": card.increment_seconds,
+        "minimum_seconds": card.minimum_seconds,
+    }
+
+
+def quote_document(quote: Quote) -> dict[str, Any]:
+    """The result document of PRODUCT.md: decimal strings throughout."""
+    monthly = _period_document(quote.monthly, monthly=True)
+    start = quote.usage.billing_start
+    return {
+        "name": quote.scenario.name,
+        "model": str(quote.scenario.model),
+        "currency": quote.card.currency,
+        "per_session": _period_document(quote.per_session, monthly=False),
+        "monthly": {"sessions": quote.scenario.sessions_per_month, **monthly},
+        "billing_start": None if start is None else str(start),
+        "billing_start_clock": None if start is None else clock(start),
+        "rate_card": card_summary(quote.card),
+        "notes": list(quote.notes),
+    }
+
+
+def meters_used(quote: Quote) -> list[Meter]:
+    return [line.meter for line in quote.per_session.lines]

@@ -1,0 +1,175 @@
+"""Rating: billed seconds per meter become money lines, per session and per month."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from .metering import KIND_WORDS, Charge
+from .meters import METER_ORDER, Meter
+from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
+from .ratecard import MeterPrice, RateCard, Tier
+from .timefmt import clock, minutes_text
+
+ITEMS_LISTED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """The part of a monthly quantity that fell in one tier."""
+
+    tier: int
+    floor: Decimal
+    up_to: Decimal | None
+    minutes: Fraction
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    meter: Meter
+    seconds: int
+    rate: Decimal
+    amount: Decimal
+    explanation: str
+    slices: tuple[Slice, ...] = ()
+
+    @property
+    def minutes(self) -> Fraction:
+        return Fraction(self.seconds, 60)
+
+    @property
+    def quantity(self) -> str:
+        return format_quantity(self.minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    lines: tuple[Line, ...]
+    total: Decimal
+
+    def line(self, meter: Meter) -> Line | None:
+        return next((line for line in self.lines if line.meter == meter), None)
+
+
+def describe_charges(meter: Meter, charges: Sequence[Charge]) -> str:
+    """What makes up a meter's minutes, in words and numbers, seed style."""
+    by_kind: dict[str, list[Charge]] = {}
+    for charge in charges:
+        by_kind.setdefault(charge.kind, []).append(charge)
+    parts = [_describe_kind(kind, items) for kind, items in by_kind.items()]
+    total = sum(c.seconds for c in charges)
+    joined = " + ".join(parts)
+    return f"{joined} = {minutes_text(total)}" if len(parts) > 1 or len(charges) > 1 else joined
+
+
+def _describe_kind(kind: str, items: list[Charge]) -> str:
+    one, many = KIND_WORDS[kind]
+    noun = one if len(items) == 1 else many
+    total = sum(c.seconds for c in items)
+    if kind == "subscriber":
+        subscriptions = sum(c.intervals for c in items)
+        head = f"{subscriptions:,} subscription{'s' if subscriptions != 1 else ''}"
+        if len(items) <= ITEMS_LISTED:
+            listed = ", ".join(f"{c.label} {minutes_text(c.seconds)}" for c in items)
+            return f"{head} ({listed})"
+        return f"{head} by {len(items):,} {noun}, {minutes_text(total)}"
+    if len(items) <= ITEMS_LISTED:
+        listed = " + ".join(_item_text(c) for c in items)
+        return f"{len(items)} {noun} ({listed})"
+    return f"{len(items):,} {noun}, {minutes_text(total)} in all"
+
+
+def _item_text(charge: Charge) -> str:
+    actual = charge.end - charge.start
+    billed = minutes_text(charge.seconds)
+    if actual != charge.seconds:
+        billed = f"{clock(actual)} billed as {billed}"
+    return f"{charge.label} {billed}"
+
+
+def rate_session(seconds: Mapping[Meter, int], charges: Iterable[Charge], card: RateCard) -> Period:
+    """One session's lines: each meter's minutes at its (first tier's) rate."""
+    by_meter: dict[Meter, list[Charge]] = {}
+    for charge in charges:
+        by_meter.setdefault(charge.meter, []).append(charge)
+    lines = []
+    for meter in METER_ORDER:
+        billed = seconds.get(meter, 0)
+        if not billed:
+            continue
+        price = card.price_of(meter)
+        amount = session_amount(Fraction(billed, 60) * Fraction(price.rate))
+        rate_note = " (first tier's rate)" if price.tiers else ""
+        explanation = (
+            f"{describe_charges(meter, by_meter.get(meter, []))}; "
+            f"{format_minutes(billed)} × {money_text(price.rate, card.currency)}{rate_note} "
+            f"= {money_text(amount, card.currency)}"
+        )
+        lines.append(Line(meter, billed, price.rate, amount, explanation))
+    return Period(tuple(lines), sum((line.amount for line in lines), Decimal("0.0000")))
+
+
+def rate_month(
+    monthly_seconds: Mapping[Meter, int], card: RateCard, how: Mapping[Meter, str]
+) -> Period:
+    """Monthly lines: tiers cut the month's whole quantity; each slice rounds to the minor unit.
+
+    `how` says for each meter how its monthly quantity came about (sessions x minutes).
+    """
+    lines = []
+    places = minor_units(card.currency)
+    for meter in METER_ORDER:
+        billed = monthly_seconds.get(meter, 0)
+        if not billed:
+            continue
+        price = card.price_of(meter)
+        slices = price_slices(price, Fraction(billed, 60), places)
+        amount = sum((s.amount for s in slices), Decimal(0))
+        if len(slices) == 1:
+            rate = slices[0].rate
+            math = f"× {money_text(rate, card.currency)} = {money_text(amount, card.currency)}"
+        else:
+            rate = round_half_up(Fraction(amount) / Fraction(billed, 60), 6)
+            math = (
+                "in tiers: "
+                + " + ".join(_slice_text(s, card.currency) for s in slices)
+                + f" = {money_text(amount, card.currency)}"
+            )
+        head = how.get(meter, format_minutes(billed))
+        lines.append(Line(meter, billed, rate, amount, f"{head} {math}", tuple(slices)))
+    return Period(tuple(lines), sum((line.amount for line in lines), Decimal(0).scaleb(-places)))
+
+
+def price_slices(price: MeterPrice, minutes: Fraction, places: int) -> list[Slice]:
+    """A monthly quantity cut into its tiers' slices (one flat slice without tiers)."""
+    slices = []
+    floor = Decimal(0)
+    for number, tier in enumerate(price.tiers or (Tier(None, price.rate),), start=1):
+        top = minutes if tier.up_to is None else min(minutes, Fraction(tier.up_to))
+        if top > floor:
+            part = top - Fraction(floor)
+            amount = round_half_up(part * Fraction(tier.rate), places)
+            slices.append(Slice(number, floor, tier.up_to, part, tier.rate, amount))
+        if tier.up_to is None or minutes <= tier.up_to:
+            break
+        floor = tier.up_to
+    return slices
+
+
+def _slice_text(s: Slice, currency: str) -> str:
+    if s.up_to is None:
+        where = f"tier {s.tier}, above {s.floor:,f}"
+    else:
+        where = f"tier {s.tier}, up to {s.up_to:,f}"
+    return (
+        f"{Decimal(format_quantity(s.minutes)):,f} min × {money_text(s.rate, currency)} "
+        f"= {money_text(s.amount, currency)} ({where})"
+    )
+
+
+def format_minutes(seconds: int) -> str:
+    return minutes_text(seconds)

@@ -1,0 +1,164 @@
+"""Reading untrusted JSON-like values into domain types while collecting every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from .errors import Problem, ScenarioError
+from .money import to_decimal
+
+MAX_PROBLEMS = 100
+
+
+def join_path(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | Decimal | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+class Reader:
+    """Collects problems as a document is read, so one answer can name all of them."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(path, message))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ScenarioError(self.problems)
+
+    def mapping(self, value: object, path: str, allowed: Iterable[str]) -> Mapping[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.problem(path, f"must be an object, not {type_name(value)}")
+            return None
+        known = set(allowed)
+        for key in value:
+            if key not in known:
+                expected = ", ".join(sorted(known))
+                self.problem(
+                    join_path(path, str(key)), f"unknown field (expected one of {expected})"
+                )
+        return value
+
+    def items(self, value: object, path: str, limit: int, what: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            self.problem(path, f"must be a list, not {type_name(value)}")
+            return []
+        if len(value) > limit:
+            self.problem(path, f"at most {limit:,} {what} are allowed (got {len(value):,})")
+            return []
+        return list(value)
+
+    def text(self, value: object, path: str, default: str = "", max_length: int = 200) -> str:
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.problem(path, f"must be a string, not {type_name(value)}")
+            return default
+        if len(value) > max_length:
+            self.problem(path, f"must be at most {max_length} characters")
+            return value[:max_length]
+        return value
+
+    def choice(self, value: object, path: str, choices: Iterable[str], default: str | None) -> str:
+        options = list(choices)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str) or value not in options:
+            shown = "missing" if value is None else repr(value)
+            self.problem(path, f"must be one of {', '.join(options)} (got {shown})")
+            return default or options[0]
+        return value
+
+    def whole(self, value: object, path: str, low: int, high: int, default: int | None) -> int:
+        if value is None and default is not None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            self.problem(path, f"must be a whole number, not {type_name(value)}")
+            return default or low
+        if isinstance(value, Decimal) and value != value.to_integral_value():
+            self.problem(path, f"must be a whole number (got {value})")
+            return default or low
+        number = int(value)
+        if not low <= number <= high:
+            self.problem(path, f"must be from {low:,} to {high:,} (got {number:,})")
+            return default or low
+        return number
+
+    def boolean(self, value: object, path: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(path, f"must be true or false, not {type_name(value)}")
+            return default
+        return value
+
+    def seconds(self, value: object, path: str, maximum: int, *, required: bool) -> Decimal | None:
+        """A time in seconds: a JSON number, never negative, at most microsecond precision."""
+        if value is None:
+            if required:
+                self.problem(path, "is required (seconds from the start of the session)")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            self.problem(path, f"must be a number of seconds, not {type_name(value)}")
+            return None
+        number = Decimal(value)
+        if not number.is_finite():
+            self.problem(path, "must be a finite number of seconds")
+            return None
+        if number < 0:
+            self.problem(path, f"must not be negative (got {number})")
+            return None
+        if number > maximum:
+            self.problem(path, f"must be at most {maximum:,} seconds (7 days; got {number})")
+            return None
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -6:
+            self.problem(path, "must have at most 6 decimal places (microseconds)")
+            return None
+        return number
+
+    def decimal(self, value: object, path: str, *, what: str, maximum: Decimal) -> Decimal | None:
+        """A non-negative decimal given as a string (or a JSON number read exactly)."""
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            self.problem(path, f'must be a decimal string such as "0.0040", not {type_name(value)}')
+            return None
+        try:
+            number = to_decimal(value)
+        except (TypeError, ValueError):
+            self.problem(path, f"{value!r} is not a decimal number")
+            return None
+        if number < 0:
+            self.problem(path, f"{what} must not be negative (got {number})")
+            return None
+        if number > maximum:
+            self.problem(path, f"{what} must be at most {maximum:,} (got {number})")
+            return None
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -12:
+            self.problem(path, f"{what} must have at most 12 decimal places")
+            return None
+        return number

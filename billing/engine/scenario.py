@@ -1,0 +1,274 @@
+"""The scenario document (PRODUCT.md) read and validated into frozen dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from .meters import Model
+from .ratecard import RateCardOverride, card_document, read_override
+from .reader import Reader, join_path
+
+MAX_SESSION_SECONDS = 7 * 24 * 3600
+MAX_PARTICIPANTS = 10_000
+MAX_INTERVALS = 1_000
+MAX_SESSIONS_PER_MONTH = 1_000_000_000
+MAX_STREAMS = 100
+
+Media = Literal["voice", "video"]
+MEDIA: tuple[Media, ...] = ("voice", "video")
+ENDPOINTS = ("sip", "webrtc", "pstn", "alexa", "client")
+ENDPOINT_LABELS = {
+    "sip": "SIP phone",
+    "webrtc": "WebRTC browser",
+    "pstn": "PSTN phone",
+    "alexa": "Alexa device",
+    "client": "Video client SDK",
+}
+DIRECTIONS = ("originating", "terminating")
+
+SCENARIO_FIELDS = (
+    "name",
+    "model",
+    "sessions_per_month",
+    "participants",
+    "conferences",
+    "recordings",
+    "monitoring",
+    "rate_card",
+)
+PARTICIPANT_FIELDS = (
+    "name",
+    "media",
+    "endpoint",
+    "direction",
+    "join",
+    "leave",
+    "publish",
+    "streams",
+    "subscribes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """One connection to the session: a call leg, or one device of a person on video."""
+
+    name: str
+    join: Decimal
+    leave: Decimal
+    media: Media = "voice"
+    endpoint: str = "client"
+    direction: str = "originating"
+    publish: Decimal | None = None
+    streams: int = 1
+    subscribes: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A conference connection, recording or monitoring session."""
+
+    start: Decimal
+    end: Decimal
+    media: Media = "voice"
+
+
+RateCardRef = RateCardOverride | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    model: Model
+    participants: tuple[Participant, ...] = ()
+    conferences: tuple[Interval, ...] = ()
+    recordings: tuple[Interval, ...] = ()
+    monitoring: tuple[Interval, ...] = ()
+    sessions_per_month: int = 1
+    name: str = ""
+    rate_card: RateCardRef = None
+
+
+def parse_scenario(document: object) -> Scenario:
+    """Validate a scenario document; raises ScenarioError naming every problem by its path."""
+    reader = Reader()
+    scenario = read_scenario(reader, document, "")
+    reader.raise_if_any()
+    assert scenario is not None
+    return scenario
+
+
+def read_scenario(reader: Reader, document: object, path: str) -> Scenario | None:
+    data = reader.mapping(document, path, SCENARIO_FIELDS)
+    if data is None:
+        return None
+    model = reader.choice(data.get("model"), join_path(path, "model"), list(Model), None)
+    participants = tuple(
+        p
+        for index, item in enumerate(
+            reader.items(
+                data.get("participants"),
+                join_path(path, "participants"),
+                MAX_PARTICIPANTS,
+                "participants",
+            )
+        )
+        if (
+            p := read_participant(
+                reader, item, join_path(join_path(path, "participants"), index), index
+            )
+        )
+    )
+    return Scenario(
+        name=reader.text(data.get("name"), join_path(path, "name")),
+        model=Model(model),
+        sessions_per_month=reader.whole(
+            data.get("sessions_per_month"),
+            join_path(path, "sessions_per_month"),
+            0,
+            MAX_SESSIONS_PER_MONTH,
+            1,
+        ),
+        participants=participants,
+        conferences=read_intervals(reader, data, path, "conferences", with_media=True),
+        recordings=read_intervals(reader, data, path, "recordings", with_media=False),
+        monitoring=read_intervals(reader, data, path, "monitoring", with_media=False),
+        rate_card=read_card_ref(reader, data.get("rate_card"), join_path(path, "rate_card")),
+    )
+
+
+def read_card_ref(reader: Reader, value: object, path: str) -> RateCardRef:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            reader.problem(path, "must be a rate card's slug, an object, or left out")
+        return value.strip()
+    return read_override(reader, value, path)
+
+
+def read_participant(reader: Reader, item: object, path: str, index: int) -> Participant | None:
+    data = reader.mapping(item, path, PARTICIPANT_FIELDS)
+    if data is None:
+        return None
+    seconds = reader.seconds
+    join = seconds(data.get("join"), join_path(path, "join"), MAX_SESSION_SECONDS, required=True)
+    leave = seconds(data.get("leave"), join_path(path, "leave"), MAX_SESSION_SECONDS, required=True)
+    publish = seconds(
+        data.get("publish"), join_path(path, "publish"), MAX_SESSION_SECONDS, required=False
+    )
+    if join is not None and leave is not None and leave < join:
+        reader.problem(join_path(path, "leave"), f"must not be before join ({leave} < {join})")
+    elif (
+        join is not None
+        and leave is not None
+        and publish is not None
+        and not join <= publish <= leave
+    ):
+        reader.problem(
+            join_path(path, "publish"),
+            f"must lie within [join, leave] = [{join}, {leave}] (got {publish})",
+        )
+    media = reader.choice(data.get("media"), join_path(path, "media"), MEDIA, "voice")
+    participant = Participant(
+        name=reader.text(data.get("name"), join_path(path, "name"), f"Participant {index + 1}"),
+        media="video" if media == "video" else "voice",
+        endpoint=reader.choice(
+            data.get("endpoint"), join_path(path, "endpoint"), ENDPOINTS, "client"
+        ),
+        direction=reader.choice(
+            data.get("direction"), join_path(path, "direction"), DIRECTIONS, "originating"
+        ),
+        join=join or Decimal(0),
+        leave=leave or Decimal(0),
+        publish=publish,
+        streams=reader.whole(data.get("streams"), join_path(path, "streams"), 1, MAX_STREAMS, 1),
+        subscribes=reader.boolean(data.get("subscribes"), join_path(path, "subscribes"), True),
+    )
+    return participant
+
+
+def read_intervals(
+    reader: Reader, data: Mapping[str, Any], path: str, key: str, *, with_media: bool
+) -> tuple[Interval, ...]:
+    list_path = join_path(path, key)
+    intervals = []
+    fields = ("start", "end", "media") if with_media else ("start", "end")
+    for index, item in enumerate(reader.items(data.get(key), list_path, MAX_INTERVALS, key)):
+        item_path = join_path(list_path, index)
+        entry = reader.mapping(item, item_path, fields)
+        if entry is None:
+            continue
+        start = reader.seconds(
+            entry.get("start"), join_path(item_path, "start"), MAX_SESSION_SECONDS, required=True
+        )
+        end = reader.seconds(
+            entry.get("end"), join_path(item_path, "end"), MAX_SESSION_SECONDS, required=True
+        )
+        if start is not None and end is not None and end < start:
+            reader.problem(
+                join_path(item_path, "end"), f"must not be before start ({end} < {start})"
+            )
+        media = "voice"
+        if with_media:
+            media = reader.choice(entry.get("media"), join_path(item_path, "media"), MEDIA, "voice")
+        intervals.append(
+            Interval(
+                start or Decimal(0), end or Decimal(0), "video" if media == "video" else "voice"
+            )
+        )
+    return tuple(intervals)
+
+
+def scenario_document(scenario: Scenario) -> dict[str, Any]:
+    """The scenario back as its JSON document; parse_scenario of it gives an equal scenario."""
+    document: dict[str, Any] = {
+        "name": scenario.name,
+        "model": str(scenario.model),
+        "sessions_per_month": scenario.sessions_per_month,
+        "participants": [
+            {
+                "name": p.name,
+                "media": p.media,
+                "endpoint": p.endpoint,
+                "direction": p.direction,
+                "join": p.join,
+                "leave": p.leave,
+                "publish": p.publish,
+                "streams": p.streams,
+                "subscribes": p.subscribes,
+            }
+            for p in scenario.participants
+        ],
+        "conferences": [
+            {"start": c.start, "end": c.end, "media": c.media} for c in scenario.conferences
+        ],
+        "recordings": [{"start": r.start, "end": r.end} for r in scenario.recordings],
+        "monitoring": [{"start": m.start, "end": m.end} for m in scenario.monitoring],
+    }
+    if isinstance(scenario.rate_card, str):
+        document["rate_card"] = scenario.rate_card
+    elif isinstance(scenario.rate_card, RateCardOverride):
+        document["rate_card"] = override_document(scenario.rate_card)
+    return document
+
+
+def override_document(override: RateCardOverride) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    if override.name is not None:
+        document["name"] = override.name
+    if override.currency is not None:
+        document["currency"] = override.currency
+    if override.increment_seconds is not None:
+        document["increment_seconds"] = override.increment_seconds
+    if override.minimum_seconds is not None:
+        document["minimum_seconds"] = override.minimum_seconds
+    from .ratecard import RateCard
+
+    prices = card_document(RateCard("USD", 60, 0, override.prices))
+    document["rates"] = prices["rates"]
+    if "tiers" in prices:
+        document["tiers"] = prices["tiers"]
+    return document

@@ -1,0 +1,52 @@
+"""Times as people type and read them: m:ss or h:mm:ss."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from .money import format_quantity
+
+
+def clock(seconds: Decimal | int) -> str:
+    """420 -> '7:00'; 3725 -> '1:02:05'; 90.5 -> '1:30.5'."""
+    value = Decimal(seconds)
+    whole = int(value)
+    fraction = value - whole
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    tail = f"{fraction.normalize():f}".lstrip("0") if fraction else ""
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}{tail}"
+    return f"{minutes}:{secs:02d}{tail}"
+
+
+def parse_clock(text: str) -> Decimal:
+    """'7:00' -> 420, '1:02:05' -> 3725, '90' -> 90 (plain seconds). Raises ValueError."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValueError("enter a time as m:ss or h:mm:ss")
+    parts = cleaned.split(":")
+    if len(parts) > 3:
+        raise ValueError(f"{text!r} is not a time: use m:ss or h:mm:ss")
+    try:
+        numbers = [Decimal(part) for part in parts]
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a time: use m:ss or h:mm:ss") from None
+    if any(not n.is_finite() or n < 0 for n in numbers):
+        raise ValueError(f"{text!r} is not a time: use m:ss or h:mm:ss")
+    if any(n != n.to_integral_value() for n in numbers[:-1]) or (
+        len(numbers) > 1 and numbers[-1] >= 60
+    ):
+        raise ValueError(f"{text!r} is not a time: seconds must be under 60 in m:ss")
+    if len(numbers) == 3 and numbers[1] >= 60:
+        raise ValueError(f"{text!r} is not a time: minutes must be under 60 in h:mm:ss")
+    total = Decimal(0)
+    for number in numbers:
+        total = total * 60 + number
+    return total
+
+
+def minutes_text(seconds: int) -> str:
+    """Billed seconds as minutes for an explanation: 600 -> '10 min', 7 -> '0.116667 min'."""
+    return f"{Decimal(format_quantity(Fraction(seconds, 60))):,f} min"

@@ -1,0 +1,90 @@
+"""The JSON API, for programs: no cookie or CSRF token, and JSON on every status."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from billing.engine import ScenarioError, card_document, quote_document
+from billing.models import RateCardVersion
+from billing.service import load_json, price_document
+
+log = logging.getLogger(__name__)
+View = Callable[[HttpRequest], JsonResponse]
+
+
+def error_response(status: int, problems: list[dict[str, str]]) -> JsonResponse:
+    summary = problems[0]["message"] if len(problems) == 1 else f"{len(problems)} problems"
+    return JsonResponse({"error": summary, "problems": problems}, status=status)
+
+
+def api(*methods: str) -> Callable[[View], View]:
+    """Method check, JSON errors for every failure, and no CSRF: the API holds no session."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest) -> JsonResponse:
+            if request.method not in methods:
+                response = error_response(
+                    405, [{"path": "", "message": f"use {' or '.join(methods)}"}]
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request)
+            except ScenarioError as error:
+                return error_response(
+                    400, [{"path": p.path, "message": p.message} for p in error.problems]
+                )
+            except RequestDataTooBig:
+                return error_response(
+                    400, [{"path": "", "message": "the request body is over 2 MB"}]
+                )
+            except Exception:
+                log.exception("API request failed")
+                return error_response(500, [{"path": "", "message": "internal error"}])
+
+        return wrapper
+
+    return decorate
+
+
+@api("POST")
+def estimate(request: HttpRequest) -> JsonResponse:
+    quote = price_document(load_json(request.body))
+    return JsonResponse(quote_document(quote))
+
+
+@api("GET")
+def rate_cards(request: HttpRequest) -> JsonResponse:
+    from django.conf import settings
+
+    cards: list[dict[str, Any]] = []
+    current = {}
+    for version in RateCardVersion.objects.in_effect().prefetch_related("rates", "tiers"):
+        current.setdefault(version.slug, version)
+    for slug, version in sorted(current.items()):
+        card = version.to_engine()
+        cards.append(
+            {
+                "slug": slug,
+                "name": version.name,
+                "version": version.version,
+                "effective_date": version.effective_date.isoformat(),
+                "default": slug == settings.DEFAULT_RATE_CARD,
+                "description": version.description,
+                **card_document(card),
+            }
+        )
+    return JsonResponse({"rate_cards": cards})
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    return error_response(404, [{"path": "", "message": f"no API endpoint at {request.path}"}])

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import path, re_path
+
+from calculator import api, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("api/estimate", api.estimate, name="api-estimate"),
+    path("api/rate-cards", api.rate_cards, name="api-rate-cards"),
+    re_path(r"^api/(?P<path>.*)$", api.not_found),
+    path("admin/", admin.site.urls),
+]
