@@ -85,6 +85,7 @@ def card_summary(card: RateCard) -> dict[str, Any]:
         "name": card.name,
         "version": card.version,
         "effective_date": effective.isoformat() if effective else None,
+        "overridden": card.overridden,
         "increment_seconds": card.increment_seconds,
         "minimum_seconds": card.minimum_seconds,
     }

@@ -44,6 +44,7 @@ class RateCard:
     slug: str = ""
     version: int | None = None
     effective_date: date | None = None
+    overridden: bool = False
 
     def price_of(self, meter: Meter) -> MeterPrice:
         try:
@@ -75,8 +76,8 @@ class RateCardOverride:
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
             base,
-            name=self.name if self.name is not None else f"{base.name} (with overrides)",
-            slug="",
+            name=self.name if self.name is not None else f"{base.name}, with inline rates",
+            overridden=True,
             currency=self.currency or base.currency,
             increment_seconds=self.increment_seconds or base.increment_seconds,
             minimum_seconds=(

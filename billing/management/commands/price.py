@@ -1,0 +1,77 @@
+"""`python manage.py price FILE...`: the command-line door to the same engine as the JSON API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from billing.engine import Quote, ScenarioError, quote_document
+from billing.engine.meters import Meter
+from billing.service import load_json, price_document
+
+
+class Command(BaseCommand):
+    help = "Price scenario documents (JSON files, or - for standard input) and print the results."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE", help="scenario JSON, or -")
+        parser.add_argument(
+            "--text", action="store_true", help="print a table for people instead of JSON"
+        )
+
+    def handle(self, *args: Any, files: list[str], text: bool, **options: Any) -> None:
+        results: list[tuple[str, Quote]] = []
+        failed = 0
+        for name in files:
+            try:
+                results.append((name, price_document(load_json(read(name)))))
+            except ScenarioError as error:
+                failed += 1
+                for problem in error.problems:
+                    where = f"{problem.path}: " if problem.path else ""
+                    self.stderr.write(f"{name}: {where}{problem.message}")
+        if text:
+            for name, quote in results:
+                self.stdout.write(table(name, quote))
+        elif len(files) == 1 and results:
+            self.stdout.write(json.dumps(quote_document(results[0][1]), indent=2))
+        elif results:
+            documents = [{"file": name, **quote_document(quote)} for name, quote in results]
+            self.stdout.write(json.dumps(documents, indent=2))
+        if failed:
+            raise CommandError(
+                f"{failed} of {len(files)} file(s) could not be priced", returncode=1
+            )
+
+
+def read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as error:
+        raise ScenarioError.single("", f"cannot read the file: {error.strerror}") from None
+
+
+def table(name: str, quote: Quote) -> str:
+    card = quote.card
+    rows = [
+        f"{quote.scenario.name or name} — {quote.scenario.model}, {card.currency}, "
+        f"rate card {card.slug or 'inline'}"
+        + (f" v{card.version}" if card.version else "")
+        + (" with inline rates" if card.overridden else ""),
+    ]
+    for title, period in (("Per session", quote.per_session), ("Per month", quote.monthly)):
+        rows.append(f"  {title}")
+        for line in period.lines:
+            rows.append(
+                f"    {Meter(line.meter).label:<26} {line.quantity:>16} min "
+                f"x {line.rate:<10} {line.amount:>14}"
+            )
+        rows.append(f"    {'Total':<26} {'':>16}     {'':<10} {period.total:>14}")
+    rows.extend(f"  Note: {note}" for note in quote.notes)
+    return "\n".join(rows) + "\n"
