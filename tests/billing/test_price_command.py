@@ -1,0 +1,89 @@
+"""`python manage.py price FILE...`: the same engine from the command line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.conftest import leg
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, name, document):
+    path = tmp_path / name
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return str(path)
+
+
+CONFERENCE = {
+    "model": "sip_mediaserver",
+    "participants": [leg(0, 600), leg(0, 600), leg(0, 600)],
+    "conferences": [{"start": 0, "end": 600}],
+}
+
+
+def test_price_prints_the_result_document(tmp_path, capsys):
+    call_command("price", write(tmp_path, "a.json", CONFERENCE))
+    result = json.loads(capsys.readouterr().out)
+    assert result["per_session"]["total"] == "0.1600"
+
+
+def test_several_files_print_several_results(tmp_path, capsys):
+    video = {"model": "video_ppm", "participants": [leg(0, 600, publish=0)]}
+    call_command("price", write(tmp_path, "a.json", CONFERENCE), write(tmp_path, "b.json", video))
+    results = json.loads(capsys.readouterr().out)
+    assert [r["model"] for r in results] == ["sip_mediaserver", "video_ppm"]
+    assert results[1]["file"].endswith("b.json")
+
+
+def test_text_output_is_a_table(tmp_path, capsys):
+    call_command("price", write(tmp_path, "a.json", CONFERENCE), "--text")
+    out = capsys.readouterr().out
+    assert "Voice call minutes" in out
+    assert "0.1600" in out
+
+
+def test_bad_files_exit_non_zero_naming_every_problem(tmp_path, capsys):
+    bad = write(tmp_path, "bad.json", {"model": "sip_mediaserver", "participants": [leg(9, 1)]})
+    broken = write(tmp_path, "broken.json", "{")
+    with pytest.raises(CommandError) as error:
+        call_command("price", bad, broken, write(tmp_path, "ok.json", CONFERENCE))
+    assert error.value.returncode == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: participants[0].leave: must not be before join" in err
+    assert f"{broken}: not valid JSON" in err
+
+
+def test_a_missing_file_is_named(tmp_path, capsys):
+    with pytest.raises(CommandError):
+        call_command("price", str(tmp_path / "missing.json"))
+    assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_the_command_runs_as_a_process_reading_stdin_with_exit_codes(tmp_path):
+    env_db = tmp_path / "cli.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{env_db}", "PATH": "/usr/bin:/bin"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
+    ok = subprocess.run(
+        [*manage, "price", "-"],
+        input=json.dumps(CONFERENCE),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["per_session"]["total"] == "0.1600"
+    bad = subprocess.run(
+        [*manage, "price", "-"], input="[]", capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert bad.returncode == 1
+    assert "must be an object" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,179 @@
+"""POST /api/estimate and GET /api/rate-cards, as a program uses them: no cookies, no CSRF."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from billing.models import RateCardVersion
+from tests.conftest import leg
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    return Client(enforce_csrf_checks=True)
+
+
+def post(api, body, content_type="application/json"):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return api.post("/api/estimate", data=data, content_type=content_type)
+
+
+CONFERENCE = {
+    "name": "3-way",
+    "model": "sip_mediaserver",
+    "sessions_per_month": 5000,
+    "participants": [leg(0, 600), leg(0, 600), leg(0, 600)],
+    "conferences": [{"start": 0, "end": 600, "media": "voice"}],
+}
+
+
+def test_estimate_prices_a_scenario_with_the_default_card(api):
+    response = post(api, CONFERENCE)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    result = response.json()
+    line = result["per_session"]["lines"][0]
+    assert line == {
+        **line,
+        "meter": "voice_call_minutes",
+        "quantity": "40",
+        "rate": "0.0040",
+        "amount": "0.1600",
+    }
+    assert result["per_session"]["total"] == "0.1600"
+    # The default card's voice tiers: 100,000 min at 0.0040, the other 100,000 at 0.0032.
+    assert result["monthly"] == {**result["monthly"], "sessions": 5000, "total": "720.00"}
+    assert result["rate_card"]["slug"] == "default"
+    assert result["notes"] == []
+
+
+def test_estimate_with_an_inline_card_overrides_the_default(api):
+    body = {**CONFERENCE, "rate_card": {"rates": {"voice_call_minutes": "0.0040"}}}
+    result = post(api, body).json()
+    assert result["monthly"]["total"] == "800.00"
+    assert result["rate_card"]["overridden"] is True
+
+
+def test_estimate_with_a_stored_cards_slug(api):
+    card = RateCardVersion.objects.create(slug="partner", name="Partner", currency="EUR")
+    card.rates.create(meter="voice_call_minutes", rate=Decimal("0.002"))
+    result = post(api, {**CONFERENCE, "rate_card": "partner"}).json()
+    assert result["currency"] == "EUR"
+    assert result["per_session"]["total"] == "0.0800"
+    assert result["monthly"]["total"] == "400.00"
+
+
+def test_an_unknown_card_slug_is_a_400_naming_the_known_cards(api):
+    response = post(api, {**CONFERENCE, "rate_card": "nope"})
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {"path": "rate_card", "message": "no stored rate card 'nope' (known: default)"}
+    ]
+
+
+def test_a_stored_card_missing_a_meter_the_scenario_uses_is_a_400(api):
+    RateCardVersion.objects.create(slug="video-only", name="Video only")
+    response = post(api, {**CONFERENCE, "rate_card": "video-only"})
+    assert response.status_code == 400
+    assert "has no rate for voice_call_minutes" in response.json()["problems"][0]["message"]
+
+
+def test_the_newest_version_in_effect_prices_and_future_versions_wait(api):
+    import datetime
+
+    later = RateCardVersion.objects.create(
+        slug="default", name="Next year", version=2, effective_date=datetime.date(2999, 1, 1)
+    )
+    later.rates.create(meter="voice_call_minutes", rate=Decimal("1"))
+    assert post(api, CONFERENCE).json()["rate_card"]["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "words"),
+    [
+        (b"{not json", "", "not valid JSON"),
+        (b"", "", "empty"),
+        (b"\xff\xfe", "", "not UTF-8"),
+        (
+            b'{"model": "sip_mediaserver", "participants": [{"join": NaN, "leave": 1}]}',
+            "",
+            "not valid JSON",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "", "nested too deeply"),
+        (json.dumps([1]).encode(), "", "must be an object"),
+        (json.dumps({**CONFERENCE, "model": "zoom"}).encode(), "model", "must be one of"),
+        (
+            json.dumps(
+                {**CONFERENCE, "participants": [leg(0, 600), leg(0, 600), leg(700, 600)]}
+            ).encode(),
+            "participants[2].leave",
+            "must not be before join",
+        ),
+        (
+            json.dumps({**CONFERENCE, "sessions_per_month": 10**10}).encode(),
+            "sessions_per_month",
+            "from 0",
+        ),
+        (
+            json.dumps({**CONFERENCE, "participants": [leg(0, 60)] * 10_001}).encode(),
+            "participants",
+            "at most 10,000",
+        ),
+    ],
+)
+def test_bad_input_is_a_400_listing_problems_by_path(api, body, path, words):
+    response = post(api, body)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    problems = response.json()["problems"]
+    assert any(p["path"] == path and words in p["message"] for p in problems), problems
+
+
+def test_a_body_over_2_mb_is_refused(api):
+    padding = " " * 2_000_001
+    response = post(api, json.dumps(CONFERENCE) + padding)
+    assert response.status_code == 400
+    assert "2 MB" in response.json()["problems"][0]["message"]
+
+
+def test_a_large_scenario_under_2_mb_is_priced(api):
+    body = {**CONFERENCE, "participants": [leg(0, 600)] * 10_000}
+    response = post(api, body)
+    assert response.status_code == 200
+    assert response.json()["per_session"]["lines"][0]["quantity"] == "100010"
+
+
+def test_wrong_method_is_a_json_405(api):
+    response = api.get("/api/estimate")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["problems"][0]["message"] == "use POST"
+
+
+def test_unknown_api_path_is_a_json_404(api):
+    response = api.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+def test_rate_cards_lists_the_cards_in_effect_with_rates_and_tiers(api):
+    response = api.get("/api/rate-cards")
+    assert response.status_code == 200
+    cards = response.json()["rate_cards"]
+    default = next(c for c in cards if c["slug"] == "default")
+    assert default["default"] is True
+    assert default["version"] == 1
+    assert default["rates"]["voice_call_minutes"] == "0.0040"
+    assert default["tiers"]["voice_call_minutes"] == [
+        {"up_to": "100000", "rate": "0.0040"},
+        {"up_to": None, "rate": "0.0032"},
+    ]
+    assert "not real prices" in default["name"]
+
+
+def test_rate_cards_refuses_post(api):
+    assert api.post("/api/rate-cards").status_code == 405
