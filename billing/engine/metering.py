@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from heapq import nsmallest
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -137,14 +138,33 @@ def _usage(
     return Usage(tuple(charges), totals, billing_start, notes)
 
 
+class Rounder:
+    """A card's rounding with a memo: a session's durations repeat, and Decimal division is dear."""
+
+    def __init__(self, card: RateCard) -> None:
+        self.card = card
+        self.memo: dict[Decimal, int] = {}
+
+    def __call__(self, duration: Decimal) -> int:
+        seconds = self.memo.get(duration)
+        if seconds is None:
+            seconds = self.memo[duration] = self.card.billed_seconds(duration)
+        return seconds
+
+
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
-    billed = card.billed_seconds
+    billed = Rounder(card)
+    memo, rounded = billed.memo, card.billed_seconds
     charges = []
+    voice, video = Meter.VOICE_CALL, Meter.VIDEO_CALL
     for index, p in enumerate(scenario.participants):
-        seconds = billed(p.leave - p.join)
+        duration = p.leave - p.join
+        seconds = memo.get(duration)
+        if seconds is None:
+            seconds = memo[duration] = rounded(duration)
         if seconds:
-            meter = Meter.VIDEO_CALL if p.media == "video" else Meter.VOICE_CALL
+            meter = video if p.media == "video" else voice
             charges.append(Charge(meter, "leg", p.name, p.join, p.leave, seconds, 1, index))
     charges += _interval_charges(
         scenario.conferences, lambda c: _call_meter(c.media), "conference", "Conference", billed
@@ -158,12 +178,7 @@ def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
     first_publish = min(candidates) if candidates else None
     second_join = None
     if len(participants) >= 2:
-        first = second = None
-        for p in participants:
-            if first is None or p.join < first:
-                first, second = p.join, first
-            elif second is None or p.join < second:
-                second = p.join
+        first, second = nsmallest(2, (p.join for p in participants))
         second_join = second
     options = [t for t in (first_publish, second_join) if t is not None]
     return min(options) if options else None
@@ -171,7 +186,6 @@ def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
 
 def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     """Participant minutes from the moment billing starts; SIP endpoints add interconnect."""
-    billed = card.billed_seconds
     start = billing_start(scenario.participants)
     charges = []
     notes = list(_ignored_conferences(scenario))
@@ -182,20 +196,18 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
                 "so billing never starts."
             )
     else:
+        memo: dict[Decimal, int] = {}
+        rounded = card.billed_seconds
+        meter = Meter.PARTICIPANT
         for index, p in enumerate(scenario.participants):
             begin = p.join if p.join > start else start
             if p.leave > begin:
+                duration = p.leave - begin
+                seconds = memo.get(duration)
+                if seconds is None:
+                    seconds = memo[duration] = rounded(duration)
                 charges.append(
-                    Charge(
-                        Meter.PARTICIPANT,
-                        "participant",
-                        p.name,
-                        begin,
-                        p.leave,
-                        billed(p.leave - begin),
-                        1,
-                        index,
-                    )
+                    Charge(meter, "participant", p.name, begin, p.leave, seconds, 1, index)
                 )
     charges += _sip_interconnect(scenario.participants, card)
     return _usage(charges + _extras(scenario, card), start, tuple(notes))
@@ -203,7 +215,8 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
 
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     """Each subscriber bills, per other publisher and per stream, the time both overlap."""
-    billed = card.billed_seconds
+    memo: dict[Decimal, int] = {}
+    rounded = card.billed_seconds
     publishers = sorted(
         (p.publish, p.leave, p.streams, index)
         for index, p in enumerate(scenario.participants)
@@ -211,6 +224,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     )
     publish_times = [pub[0] for pub in publishers]
     charges = []
+    meter = Meter.SUBSCRIBED
     for index, p in enumerate(scenario.participants):
         if not p.subscribes:
             continue
@@ -220,16 +234,15 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         for pub_start, pub_end, streams, pub_index in publishers[: bisect_left(publish_times, b)]:
             if pub_end <= a or pub_index == index:
                 continue
-            lo = a if a > pub_start else pub_start
-            hi = b if b < pub_end else pub_end
-            overlap = billed(hi - lo)
-            if overlap:
-                seconds += streams * overlap
+            overlap = (b if b < pub_end else pub_end) - (a if a > pub_start else pub_start)
+            billed = memo.get(overlap)
+            if billed is None:
+                billed = memo[overlap] = rounded(overlap)
+            if billed:
+                seconds += streams * billed
                 count += streams
         if seconds:
-            charges.append(
-                Charge(Meter.SUBSCRIBED, "subscriber", p.name, a, b, seconds, count, index)
-            )
+            charges.append(Charge(meter, "subscriber", p.name, a, b, seconds, count, index))
     charges += _sip_interconnect(scenario.participants, card)
     return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
 
