@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from heapq import nsmallest
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from heapq import nsmallest
 from typing import NamedTuple
 
 from .meters import Meter, Model
@@ -178,8 +178,7 @@ def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
     first_publish = min(candidates) if candidates else None
     second_join = None
     if len(participants) >= 2:
-        first, second = nsmallest(2, (p.join for p in participants))
-        second_join = second
+        second_join = nsmallest(2, (p.join for p in participants))[1]
     options = [t for t in (first_publish, second_join) if t is not None]
     return min(options) if options else None
 

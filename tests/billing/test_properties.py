@@ -113,7 +113,7 @@ tier_prices = st.lists(
 ).map(
     lambda raw: MeterPrice(
         Decimal(0),
-        tuple(Tier(Decimal(b), r) for b, r in sorted(raw)) + (Tier(None, Decimal("0.001")),),
+        (*(Tier(Decimal(b), r) for b, r in sorted(raw)), Tier(None, Decimal("0.001"))),
     )
 )
 
