@@ -99,14 +99,14 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self.problem(path, f"must be a whole number, not {type_name(value)}")
             return default or low
+        if not low <= value <= high:
+            # Compared before any int() so that 1e999999 costs nothing to refuse.
+            self.problem(path, f"must be from {low:,} to {high:,} (got {value})")
+            return default or low
         if isinstance(value, Decimal) and value != value.to_integral_value():
             self.problem(path, f"must be a whole number (got {value})")
             return default or low
-        number = int(value)
-        if not low <= number <= high:
-            self.problem(path, f"must be from {low:,} to {high:,} (got {number:,})")
-            return default or low
-        return number
+        return int(value)
 
     def boolean(self, value: object, path: str, default: bool) -> bool:
         if value is None:

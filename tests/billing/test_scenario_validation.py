@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing.engine import ScenarioError, parse_scenario, scenario_document
 from tests.conftest import leg
@@ -177,3 +179,77 @@ def test_a_document_round_trips_through_scenario_document():
     )
     parsed = parse_scenario(document)
     assert parse_scenario(scenario_document(parsed)) == parsed
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+FIELDS = [
+    "name",
+    "model",
+    "sessions_per_month",
+    "participants",
+    "conferences",
+    "recordings",
+    "monitoring",
+    "rate_card",
+]
+participant_like = st.dictionaries(
+    st.sampled_from(
+        [
+            "name",
+            "media",
+            "endpoint",
+            "direction",
+            "join",
+            "leave",
+            "publish",
+            "streams",
+            "subscribes",
+        ]
+    ),
+    json_values,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        json_values,
+        st.dictionaries(st.sampled_from(FIELDS), json_values),
+        st.fixed_dictionaries(
+            {"model": st.sampled_from(["sip_mediaserver", "video_ppm", "video_ssm"])},
+            optional={
+                "participants": st.lists(participant_like, max_size=4),
+                "rate_card": st.dictionaries(
+                    st.sampled_from(
+                        ["currency", "increment_seconds", "minimum_seconds", "rates", "tiers"]
+                    ),
+                    json_values,
+                ),
+            },
+        ),
+    )
+)
+def test_arbitrary_json_is_parsed_or_refused_with_named_problems(document):
+    try:
+        parse_scenario(document)
+    except ScenarioError as error:
+        problems = error.problems
+    else:
+        return
+    assert problems
+    assert all(isinstance(p.path, str) and p.message for p in problems)
+
+
+def test_a_huge_exponent_is_refused_quickly():
+    problems = problems_of(scenario(sessions_per_month=Decimal("1e999999")))
+    assert "from 0 to 1,000,000,000" in problems["sessions_per_month"]
