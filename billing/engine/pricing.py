@@ -62,8 +62,9 @@ def _price(scenario: Scenario, card: RateCard) -> Quote:
     per_session = rate_session(usage.seconds, usage.charges, card)
     sessions = scenario.sessions_per_month
     monthly_seconds = {meter: seconds * sessions for meter, seconds in usage.seconds.items()}
+    noun = "session" if sessions == 1 else "sessions"
     how = {
-        meter: f"{minutes_text(seconds)} × {sessions:,} sessions = {minutes_text(seconds * sessions)}"
+        meter: f"{minutes_text(seconds)} × {sessions:,} {noun} = {minutes_text(seconds * sessions)}"
         for meter, seconds in usage.seconds.items()
     }
     monthly = rate_month(monthly_seconds, card, how)

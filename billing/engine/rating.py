@@ -55,15 +55,13 @@ class Period:
         return next((line for line in self.lines if line.meter == meter), None)
 
 
-def describe_charges(meter: Meter, charges: Sequence[Charge]) -> str:
-    """What makes up a meter's minutes, in words and numbers, seed style."""
+def describe_charges(charges: Sequence[Charge]) -> str:
+    """What makes up a meter's minutes, in words and numbers, the way the seeds put it:
+    `3 call legs × 10 min + 1 conference connection × 10 min`."""
     by_kind: dict[str, list[Charge]] = {}
     for charge in charges:
         by_kind.setdefault(charge.kind, []).append(charge)
-    parts = [_describe_kind(kind, items) for kind, items in by_kind.items()]
-    total = sum(c.seconds for c in charges)
-    joined = " + ".join(parts)
-    return f"{joined} = {minutes_text(total)}" if len(parts) > 1 or len(charges) > 1 else joined
+    return " + ".join(_describe_kind(kind, items) for kind, items in by_kind.items())
 
 
 def _describe_kind(kind: str, items: list[Charge]) -> str:
@@ -76,7 +74,10 @@ def _describe_kind(kind: str, items: list[Charge]) -> str:
         if len(items) <= ITEMS_LISTED:
             listed = ", ".join(f"{c.label} {minutes_text(c.seconds)}" for c in items)
             return f"{head} ({listed})"
-        return f"{head} by {len(items):,} {noun}, {minutes_text(total)}"
+        return f"{head} by {len(items):,} {noun}, {minutes_text(total)} in all"
+    exact = all(c.end - c.start == c.seconds for c in items)
+    if exact and len({c.seconds for c in items}) == 1:
+        return f"{len(items):,} {noun} × {minutes_text(items[0].seconds)}"
     if len(items) <= ITEMS_LISTED:
         listed = " + ".join(_item_text(c) for c in items)
         return f"{len(items)} {noun} ({listed})"
@@ -87,7 +88,7 @@ def _item_text(charge: Charge) -> str:
     actual = charge.end - charge.start
     billed = minutes_text(charge.seconds)
     if actual != charge.seconds:
-        billed = f"{clock(actual)} billed as {billed}"
+        billed = f"{clock(actual)} rounded to {billed}"
     return f"{charge.label} {billed}"
 
 
@@ -105,8 +106,8 @@ def rate_session(seconds: Mapping[Meter, int], charges: Iterable[Charge], card: 
         amount = session_amount(Fraction(billed, 60) * Fraction(price.rate))
         rate_note = " (first tier's rate)" if price.tiers else ""
         explanation = (
-            f"{describe_charges(meter, by_meter.get(meter, []))}; "
-            f"{format_minutes(billed)} × {money_text(price.rate, card.currency)}{rate_note} "
+            f"{describe_charges(by_meter.get(meter, []))} "
+            f"= {format_minutes(billed)} × {money_text(price.rate, card.currency)}{rate_note} "
             f"= {money_text(amount, card.currency)}"
         )
         lines.append(Line(meter, billed, price.rate, amount, explanation))
