@@ -8,7 +8,15 @@ from typing import Any
 
 from django.conf import settings
 
-from billing.engine import Quote, RateCard, Scenario, ScenarioError, parse_scenario, price
+from billing.engine import (
+    Quote,
+    RateCard,
+    RateCardOverride,
+    Scenario,
+    ScenarioError,
+    parse_scenario,
+    price,
+)
 from billing.engine.pricing import resolve_card
 from billing.models import RateCardVersion
 
@@ -65,8 +73,11 @@ def stored_card(slug: str) -> RateCard:
 
 
 def card_for(scenario: Scenario) -> RateCard:
-    if isinstance(scenario.rate_card, str):
-        return stored_card(scenario.rate_card)
+    ref = scenario.rate_card
+    if isinstance(ref, str):
+        return stored_card(ref)
+    if isinstance(ref, RateCardOverride) and ref.base is not None:
+        return resolve_card(scenario, default_card(), stored_card(ref.base))
     return resolve_card(scenario, default_card())
 
 

@@ -32,10 +32,12 @@ class Quote:
 
 
 def resolve_card(scenario: Scenario, default: RateCard, stored: RateCard | None = None) -> RateCard:
-    """The card that prices a scenario: a stored card by slug, the default with overrides, or the default."""
+    """The card that prices a scenario: the stored card it names, or the default, with any
+    inline overrides applied. `stored` is the card named by slug or by the overrides' `base`."""
+    base = stored if stored is not None else default
     if isinstance(scenario.rate_card, RateCardOverride):
-        return scenario.rate_card.apply_to(default)
-    return stored if stored is not None else default
+        return scenario.rate_card.apply_to(base)
+    return base
 
 
 @contextmanager

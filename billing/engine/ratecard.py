@@ -72,6 +72,8 @@ class RateCardOverride:
     minimum_seconds: int | None = None
     prices: Mapping[Meter, MeterPrice] = field(default_factory=dict)
     name: str | None = None
+    # The stored card these overrides apply to; None: the default card.
+    base: str | None = None
 
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
@@ -87,7 +89,15 @@ class RateCardOverride:
         )
 
 
-CARD_FIELDS = ("name", "currency", "increment_seconds", "minimum_seconds", "rates", "tiers")
+CARD_FIELDS = (
+    "base",
+    "name",
+    "currency",
+    "increment_seconds",
+    "minimum_seconds",
+    "rates",
+    "tiers",
+)
 
 
 def read_override(reader: Reader, value: object, path: str) -> RateCardOverride | None:
@@ -116,10 +126,13 @@ def read_override(reader: Reader, value: object, path: str) -> RateCardOverride 
             MAX_INCREMENT_SECONDS,
             None,
         )
-    name = None
+    name = base = None
     if data.get("name") is not None:
         name = reader.text(data["name"], join_path(path, "name"))
+    if data.get("base") is not None:
+        base = reader.text(data["base"], join_path(path, "base")).strip() or None
     return RateCardOverride(
+        base=base,
         currency=currency,
         increment_seconds=increment,
         minimum_seconds=minimum,

@@ -257,6 +257,8 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
 
 def override_document(override: RateCardOverride) -> dict[str, Any]:
     document: dict[str, Any] = {}
+    if override.base is not None:
+        document["base"] = override.base
     if override.name is not None:
         document["name"] = override.name
     if override.currency is not None:

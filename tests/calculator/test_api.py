@@ -177,3 +177,19 @@ def test_rate_cards_lists_the_cards_in_effect_with_rates_and_tiers(api):
 
 def test_rate_cards_refuses_post(api):
     assert api.post("/api/rate-cards").status_code == 405
+
+
+def test_inline_overrides_can_name_the_stored_card_they_apply_to(api):
+    card = RateCardVersion.objects.create(slug="partner", name="Partner", currency="EUR")
+    card.rates.create(meter="voice_call_minutes", rate=Decimal("0.002"))
+    card.rates.create(meter="recording_minutes", rate=Decimal("0.001"))
+    body = {
+        **CONFERENCE,
+        "recordings": [{"start": 0, "end": 600}],
+        "rate_card": {"base": "partner", "rates": {"recording_minutes": "0.0005"}},
+    }
+    result = post(api, body).json()
+    assert result["currency"] == "EUR"
+    amounts = {line["meter"]: line["amount"] for line in result["per_session"]["lines"]}
+    assert amounts == {"voice_call_minutes": "0.0800", "recording_minutes": "0.0050"}
+    assert post(api, {**body, "rate_card": {"base": "nope"}}).status_code == 400

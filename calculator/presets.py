@@ -1,0 +1,143 @@
+"""The start page's templates: real cases a sales engineer or a customer recognises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+M = 60
+
+
+def person(name: str, join: float | int, leave: float | int, **fields: Any) -> dict[str, Any]:
+    return {"name": name, "join": int(join), "leave": int(leave), **fields}
+
+
+@dataclass(frozen=True)
+class Preset:
+    slug: str
+    title: str
+    summary: str
+    document: dict[str, Any]
+
+
+def _webinar() -> dict[str, Any]:
+    presenters = [
+        person("Presenter", 0, 60 * M, media="video", endpoint="webrtc", publish=0),
+        person("Co-presenter", 2 * M, 60 * M, media="video", endpoint="webrtc", publish=5 * M),
+    ]
+    attendees = [
+        person(
+            f"Attendee {n + 1}",
+            round(n * 5 * M / 99),
+            round(50 * M + n * 10 * M / 99),
+            media="video",
+            endpoint="client",
+        )
+        for n in range(100)
+    ]
+    return {
+        "name": "Webinar: 2 presenters, 100 attendees",
+        "model": "video_ppm",
+        "sessions_per_month": 20,
+        "participants": presenters + attendees,
+    }
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "ivr-only",
+        "IVR only",
+        "A caller dials in, listens to prompts and hangs up: one terminating leg.",
+        {
+            "name": "IVR only",
+            "model": "sip_mediaserver",
+            "sessions_per_month": 20_000,
+            "participants": [
+                person("Caller", 0, 2 * M + 40, endpoint="pstn", direction="terminating"),
+            ],
+        },
+    ),
+    Preset(
+        "ivr-agent",
+        "IVR, then transfer to an agent",
+        "The caller navigates the IVR for 90 seconds, then an agent's leg is added.",
+        {
+            "name": "IVR then agent transfer",
+            "model": "sip_mediaserver",
+            "sessions_per_month": 5_000,
+            "participants": [
+                person("Caller", 0, 7 * M, endpoint="pstn", direction="terminating"),
+                person("Agent", 90, 7 * M, endpoint="webrtc", direction="originating"),
+            ],
+        },
+    ),
+    Preset(
+        "contact-centre",
+        "Recorded and monitored contact-centre call",
+        "An agent call recorded from pickup, with a supervisor listening in for four minutes.",
+        {
+            "name": "Contact centre: recorded, supervisor monitoring",
+            "model": "sip_mediaserver",
+            "sessions_per_month": 3_000,
+            "participants": [
+                person("Caller", 0, 9 * M, endpoint="sip", direction="terminating"),
+                person("Agent", 45, 9 * M, endpoint="webrtc", direction="originating"),
+            ],
+            "recordings": [{"start": 45, "end": 9 * M}],
+            "monitoring": [{"start": 2 * M, "end": 6 * M}],
+        },
+    ),
+    Preset(
+        "conference",
+        "3-way conference",
+        "Three legs in the conference mixer, plus the conference connection itself.",
+        {
+            "name": "3-way conference",
+            "model": "sip_mediaserver",
+            "sessions_per_month": 500,
+            "participants": [
+                person("Host", 0, 30 * M, endpoint="webrtc", direction="originating"),
+                person("Guest (phone)", 1 * M, 28 * M, endpoint="pstn", direction="terminating"),
+                person("Guest (SIP)", 2 * M + 30, 30 * M, endpoint="sip", direction="terminating"),
+            ],
+            "conferences": [{"start": 0, "end": 30 * M, "media": "voice"}],
+        },
+    ),
+    Preset(
+        "video-meeting",
+        "Video meeting",
+        "People join late, one is on two devices, one only starts publishing after a while.",
+        {
+            "name": "Team video meeting",
+            "model": "video_ppm",
+            "sessions_per_month": 800,
+            "participants": [
+                person("Host", 0, 45 * M, media="video", endpoint="webrtc", publish=3 * M),
+                person(
+                    "Ana (laptop)", 4 * M, 45 * M, media="video", endpoint="webrtc", publish=4 * M
+                ),
+                person("Ana (phone)", 4 * M, 20 * M, media="video", endpoint="client"),
+                person("Ben", 5 * M, 40 * M, media="video", endpoint="webrtc", publish=5 * M),
+                person(
+                    "Late joiner", 15 * M, 45 * M, media="video", endpoint="client", publish=16 * M
+                ),
+                person("Dial-in", 6 * M, 30 * M, media="voice", endpoint="sip", publish=6 * M),
+            ],
+        },
+    ),
+    Preset(
+        "webinar",
+        "Webinar with 100 attendees",
+        "Two presenters; a hundred attendees arrive over five minutes and drift away at the end.",
+        _webinar(),
+    ),
+)
+
+BY_SLUG = {preset.slug: preset for preset in PRESETS}
+
+BLANK: dict[str, Any] = {
+    "name": "",
+    "model": "sip_mediaserver",
+    "sessions_per_month": 1000,
+    "participants": [person("Participant 1", 0, 5 * M)],
+}
