@@ -3,7 +3,7 @@
 from .errors import Problem, ScenarioError
 from .metering import Charge, Usage, billing_start, meter_usage
 from .meters import Meter, Model
-from .pricing import Quote, price, quote_document, resolve_card
+from .pricing import Quote, compare_models, price, quote_document, resolve_card
 from .ratecard import MeterPrice, RateCard, RateCardOverride, Tier, card_document, read_rate_card
 from .rating import Line, Period, Slice
 from .scenario import Interval, Participant, Scenario, parse_scenario, scenario_document
@@ -28,6 +28,7 @@ __all__ = [
     "Usage",
     "billing_start",
     "card_document",
+    "compare_models",
     "meter_usage",
     "parse_scenario",
     "price",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from .metering import Usage, meter_usage
-from .meters import Meter
+from .errors import ScenarioError
+from .meters import Meter, Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
 from .rating import Line, Period, rate_month, rate_session
@@ -71,6 +72,17 @@ def _price(scenario: Scenario, card: RateCard) -> Quote:
     }
     monthly = rate_month(monthly_seconds, card, how)
     return Quote(scenario, card, usage, per_session, monthly)
+
+
+def compare_models(scenario: Scenario, card: RateCard) -> list[tuple[Model, Quote | ScenarioError]]:
+    """The same scenario priced under every model, for a side-by-side comparison."""
+    results: list[tuple[Model, Quote | ScenarioError]] = []
+    for model in Model:
+        try:
+            results.append((model, price(replace(scenario, model=model), card)))
+        except ScenarioError as error:
+            results.append((model, error))
+    return results
 
 
 def _line_document(line: Line, *, monthly: bool) -> dict[str, Any]:

@@ -1,0 +1,447 @@
+"""The editor's forms: strings in, domain values out, and the engine's problems put back
+beside the field at fault."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from billing.engine import Meter, Model, Problem
+from billing.engine.scenario import (
+    DIRECTIONS,
+    ENDPOINT_LABELS,
+    MAX_INTERVALS,
+    MAX_PARTICIPANTS,
+    MAX_SESSIONS_PER_MONTH,
+    MAX_STREAMS,
+)
+from billing.engine.timefmt import clock, parse_clock
+
+MODEL_CHOICES = [(model.value, model.label) for model in Model]
+ENDPOINT_CHOICES = list(ENDPOINT_LABELS.items())
+MEDIA_CHOICES = [("voice", "Voice"), ("video", "Video")]
+DIRECTION_CHOICES = [(d, d.capitalize()) for d in DIRECTIONS]
+
+
+class ClockField(forms.Field):
+    """A time typed as m:ss, h:mm:ss or plain seconds, cleaned to Decimal seconds."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "m:ss", "size": 7}),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        if len(text) > 20:
+            raise ValidationError("Enter a time as m:ss or h:mm:ss, e.g. 7:30", code="invalid")
+        try:
+            return parse_clock(text)
+        except ValueError:
+            raise ValidationError(
+                "Enter a time as m:ss or h:mm:ss, e.g. 7:30", code="invalid"
+            ) from None
+
+
+class ScenarioForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Scenario name")
+    model = forms.ChoiceField(choices=MODEL_CHOICES, label="Pricing model")
+    sessions_per_month = forms.IntegerField(
+        min_value=0, max_value=MAX_SESSIONS_PER_MONTH, label="Sessions per month"
+    )
+    rate_card = forms.ChoiceField(label="Rate card")
+    increment_seconds = forms.IntegerField(
+        min_value=1, max_value=86_400, required=False, label="Increment (s)"
+    )
+    minimum_seconds = forms.IntegerField(
+        min_value=0, max_value=86_400, required=False, label="Minimum (s)"
+    )
+
+    def __init__(self, *args: Any, cards: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rate_card"].choices = list(cards)
+        for meter in Meter:
+            self.fields[f"rate_{meter}"] = forms.DecimalField(
+                min_value=Decimal(0),
+                max_digits=24,
+                decimal_places=12,
+                required=False,
+                label=meter.label,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
+            )
+
+    def rate_fields(self) -> list[forms.BoundField]:
+        return [self[f"rate_{meter}"] for meter in Meter]
+
+
+class ParticipantForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES)
+    media = forms.ChoiceField(choices=MEDIA_CHOICES)
+    direction = forms.ChoiceField(choices=DIRECTION_CHOICES)
+    join = ClockField()
+    leave = ClockField()
+    publish = ClockField(required=False)
+    streams = forms.IntegerField(
+        min_value=1, max_value=MAX_STREAMS, widget=forms.NumberInput(attrs={"size": 3})
+    )
+    subscribes = forms.BooleanField(required=False)
+
+
+class IntervalForm(forms.Form):
+    start = ClockField()
+    end = ClockField()
+
+
+class ConferenceForm(IntervalForm):
+    media = forms.ChoiceField(choices=MEDIA_CHOICES)
+
+
+def _formset(form: type[forms.Form], limit: int) -> type[forms.BaseFormSet]:  # type: ignore[type-arg]
+    return forms.formset_factory(
+        form, extra=0, max_num=limit, absolute_max=limit, validate_max=True
+    )
+
+
+ParticipantFormSet = _formset(ParticipantForm, MAX_PARTICIPANTS)
+ConferenceFormSet = _formset(ConferenceForm, MAX_INTERVALS)
+IntervalFormSet = _formset(IntervalForm, MAX_INTERVALS)
+
+
+class BulkAddForm(forms.Form):
+    """ "40 attendees join between 0:00 and 5:00 and leave between 50:00 and 60:00"."""
+
+    count = forms.IntegerField(min_value=1, max_value=MAX_PARTICIPANTS, initial=10)
+    name = forms.CharField(max_length=100, initial="Attendee", label="named")
+    join_from = ClockField(initial="0:00")
+    join_to = ClockField(initial="5:00")
+    leave_from = ClockField(initial="50:00")
+    leave_to = ClockField(initial="60:00")
+    endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES, initial="client")
+    media = forms.ChoiceField(choices=MEDIA_CHOICES, initial="video")
+    publish = forms.BooleanField(required=False, label="publish from when they join")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        a, b = data.get("join_from"), data.get("join_to")
+        c, d = data.get("leave_from"), data.get("leave_to")
+        if a is not None and b is not None and b < a:
+            self.add_error("join_to", "must not be before the first join")
+        if c is not None and d is not None and d < c:
+            self.add_error("leave_to", "must not be before the first leave")
+        if None not in (a, b, c, d) and (c < a or d < b):  # type: ignore[operator]
+            self.add_error("leave_from", "everyone must leave after they join")
+        return data
+
+    def rows(self, start_number: int) -> list[dict[str, str]]:
+        """The participants, their times spread evenly over the ranges, to whole seconds."""
+        data = self.cleaned_data
+        n = data["count"]
+        rows = []
+        for i in range(n):
+            share = Decimal(i) / (n - 1) if n > 1 else Decimal(0)
+            join = data["join_from"] + (data["join_to"] - data["join_from"]) * share
+            leave = data["leave_from"] + (data["leave_to"] - data["leave_from"]) * share
+            join = join.quantize(Decimal(1), ROUND_HALF_UP)
+            leave = max(join, leave.quantize(Decimal(1), ROUND_HALF_UP))
+            rows.append(
+                {
+                    "name": f"{data['name']} {start_number + i}",
+                    "endpoint": data["endpoint"],
+                    "media": data["media"],
+                    "direction": "originating",
+                    "join": clock(join),
+                    "leave": clock(leave),
+                    "publish": clock(join) if data["publish"] else "",
+                    "streams": "1",
+                    "subscribes": "on",
+                }
+            )
+        return rows
+
+
+# -- The editor's state as plain rows of strings, so that actions keep what was typed -------
+
+SECTIONS = {
+    "p": ("participants", ParticipantFormSet, list(ParticipantForm.base_fields)),
+    "c": ("conferences", ConferenceFormSet, list(ConferenceForm.base_fields)),
+    "r": ("recordings", IntervalFormSet, list(IntervalForm.base_fields)),
+    "m": ("monitoring", IntervalFormSet, list(IntervalForm.base_fields)),
+}
+PREFIX_OF = {name: prefix for prefix, (name, _, _) in SECTIONS.items()}
+SCENARIO_FIELDS = [
+    "name",
+    "model",
+    "sessions_per_month",
+    "rate_card",
+    "increment_seconds",
+    "minimum_seconds",
+    *[f"rate_{meter}" for meter in Meter],
+]
+ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^bulk$")
+
+
+def rows_of(data: Mapping[str, Any], prefix: str) -> list[dict[str, str]]:
+    _, _, fields = SECTIONS[prefix]
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        total = 0
+    total = max(0, min(total, MAX_PARTICIPANTS if prefix == "p" else MAX_INTERVALS))
+    return [
+        {name: str(data.get(f"{prefix}-{i}-{name}", "")) for name in fields} for i in range(total)
+    ]
+
+
+def data_from(
+    scenario: Mapping[str, str], sections: Mapping[str, list[dict[str, str]]]
+) -> dict[str, str]:
+    """Form data for the editor: the scenario's fields and each section's rows."""
+    data = {key: scenario.get(key, "") for key in SCENARIO_FIELDS}
+    for prefix, rows in sections.items():
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        for i, row in enumerate(rows):
+            for name, value in row.items():
+                if name == "subscribes" and not value:
+                    continue  # an unticked checkbox sends nothing
+                data[f"{prefix}-{i}-{name}"] = value
+    return data
+
+
+def _seconds_text(value: Any) -> str:
+    return "" if value is None or value == "" else clock(Decimal(str(value)))
+
+
+def document_data(document: Mapping[str, Any], default_card: str) -> dict[str, str]:
+    """Form data for a scenario document (a template, an import)."""
+    card = document.get("rate_card")
+    scenario = {
+        "name": document.get("name", ""),
+        "model": document.get("model", Model.SIP_MEDIASERVER.value),
+        "sessions_per_month": str(document.get("sessions_per_month", 1)),
+        "rate_card": card if isinstance(card, str) else default_card,
+    }
+    if isinstance(card, Mapping):
+        scenario["rate_card"] = card.get("base") or default_card
+        for key in ("increment_seconds", "minimum_seconds"):
+            if card.get(key) is not None:
+                scenario[key] = str(card[key])
+        for meter, rate in (card.get("rates") or {}).items():
+            scenario[f"rate_{meter}"] = str(rate)
+    participants = [
+        {
+            "name": p.get("name", ""),
+            "endpoint": p.get("endpoint", "client"),
+            "media": p.get("media", "voice"),
+            "direction": p.get("direction", "originating"),
+            "join": _seconds_text(p.get("join")),
+            "leave": _seconds_text(p.get("leave")),
+            "publish": _seconds_text(p.get("publish")),
+            "streams": str(p.get("streams", 1)),
+            "subscribes": "on" if p.get("subscribes", True) else "",
+        }
+        for p in document.get("participants", [])
+    ]
+    sections = {"p": participants}
+    for prefix in "crm":
+        name = SECTIONS[prefix][0]
+        sections[prefix] = [
+            {
+                "start": _seconds_text(item.get("start")),
+                "end": _seconds_text(item.get("end")),
+                **({"media": item.get("media", "voice")} if prefix == "c" else {}),
+            }
+            for item in document.get(name, [])
+        ]
+    return data_from(scenario, sections)
+
+
+def apply_action(data: Mapping[str, Any], action: str, bulk: BulkAddForm | None) -> dict[str, str]:
+    """Add, duplicate or remove a row, or bulk-add participants, keeping every typed value."""
+    scenario = {key: str(data.get(key, "")) for key in SCENARIO_FIELDS}
+    sections = {prefix: rows_of(data, prefix) for prefix in SECTIONS}
+    match = ACTION.match(action)
+    if match and action == "bulk":
+        if bulk is not None and bulk.is_valid():
+            rows = sections["p"]
+            rows.extend(bulk.rows(len(rows) + 1)[: MAX_PARTICIPANTS - len(rows)])
+    elif match:
+        verb, prefix, index_text = match.groups()
+        rows = sections[prefix]
+        index = int(index_text) if index_text is not None else None
+        if verb == "add":
+            rows.append(_new_row(prefix, rows))
+        elif index is not None and 0 <= index < len(rows):
+            if verb == "remove":
+                del rows[index]
+            elif verb == "duplicate":
+                copy = dict(rows[index])
+                if "name" in copy:
+                    copy["name"] = f"{copy['name'] or 'Participant'} (copy)"
+                rows.insert(index + 1, copy)
+    return data_from(scenario, sections)
+
+
+def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
+    last = rows[-1] if rows else {}
+    if prefix == "p":
+        return {
+            "name": f"Participant {len(rows) + 1}",
+            "endpoint": last.get("endpoint") or "webrtc",
+            "media": last.get("media") or "voice",
+            "direction": "originating",
+            "join": "0:00",
+            "leave": last.get("leave") or "5:00",
+            "publish": "",
+            "streams": "1",
+            "subscribes": "on",
+        }
+    row = {"start": "0:00", "end": last.get("end") or "5:00"}
+    if prefix == "c":
+        row["media"] = "voice"
+    return row
+
+
+# -- The bound editor ------------------------------------------------------------------------
+
+PATH = re.compile(r"^(participants|conferences|recordings|monitoring)\[(\d+)\](?:\.(\w+))?$")
+
+
+@dataclass
+class Editor:
+    """The scenario form and its four row sections, bound to one set of data."""
+
+    form: ScenarioForm
+    sections: dict[str, forms.BaseFormSet]  # type: ignore[type-arg]
+    general_errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def bind(cls, data: Mapping[str, Any], cards: Iterable[tuple[str, str]]) -> Editor:
+        return cls(
+            form=ScenarioForm(data, cards=cards),
+            sections={
+                prefix: formset(data, prefix=prefix) for prefix, (_, formset, _) in SECTIONS.items()
+            },
+        )
+
+    @property
+    def participants(self) -> forms.BaseFormSet:  # type: ignore[type-arg]
+        return self.sections["p"]
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        for formset in self.sections.values():
+            valid = formset.is_valid() and valid
+        return valid
+
+    def document(self, default_card: str) -> dict[str, Any]:
+        """The scenario document of the cleaned forms; call after is_valid()."""
+        data = self.form.cleaned_data
+        rates = {
+            str(meter): str(data[f"rate_{meter}"])
+            for meter in Meter
+            if data.get(f"rate_{meter}") is not None
+        }
+        overrides: dict[str, Any] = {}
+        if rates:
+            overrides["rates"] = rates
+        for key in ("increment_seconds", "minimum_seconds"):
+            if data.get(key) is not None:
+                overrides[key] = data[key]
+        card: Any = data["rate_card"]
+        if overrides:
+            card = {"base": data["rate_card"], **overrides}
+        rows = {prefix: [f.cleaned_data for f in fs.forms] for prefix, fs in self.sections.items()}
+        return {
+            "name": data["name"],
+            "model": data["model"],
+            "sessions_per_month": data["sessions_per_month"],
+            "participants": [
+                {
+                    "name": row["name"] or f"Participant {i + 1}",
+                    "endpoint": row["endpoint"],
+                    "media": row["media"],
+                    "direction": row["direction"],
+                    "join": row["join"],
+                    "leave": row["leave"],
+                    "publish": row["publish"],
+                    "streams": row["streams"],
+                    "subscribes": row["subscribes"],
+                }
+                for i, row in enumerate(rows["p"])
+            ],
+            "conferences": [
+                {"start": r["start"], "end": r["end"], "media": r["media"]} for r in rows["c"]
+            ],
+            "recordings": [{"start": r["start"], "end": r["end"]} for r in rows["r"]],
+            "monitoring": [{"start": r["start"], "end": r["end"]} for r in rows["m"]],
+            "rate_card": card,
+        }
+
+    def add_problems(self, problems: Iterable[Problem]) -> None:
+        """Put the engine's problems beside the fields they name."""
+        for problem in problems:
+            match = PATH.match(problem.path)
+            if match:
+                name, index, field_name = match.groups()
+                formset = self.sections[PREFIX_OF[name]]
+                row = int(index)
+                if row < len(formset.forms) and field_name in formset.forms[row].fields:
+                    formset.forms[row].add_error(field_name, problem.message)
+                    continue
+            target = _scenario_field(problem.path)
+            if target is not None:
+                self.form.add_error(target, problem.message)
+            else:
+                self.general_errors.append(str(problem))
+
+    def field_errors(self) -> dict[str, list[str]]:
+        """Every field's errors by its HTML name, for the live page to place."""
+        errors: dict[str, list[str]] = {}
+        for form in [self.form, *(f for fs in self.sections.values() for f in fs.forms)]:
+            for name, messages in form.errors.items():
+                if name != "__all__":
+                    errors[form.add_prefix(name)] = list(messages)
+        return errors
+
+    def all_errors(self) -> list[tuple[str, str]]:
+        """(label, message) pairs for a summary at the top of the results."""
+        summary = [("", message) for message in self.general_errors]
+        for name, message in ((n, m) for n, ms in self.form.errors.items() for m in ms):
+            summary.append(
+                (str(self.form.fields[name].label) if name in self.form.fields else "", message)
+            )
+        for prefix, formset in self.sections.items():
+            section = SECTIONS[prefix][0]
+            for message in formset.non_form_errors():
+                summary.append((section.capitalize(), message))
+            for i, form in enumerate(formset.forms):
+                for name, messages in form.errors.items():
+                    for message in messages:
+                        summary.append((f"{section.capitalize()} row {i + 1}, {name}", message))
+        return summary
+
+
+def _scenario_field(path: str) -> str | None:
+    if path in ("name", "model", "sessions_per_month"):
+        return path
+    if path in ("rate_card", "rate_card.base"):
+        return "rate_card"
+    if path in ("rate_card.increment_seconds", "rate_card.minimum_seconds"):
+        return path.split(".")[1]
+    if path.startswith("rate_card.rates."):
+        return f"rate_{path.rsplit('.', 1)[1]}"
+    return None

@@ -1,0 +1,34 @@
+"""Filters that show the engine's exact numbers the way people read them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from billing.engine.money import money_text
+from billing.engine.timefmt import clock as clock_text
+from billing.engine.timefmt import minutes_text
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | str, currency: str) -> str:
+    return money_text(Decimal(amount), currency)
+
+
+@register.filter
+def quantity(value: str) -> str:
+    """'200000' -> '200,000'; keeps every decimal the engine gave."""
+    return f"{Decimal(value):,f}"
+
+
+@register.filter
+def clock(seconds: Decimal | int | None) -> str:
+    return "" if seconds is None else clock_text(seconds)
+
+
+@register.filter
+def minutes(seconds: int) -> str:
+    return minutes_text(seconds)

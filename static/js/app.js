@@ -1,0 +1,73 @@
+// The calculator's own script: draw figures, place field errors after a live update.
+(function () {
+  "use strict";
+  document.documentElement.classList.replace("no-js", "js");
+
+  function drawFigures(root) {
+    if (!window.Plotly) return;
+    root.querySelectorAll("[data-figure]").forEach(function (el) {
+      var source = document.getElementById(el.dataset.figure);
+      if (!source) return;
+      var figure = JSON.parse(source.textContent);
+      // Plotly.react redraws in place and keeps zoom (layout.uirevision).
+      window.Plotly.react(el, figure.data, figure.layout, figure.config);
+    });
+  }
+
+  function placeErrors(root) {
+    var source = root.querySelector("#field-errors") || document.getElementById("field-errors");
+    var form = document.getElementById("scenario");
+    if (!source || !form) return;
+    var errors = JSON.parse(source.textContent);
+    form.querySelectorAll(".field-error[data-live]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      if (!errors[el.name]) {
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("aria-describedby");
+        var old = document.getElementById("err-" + el.name);
+        if (old) old.remove();
+      }
+    });
+    Object.keys(errors).forEach(function (name) {
+      var input = form.querySelector('[name="' + CSS.escape(name) + '"]');
+      if (!input) return;
+      var id = "err-" + name;
+      var message = document.getElementById(id);
+      if (!message) {
+        message = document.createElement("span");
+        message.className = "field-error";
+        message.id = id;
+        message.dataset.live = "1";
+        input.insertAdjacentElement("afterend", message);
+      }
+      message.textContent = errors[name].join(" ");
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", id);
+    });
+  }
+
+  function whenPlotly(callback) {
+    if (window.Plotly || !document.querySelector("[data-figure]")) return callback();
+    window.addEventListener("load", callback, { once: true });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var htmx = window.htmx;
+    whenPlotly(function () { drawFigures(document); });
+    if (htmx) {
+      // Content swapped in by htmx: redraw its figures, place its field errors.
+      htmx.onLoad(function (el) {
+        if (el === document.body) return;
+        whenPlotly(function () { drawFigures(el); });
+        if (el.id === "results" || el.id === "editor") placeErrors(el);
+      });
+    }
+    // With live updates, Enter in a field has nothing left to submit.
+    var form = document.getElementById("scenario");
+    if (form && htmx) {
+      form.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();
+      });
+    }
+  });
+})();
