@@ -54,14 +54,14 @@
   document.addEventListener("DOMContentLoaded", function () {
     var htmx = window.htmx;
     whenPlotly(function () { drawFigures(document); });
-    if (htmx) {
-      // Content swapped in by htmx: redraw its figures, place its field errors.
-      htmx.onLoad(function (el) {
-        if (el === document.body) return;
-        whenPlotly(function () { drawFigures(el); });
-        if (el.id === "results" || el.id === "editor") placeErrors(el);
-      });
-    }
+    // Content swapped in by htmx: redraw its figures, place its field errors. (The event
+    // htmx.onLoad listens to, subscribed directly: onLoad itself fails once htmx has started.)
+    document.addEventListener("htmx:load", function (event) {
+      var el = event.detail && event.detail.elt;
+      if (!el || el === document.body) return;
+      whenPlotly(function () { drawFigures(el); });
+      if (el.id === "results" || el.id === "editor") placeErrors(el);
+    });
     // With live updates, Enter in a field has nothing left to submit.
     var form = document.getElementById("scenario");
     if (form && htmx) {
