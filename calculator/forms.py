@@ -194,12 +194,17 @@ ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^bulk$")
 
 
 def rows_of(data: Mapping[str, Any], prefix: str) -> list[dict[str, str]]:
+    """A section's rows as typed. Only rows present in the data count, whatever TOTAL_FORMS
+    claims, so a forged count cannot make the server build thousands of empty forms."""
     _, _, fields = SECTIONS[prefix]
     try:
-        total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+        declared = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
     except (TypeError, ValueError):
-        total = 0
-    total = max(0, min(total, MAX_PARTICIPANTS if prefix == "p" else MAX_INTERVALS))
+        declared = 0
+    limit = MAX_PARTICIPANTS if prefix == "p" else MAX_INTERVALS
+    pattern = re.compile(rf"^{prefix}-(\d+)-")
+    present = {int(m.group(1)) for key in data if (m := pattern.match(key))}
+    total = max(0, min(declared, limit, max(present, default=-1) + 1))
     return [
         {name: str(data.get(f"{prefix}-{i}-{name}", "")) for name in fields} for i in range(total)
     ]
@@ -270,7 +275,8 @@ def document_data(document: Mapping[str, Any], default_card: str) -> dict[str, s
 
 
 def apply_action(data: Mapping[str, Any], action: str, bulk: BulkAddForm | None) -> dict[str, str]:
-    """Add, duplicate or remove a row, or bulk-add participants, keeping every typed value."""
+    """Add, duplicate or remove a row, or bulk-add participants, keeping every typed value.
+    With no action, the data comes back as it was, less rows that were never sent."""
     scenario = {key: str(data.get(key, "")) for key in SCENARIO_FIELDS}
     sections = {prefix: rows_of(data, prefix) for prefix in SECTIONS}
     match = ACTION.match(action)

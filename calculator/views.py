@@ -43,11 +43,9 @@ class Workspace:
         if request.method == "POST":
             requested = request.POST.get("action", "")
             action = requested if ACTION.match(requested) else ""
-            data: Any = request.POST
             if action == "bulk":
                 bulk = BulkAddForm(request.POST, prefix="bulk")
-            if action:
-                data = apply_action(request.POST, action, bulk)
+            data: dict[str, str] = apply_action(request.POST, action, bulk)
         else:
             preset = BY_SLUG.get(request.GET.get("template", ""))
             data = document_data(preset.document if preset else BLANK, default)

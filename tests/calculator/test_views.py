@@ -1,0 +1,290 @@
+"""The pages, through both doors: a plain request gets the whole page, an htmx one its fragment."""
+
+import math
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from billing.models import RateCardVersion
+from calculator.forms import document_data
+from calculator.presets import BLANK, BY_SLUG, PRESETS
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def client():
+    return Client()
+
+
+def data_for(slug, **changes):
+    document = BY_SLUG[slug].document if slug else BLANK
+    data = document_data(document, "default")
+    data.update(changes)
+    return data
+
+
+def total(html: str, which: str) -> str:
+    return re.search(rf'data-total="{which}">([^<]+)<', html).group(1)
+
+
+def test_start_lists_six_templates_and_a_blank_scenario(client):
+    html = client.get("/").content.decode()
+    assert len(PRESETS) >= 6
+    for preset in PRESETS:
+        assert f"/editor/?template={preset.slug}" in html
+        assert preset.title in html
+    assert "Blank scenario" in html
+
+
+def test_start_answers_an_htmx_request_with_the_page(client):
+    response = client.get("/", **HTMX)
+    assert response.status_code == 200
+    assert "Blank scenario" in response.content.decode()
+
+
+@pytest.mark.parametrize("slug", [p.slug for p in PRESETS])
+def test_every_template_opens_the_editor_filled_in_and_priced(client, slug):
+    response = client.get(f"/editor/?template={slug}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert BY_SLUG[slug].document["participants"][0]["name"] in html
+    assert total(html, "session").startswith("$")
+    assert 'data-figure="fig-timeline"' in html
+
+
+def test_blank_editor_prices_its_one_participant(client):
+    html = client.get("/editor/").content.decode()
+    assert total(html, "session") == "$0.0200"  # 5 minutes at the sample voice rate 0.0040
+
+
+def test_plain_post_returns_the_whole_page_with_new_results(client):
+    response = client.post("/editor/", data_for("ivr-agent", **{"p-1-leave": "12:00"}))
+    html = response.content.decode()
+    assert "<html" in html
+    # Caller 7 min + agent 10:30 -> 11 min = 18 min x 0.0040.
+    assert total(html, "session") == "$0.0720"
+
+
+def test_htmx_post_returns_only_the_results_fragment(client):
+    response = client.post("/editor/", data_for("ivr-agent", **{"p-1-leave": "12:00"}), **HTMX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<section id="results"')
+    assert total(html, "session") == "$0.0720"
+    assert 'id="fig-timeline"' in html
+
+
+def test_a_leave_before_join_is_shown_beside_the_field_on_the_full_page(client):
+    html = client.post("/editor/", data_for("ivr-agent", **{"p-1-leave": "0:30"})).content.decode()
+    assert 'id="err-p-1-leave"' in html
+    assert re.search(r'name="p-1-leave"[^>]*aria-invalid="true"', html)
+    assert "must not be before join" in html
+    assert 'data-total="session"' not in html
+
+
+def test_a_leave_before_join_comes_back_as_field_errors_on_the_htmx_path(client):
+    html = client.post(
+        "/editor/", data_for("ivr-agent", **{"p-1-leave": "0:30"}), **HTMX
+    ).content.decode()
+    errors = re.search(
+        r'<script id="field-errors" type="application/json">(.*?)</script>', html
+    ).group(1)
+    assert '"p-1-leave"' in errors
+    assert "must not be before join" in errors
+
+
+def test_a_time_that_is_not_a_time_is_named(client):
+    html = client.post("/editor/", data_for("ivr-agent", **{"p-0-join": "7:xx"})).content.decode()
+    assert 'id="err-p-0-join"' in html
+    assert "Enter a time as m:ss or h:mm:ss" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", "90"), ("1:30", "90"), ("1:00:00", "3600"), ("0:07.5", "7.5")]
+)
+def test_times_are_typed_as_seconds_m_ss_or_h_mm_ss(client, text, seconds):
+    html = client.post(
+        "/editor/", data_for("ivr-only", **{"p-0-join": "0", "p-0-leave": text}), **HTMX
+    ).content.decode()
+    minutes = math.ceil(Decimal(seconds) / 60)
+    assert total(html, "session") == f"${minutes * Decimal('0.0040'):.4f}"
+
+
+def test_sessions_per_month_out_of_range_is_named(client):
+    html = client.post("/editor/", data_for("ivr-only", sessions_per_month="-5")).content.decode()
+    assert 'id="err-sessions_per_month"' in html
+
+
+def test_a_rate_override_changes_the_price_and_says_so(client):
+    html = client.post(
+        "/editor/", data_for("ivr-only", rate_voice_call_minutes="0.0100"), **HTMX
+    ).content.decode()
+    assert total(html, "session") == "$0.0300"  # 2:40 -> 3 min x 0.0100
+    assert "with inline rates" in html
+
+
+def test_a_negative_rate_override_is_refused_beside_its_field(client):
+    html = client.post(
+        "/editor/", data_for("ivr-only", rate_voice_call_minutes="-1")
+    ).content.decode()
+    assert 'id="err-rate_voice_call_minutes"' in html
+
+
+def test_a_stored_card_can_be_chosen(client):
+    card = RateCardVersion.objects.create(slug="partner", name="Partner card", currency="EUR")
+    card.rates.create(meter="voice_call_minutes", rate=Decimal("0.01"))
+    html = client.post(
+        "/editor/", data_for("ivr-only", rate_card="partner"), **HTMX
+    ).content.decode()
+    assert total(html, "session") == "€0.0300"
+    assert "Partner card" in html
+
+
+def rows(html):
+    return re.findall(r'name="p-(\d+)-name" id="id_p-\d+-name" value="([^"]*)"', html)
+
+
+def test_add_participant_returns_the_editor_fragment_with_one_more_row(client):
+    response = client.post("/editor/", {**data_for("ivr-agent"), "action": "add:p"}, **HTMX)
+    html = response.content.decode()
+    assert html.strip().startswith('<div id="editor"')
+    assert [name for _, name in rows(html)] == ["Caller", "Agent", "Participant 3"]
+
+
+def test_add_participant_without_javascript_returns_the_page(client):
+    html = client.post("/editor/", {**data_for("ivr-agent"), "action": "add:p"}).content.decode()
+    assert "<html" in html
+    assert len(rows(html)) == 3
+
+
+def test_duplicate_inserts_a_copy_after_the_row(client):
+    html = client.post(
+        "/editor/", {**data_for("ivr-agent"), "action": "duplicate:p:0"}, **HTMX
+    ).content.decode()
+    assert [name for _, name in rows(html)] == ["Caller", "Caller (copy)", "Agent"]
+
+
+def test_remove_takes_out_the_row_and_keeps_what_was_typed(client):
+    data = {**data_for("ivr-agent", **{"p-1-leave": "8:xx"}), "action": "remove:p:0"}
+    html = client.post("/editor/", data, **HTMX).content.decode()
+    assert [name for _, name in rows(html)] == ["Agent"]
+    assert 'value="8:xx"' in html
+
+
+def test_intervals_can_be_added_and_removed(client):
+    html = client.post(
+        "/editor/", {**data_for("contact-centre"), "action": "add:r"}, **HTMX
+    ).content.decode()
+    assert 'name="r-1-start"' in html
+    html = client.post(
+        "/editor/", {**data_for("contact-centre"), "action": "remove:m:0"}, **HTMX
+    ).content.decode()
+    assert 'name="m-0-start"' not in html
+
+
+def test_bulk_add_spreads_participants_evenly(client):
+    bulk = {
+        "action": "bulk",
+        "bulk-count": "5",
+        "bulk-name": "Attendee",
+        "bulk-join_from": "0:00",
+        "bulk-join_to": "4:00",
+        "bulk-leave_from": "50:00",
+        "bulk-leave_to": "60:00",
+        "bulk-endpoint": "client",
+        "bulk-media": "video",
+        "bulk-publish": "on",
+    }
+    html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
+    assert [name for _, name in rows(html)][1:] == [f"Attendee {n}" for n in range(2, 7)]
+    joins = re.findall(r'name="p-\d+-join" id="id_p-\d+-join" value="([^"]*)"', html)[1:]
+    leaves = re.findall(r'name="p-\d+-leave" id="id_p-\d+-leave" value="([^"]*)"', html)[1:]
+    assert joins == ["0:00", "1:00", "2:00", "3:00", "4:00"]
+    assert leaves == ["50:00", "52:30", "55:00", "57:30", "1:00:00"]
+
+
+def test_bulk_add_with_leaves_before_joins_is_refused_with_a_message(client):
+    bulk = {
+        "action": "bulk",
+        "bulk-count": "5",
+        "bulk-name": "A",
+        "bulk-join_from": "10:00",
+        "bulk-join_to": "20:00",
+        "bulk-leave_from": "5:00",
+        "bulk-leave_to": "30:00",
+        "bulk-endpoint": "client",
+        "bulk-media": "video",
+    }
+    html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
+    assert len(rows(html)) == 1
+    assert "everyone must leave after they join" in html
+
+
+def test_an_unknown_action_changes_nothing(client):
+    html = client.post(
+        "/editor/", {**data_for("ivr-agent"), "action": "explode:p:0"}
+    ).content.decode()
+    assert len(rows(html)) == 2
+
+
+def test_a_tampered_row_count_is_clamped_not_a_500(client):
+    data = {**data_for("ivr-agent"), "p-TOTAL_FORMS": "99999999", "action": "add:p"}
+    assert client.post("/editor/", data).status_code == 200
+    data = {**data_for("ivr-agent"), "p-TOTAL_FORMS": "zz"}
+    assert client.post("/editor/", data).status_code == 200
+
+
+def test_the_results_compare_every_model(client):
+    html = client.get("/editor/?template=video-meeting").content.decode()
+    for label in (
+        "SIP media server (per call leg)",
+        "Video: participant minutes",
+        "Video: subscribed minutes",
+    ):
+        assert label in html
+
+
+def test_compare_page_shows_each_model_side_by_side(client):
+    response = client.post("/compare/", data_for("video-meeting"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="num"><strong>') >= 6
+    assert "Back to the editor" in html
+
+
+def test_compare_page_answers_htmx_and_get(client):
+    assert client.get("/compare/?template=webinar", **HTMX).status_code == 200
+
+
+def test_compare_page_with_errors_names_them(client):
+    html = client.post("/compare/", data_for("ivr-agent", **{"p-1-leave": "0:10"})).content.decode()
+    assert "must not be before join" in html
+
+
+def test_rules_page_works_the_seed_examples_through(client):
+    html = client.get("/rules/").content.decode()
+    for words in (
+        "5,000 voice call minutes",
+        "40 voice call minutes",
+        "45 participant minutes",
+        "20 subscribed minutes",
+        "1,000 subscribed minutes",
+        "30 sip interconnect minutes",
+    ):
+        assert words in html, words
+    for anchor in ("voice_call_minutes", "participant_minutes", "subscribed_minutes", "rounding"):
+        assert f'id="{anchor}"' in html
+
+
+def test_every_explanation_links_to_the_rules(client):
+    html = client.get("/editor/?template=contact-centre").content.decode()
+    assert html.count('href="/rules/#') == 3
+
+
+def test_editor_refuses_other_methods(client):
+    assert client.put("/editor/").status_code == 405
