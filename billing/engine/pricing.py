@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from .metering import Usage, meter_usage
 from .errors import ScenarioError
+from .metering import Usage, meter_usage
 from .meters import Meter, Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
