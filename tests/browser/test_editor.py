@@ -1,0 +1,109 @@
+"""What only a browser can show: live updates without a page load, and the page without JS."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_template(page, slug):
+    page.goto(f"{page.base_url}/editor/?template={slug}")
+    page.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+    page.evaluate("window.__sameDocument = true")
+
+
+def session_total(page):
+    return page.inner_text("[data-total=session]")
+
+
+def test_changing_a_leave_time_redraws_total_and_timeline_without_a_page_load(page, console_errors):
+    open_template(page, "ivr-agent")
+    before_total = session_total(page)
+    before_bars = page.evaluate(
+        "document.querySelector('[data-figure=fig-timeline]')._fullData[1].x.slice()"
+    )
+    page.fill("#id_p-1-leave", "12:00")
+    page.wait_for_function(
+        f"document.querySelector('[data-total=session]').innerText !== {before_total!r}"
+    )
+    assert session_total(page) == "$0.0720"
+    page.wait_for_function(
+        "((document.querySelector('[data-figure=fig-timeline]')._fullData || [])[1] || {x: []}).x[1] === 630000"
+    )
+    after_bars = page.evaluate(
+        "document.querySelector('[data-figure=fig-timeline]')._fullData[1].x"
+    )
+    assert after_bars != before_bars
+    assert page.evaluate("window.__sameDocument") is True
+    assert console_errors == []
+
+
+def test_bulk_add_adds_participants(page, console_errors):
+    open_template(page, "ivr-only")
+    page.fill("#id_bulk-count", "40")
+    page.click("#bulk-add")
+    page.wait_for_selector("#id_p-40-name")
+    assert page.locator("table.participants tbody tr").count() == 41
+    assert page.input_value("#id_p-40-name") == "Attendee 41"
+    page.wait_for_function("document.querySelector('[data-total=session]') !== null")
+    assert page.evaluate("window.__sameDocument") is True
+    assert console_errors == []
+
+
+def test_a_validation_error_appears_beside_the_field_and_clears(page, console_errors):
+    open_template(page, "ivr-agent")
+    page.fill("#id_p-1-leave", "0:30")
+    message = page.wait_for_selector("#err-p-1-leave")
+    assert "must not be before join" in message.inner_text()
+    assert page.get_attribute("#id_p-1-leave", "aria-invalid") == "true"
+    # The message sits right after the field at fault.
+    assert (
+        page.evaluate("document.getElementById('id_p-1-leave').nextElementSibling.id")
+        == "err-p-1-leave"
+    )
+    page.fill("#id_p-1-leave", "9:00")
+    page.wait_for_selector("#err-p-1-leave", state="detached")
+    assert page.get_attribute("#id_p-1-leave", "aria-invalid") is None
+    assert session_total(page) == "$0.0600"
+    assert console_errors == []
+
+
+def test_adding_and_removing_rows_keeps_the_charts(page, console_errors):
+    open_template(page, "contact-centre")
+    page.click("#add-participant")
+    page.wait_for_selector("#id_p-2-name")
+    page.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+    page.click("button[value='remove:p:2']")
+    page.wait_for_selector("#id_p-2-name", state="detached")
+    assert page.evaluate("window.__sameDocument") is True
+    assert console_errors == []
+
+
+def test_every_template_loads_without_console_errors(page, console_errors):
+    for slug in (
+        "ivr-only",
+        "ivr-agent",
+        "contact-centre",
+        "conference",
+        "video-meeting",
+        "webinar",
+    ):
+        open_template(page, slug)
+    page.goto(f"{page.base_url}/")
+    page.goto(f"{page.base_url}/rules/")
+    assert console_errors == []
+
+
+def test_without_javascript_the_form_posts_and_the_page_computes(page_without_js):
+    page = page_without_js
+    page.goto(f"{page.base_url}/editor/?template=ivr-agent")
+    assert page.inner_text("[data-total=session]") == "$0.0520"
+    page.fill("#id_p-1-leave", "12:00")
+    with page.expect_navigation():
+        page.click("text=Recalculate")
+    assert page.inner_text("[data-total=session]") == "$0.0720"
+    with page.expect_navigation():
+        page.click("#add-participant")
+    assert page.locator("table.participants tbody tr").count() == 3
+    with page.expect_navigation():
+        page.click("text=Compare pricing models side by side")
+    assert "under each pricing model" in page.inner_text("h1")

@@ -1,0 +1,112 @@
+"""The figures: valid Plotly, and showing what the engine billed."""
+
+from decimal import Decimal
+
+import plotly.graph_objects as go
+import pytest
+
+from billing.engine import parse_scenario, price
+from calculator import charts
+from calculator.presets import PRESETS
+from tests.conftest import flat_card, leg
+
+
+def quote_for(document):
+    return price(parse_scenario(document), flat_card())
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.slug)
+def test_every_templates_figures_are_valid_plotly(preset):
+    quote = quote_for(preset.document)
+    for build in (charts.timeline, charts.concurrency, charts.costs):
+        figure = build(quote)
+        go.Figure(data=figure["data"], layout=figure["layout"])  # raises on anything invalid
+        assert figure["layout"]["uirevision"]
+
+
+def test_timeline_bills_video_participants_only_from_when_billing_starts():
+    quote = quote_for(
+        {
+            "model": "video_ppm",
+            "participants": [leg(0, 600, name="Host", publish=120), leg(300, 600, name="Guest")],
+        }
+    )
+    rows = {row.label: row for row in charts.timeline_rows(quote)}
+    assert rows["Host"].connected == (0, 600)
+    assert rows["Host"].billed == ((120, 600),)
+    assert rows["Guest"].billed == ((300, 600),)
+    figure = charts.timeline(quote)
+    names = [trace["name"] for trace in figure["data"]]
+    assert names[:2] == ["Connected, not billed", "Billed"]
+    billed = figure["data"][1]
+    assert billed["base"][0] == "1970-01-01 00:02:00.000"
+    assert billed["x"][0] == 480_000
+
+
+def test_timeline_under_subscribed_minutes_bills_only_while_someone_else_publishes():
+    quote = quote_for(
+        {
+            "model": "video_ssm",
+            "participants": [
+                leg(0, 600, name="Viewer"),
+                leg(100, 400, name="Presenter", publish=200),
+            ],
+        }
+    )
+    rows = {row.label: row for row in charts.timeline_rows(quote)}
+    assert rows["Viewer"].billed == ((200, 400),)
+    assert rows["Presenter"].billed == ()
+
+
+def test_conferences_show_as_unbilled_under_video_models():
+    document = {"participants": [leg(0, 60, publish=0)], "conferences": [{"start": 0, "end": 60}]}
+    sip = {
+        r.label: r
+        for r in charts.timeline_rows(quote_for({**document, "model": "sip_mediaserver"}))
+    }
+    ppm = {r.label: r for r in charts.timeline_rows(quote_for({**document, "model": "video_ppm"}))}
+    assert sip["Conference 1"].billed and sip["Conference 1"].billed_seconds == 60
+    assert ppm["Conference 1"].billed == () and ppm["Conference 1"].billed_seconds == 0
+
+
+def test_a_large_session_is_grouped_into_readable_rows_that_keep_every_minute():
+    webinar = next(p for p in PRESETS if p.slug == "webinar")
+    quote = quote_for(webinar.document)
+    rows = charts.timeline_rows(quote)
+    grouped = charts.group_rows(rows)
+    assert len(grouped) <= charts.GROUPS + 5
+    assert sum(r.count for r in grouped) == len(rows)
+    assert sum(r.billed_seconds for r in grouped) == sum(r.billed_seconds for r in rows)
+    # Presenters are not lumped in with attendees.
+    assert grouped[0].label == "Presenter"
+
+
+def test_connected_steps_count_participants_over_time():
+    quote = quote_for(
+        {"model": "sip_mediaserver", "participants": [leg(0, 60), leg(30, 90), leg(30, 60)]}
+    )
+    times, counts = charts.connected_steps(quote)
+    assert times == [0, 30, 60, 90]
+    assert counts == [1, 3, 1, 0]
+
+
+def test_concurrency_marks_when_billing_starts():
+    quote = quote_for({"model": "video_ppm", "participants": [leg(0, 600, publish=90)]})
+    figure = charts.concurrency(quote)
+    assert figure["layout"]["shapes"][0]["x0"] == "1970-01-01 00:01:30.000"
+    assert figure["layout"]["annotations"][0]["text"] == "Billing starts 1:30"
+
+
+def test_cost_chart_has_a_bar_per_meter_in_each_period_with_exact_labels():
+    quote = quote_for(
+        {
+            "model": "sip_mediaserver",
+            "sessions_per_month": 1000,
+            "participants": [leg(0, 600)],
+            "recordings": [{"start": 0, "end": 600}],
+        }
+    )
+    session, month = charts.costs(quote)["data"]
+    assert session["text"] == ["$0.0250", "$0.0400"]
+    assert month["text"] == ["$25.00", "$40.00"]
+    assert month["x"] == [float(Decimal("25.00")), float(Decimal("40.00"))]
