@@ -107,3 +107,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # The web figures need Django set up with production-like settings: their own process.
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "bench.web"], check=True)

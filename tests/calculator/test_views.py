@@ -288,3 +288,10 @@ def test_every_explanation_links_to_the_rules(client):
 
 def test_editor_refuses_other_methods(client):
     assert client.put("/editor/").status_code == 405
+
+
+def test_a_row_left_blank_is_named_not_skipped(client):
+    blank = {f"p-1-{name}": "" for name in ("name", "join", "leave", "publish", "streams")}
+    html = client.post("/editor/", data_for("ivr-agent", **blank), **HTMX).content.decode()
+    assert '"p-1-join"' in html
+    assert "This field is required." in html

@@ -1,0 +1,162 @@
+"""Page weight and live-update speed, measured the way a browser meets the app.
+
+Run by `make bench` in its own process: it collects static files into a temporary folder and
+serves them as production does (WhiteNoise, compressed, hashed names), DEBUG off.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from urllib.parse import urlencode
+from collections.abc import Callable
+
+STATIC_ROOT = tempfile.mkdtemp(prefix="bench-static-")
+os.environ.update(
+    DEBUG="false",
+    SECRET_KEY="bench-only",
+    COMPRESS_STATIC="true",
+    STATIC_ROOT=STATIC_ROOT,
+    DATABASE_URL=f"sqlite:///{STATIC_ROOT}/bench.sqlite3",
+    DJANGO_SETTINGS_MODULE="calculator.settings",
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.http import HttpRequest, HttpResponse  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
+
+from calculator.forms import document_data  # noqa: E402
+from calculator.presets import person  # noqa: E402
+
+ENCODINGS = {"HTTP_ACCEPT_ENCODING": "br, gzip"}
+
+
+def minimal(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("bench/minimal", minimal), path("", include("calculator.urls"))]
+
+
+def twenty_people() -> dict[str, object]:
+    people = [person("Host", 0, 3600, media="video", endpoint="webrtc", publish=0)]
+    people += [
+        person(
+            f"Member {n}",
+            30 * n,
+            3000 + 30 * n,
+            media="video",
+            endpoint="client",
+            publish=30 * n if n % 3 else None,
+        )
+        for n in range(1, 19)
+    ]
+    people.append(person("Dial-in", 300, 2400, endpoint="sip", publish=300))
+    return {
+        "name": "All-hands, 20 people",
+        "model": "video_ppm",
+        "sessions_per_month": 40,
+        "participants": people,
+    }
+
+
+def first_load(client: Client) -> list[tuple[str, int, int, str]]:
+    """Every resource the editor's first load fetches: (url, raw bytes, sent bytes, encoding)."""
+    page = client.get("/editor/?template=video-meeting", **ENCODINGS)
+    html = _body(page)
+    fetched = [
+        (
+            "/editor/?template=video-meeting",
+            len(html),
+            len(page.content),
+            page.get("Content-Encoding", "none"),
+        )
+    ]
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', html.decode()):
+        response = client.get(url, **ENCODINGS)
+        assert response.status_code == 200, url
+        sent = b"".join(response.streaming_content) if response.streaming else response.content
+        encoding = response.get("Content-Encoding", "none")
+        raw = len(_decode(sent, encoding))
+        fetched.append((url, raw, len(sent), encoding))
+    return fetched
+
+
+def _body(response: HttpResponse) -> bytes:
+    return _decode(response.content, response.get("Content-Encoding", ""))
+
+
+def _decode(data: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(data)
+    return data
+
+
+def per_request(client: Client, send: Callable[[], HttpResponse], repeat: int) -> float:
+    """Median seconds per request."""
+    for _ in range(5):
+        send()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        send()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    with override_settings(ROOT_URLCONF=__name__):
+        client = Client()
+        print("\nFirst load of the editor, cold cache (target: at most 500 KB sent)")
+        total_sent = 0
+        for url, raw, sent, encoding in first_load(client):
+            total_sent += sent
+            print(
+                f"  {url[:60]:<62} {raw / 1024:>8.1f} KB raw {sent / 1024:>8.1f} KB sent ({encoding})"
+            )
+        print(f"  {'total':<62} {'':>15} {total_sent / 1024:>8.1f} KB sent")
+
+        # Sent as a browser's htmx sends a form: URL-encoded.
+        data = urlencode(document_data(twenty_people(), "default"))
+        form = "application/x-www-form-urlencoded"
+
+        def post(**extra: str) -> HttpResponse:
+            return client.post("/editor/", data, content_type=form, HTTP_HX_REQUEST="true", **extra)
+
+        live = post()
+        assert live.status_code == 200 and b'data-total="session"' in live.content, live.content[
+            :500
+        ]
+        gz = post(**ENCODINGS)
+        print(
+            "\nLive update of a 20-participant scenario (target: under 40 KB; at most 5x a minimal view)"
+        )
+        print(
+            f"  response: {len(live.content) / 1024:.1f} KB raw, {len(gz.content) / 1024:.1f} KB sent ({gz.get('Content-Encoding', 'none')})"
+        )
+        live_time = per_request(client, post, 60)
+        minimal_time = per_request(client, lambda: client.get("/bench/minimal"), 300)
+        print(
+            f"  live update: {live_time * 1000:.2f} ms; minimal Django view: {minimal_time * 1000:.2f} ms; "
+            f"ratio {live_time / minimal_time:.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
