@@ -238,8 +238,8 @@ def timeline(quote: Quote) -> dict[str, Any]:
         "data": traces,
         "layout": {
             "barmode": "overlay",
-            "height": max(180, 60 + ROW_HEIGHT * len(rows)),
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
+            "height": max(200, 90 + ROW_HEIGHT * len(rows)),
+            "margin": {"l": 10, "r": 10, "t": 40, "b": 40},
             "xaxis": {
                 "type": "date",
                 "tickformat": _axis_format(end),
@@ -251,7 +251,7 @@ def timeline(quote: Quote) -> dict[str, Any]:
                 "categoryorder": "array",
                 "categoryarray": labels,
             },
-            "legend": {"orientation": "h", "y": -0.25 if len(rows) < 6 else -0.08},
+            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
             "hovermode": "closest",
             "uirevision": "timeline",
         },

@@ -105,6 +105,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     workspace = Workspace.from_request(request)
     context = workspace.context()
     if workspace.quote is not None:
+        priced = [q for _, q in context["models"] if not isinstance(q, ScenarioError)]
+        context["cheapest"] = min(priced, key=lambda q: q.monthly.total).scenario.model
         context["meters"] = [
             meter
             for meter in Meter

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 
+from billing.engine import Model
 from billing.engine.money import money_text
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
@@ -32,3 +33,8 @@ def clock(seconds: Decimal | int | None) -> str:
 @register.filter
 def minutes(seconds: int) -> str:
     return minutes_text(seconds)
+
+
+@register.filter
+def model_label(value: str) -> str:
+    return Model(value).label

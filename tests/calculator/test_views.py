@@ -295,3 +295,11 @@ def test_a_row_left_blank_is_named_not_skipped(client):
     html = client.post("/editor/", data_for("ivr-agent", **blank), **HTMX).content.decode()
     assert '"p-1-join"' in html
     assert "This field is required." in html
+
+
+def test_compare_page_marks_the_cheapest_model(client):
+    html = client.get("/compare/?template=video-meeting").content.decode()
+    # At the sample rates participant minutes ($668.80 a month) beat the other two models.
+    header = re.search(r"Video: participant minutes.*?</th>", html, re.S).group(0)
+    assert "Cheapest" in header
+    assert html.count("Cheapest") == 1
