@@ -18,6 +18,12 @@ class Meter(StrEnum):
     def label(self) -> str:
         return METER_LABELS[self]
 
+    @property
+    def noun(self) -> str:
+        """The label inside a sentence: 'SIP interconnect minutes', 'voice call minutes'."""
+        label = METER_LABELS[self]
+        return label if label.startswith("SIP") else label.lower()
+
 
 METER_LABELS: dict[Meter, str] = {
     Meter.VOICE_CALL: "Voice call minutes",

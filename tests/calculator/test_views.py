@@ -274,7 +274,7 @@ def test_rules_page_works_the_seed_examples_through(client):
         "45 participant minutes",
         "20 subscribed minutes",
         "1,000 subscribed minutes",
-        "30 sip interconnect minutes",
+        "30 SIP interconnect minutes",
     ):
         assert words in html, words
     for anchor in ("voice_call_minutes", "participant_minutes", "subscribed_minutes", "rounding"):
