@@ -10,11 +10,13 @@ import gzip
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 STATIC_ROOT = tempfile.mkdtemp(prefix="bench-static-")
 os.environ.update(
@@ -31,21 +33,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.http import HttpRequest, HttpResponse  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
 
 from calculator.forms import document_data  # noqa: E402
 from calculator.presets import person  # noqa: E402
 
 ENCODINGS = {"HTTP_ACCEPT_ENCODING": "br, gzip"}
-
-
-def minimal(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok")
-
-
-urlpatterns = [path("bench/minimal", minimal), path("", include("calculator.urls"))]
 
 
 def twenty_people() -> dict[str, object]:
@@ -106,7 +100,7 @@ def _decode(data: bytes, encoding: str) -> bytes:
     return data
 
 
-def per_request(client: Client, send: Callable[[], HttpResponse], repeat: int) -> float:
+def per_request(client: Client | None, send: Callable[[], object], repeat: int) -> float:
     """Median seconds per request."""
     for _ in range(5):
         send()
@@ -121,40 +115,103 @@ def per_request(client: Client, send: Callable[[], HttpResponse], repeat: int) -
 def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
-    with override_settings(ROOT_URLCONF=__name__):
-        client = Client()
-        print("\nFirst load of the editor, cold cache (target: at most 500 KB sent)")
-        total_sent = 0
-        for url, raw, sent, encoding in first_load(client):
-            total_sent += sent
-            print(
-                f"  {url[:60]:<62} {raw / 1024:>8.1f} KB raw {sent / 1024:>8.1f} KB sent ({encoding})"
-            )
-        print(f"  {'total':<62} {'':>15} {total_sent / 1024:>8.1f} KB sent")
-
-        # Sent as a browser's htmx sends a form: URL-encoded.
-        data = urlencode(document_data(twenty_people(), "default"))
-        form = "application/x-www-form-urlencoded"
-
-        def post(**extra: str) -> HttpResponse:
-            return client.post("/editor/", data, content_type=form, HTTP_HX_REQUEST="true", **extra)
-
-        live = post()
-        if live.status_code != 200 or b'data-total="session"' not in live.content:
-            raise SystemExit(f"live update failed: {live.content[:500]!r}")
-        gz = post(**ENCODINGS)
+    client = Client()
+    print("\nFirst load of the editor, cold cache (target: at most 500 KB sent)")
+    total_sent = 0
+    for url, raw, sent, encoding in first_load(client):
+        total_sent += sent
         print(
-            "\nLive update of a 20-participant scenario (target: under 40 KB; at most 5x a minimal view)"
+            f"  {url[:60]:<62} {raw / 1024:>8.1f} KB raw {sent / 1024:>8.1f} KB sent ({encoding})"
         )
+    print(f"  {'total':<62} {'':>15} {total_sent / 1024:>8.1f} KB sent")
+
+    # Sent as a browser's htmx sends a form: URL-encoded.
+    data = urlencode(document_data(twenty_people(), "default"))
+    form = "application/x-www-form-urlencoded"
+
+    def post(**extra: str) -> HttpResponse:
+        return client.post("/editor/", data, content_type=form, HTTP_HX_REQUEST="true", **extra)
+
+    live = post()
+    if live.status_code != 200 or b'data-total="session"' not in live.content:
+        raise SystemExit(f"live update failed: {live.content[:500]!r}")
+    sent = post(**ENCODINGS)
+    print(
+        "\nLive update of a 20-participant scenario (target: under 40 KB; at most 5x a minimal view)"
+    )
+    print(
+        f"  response: {len(live.content) / 1024:.1f} KB raw, {len(sent.content) / 1024:.1f} KB sent "
+        f"({sent.get('Content-Encoding', 'none')})"
+    )
+    live_time = per_request(client, post, 60)
+    minimal_time = per_request(client, lambda: client.get("/healthz"), 300)
+    print(
+        f"  in process (test client): live update {live_time * 1000:.2f} ms, "
+        f"minimal view {minimal_time * 1000:.2f} ms, ratio {live_time / minimal_time:.1f}x"
+    )
+    over_http(data)
+
+
+def over_http(data: str) -> None:
+    """The same two requests over loopback to gunicorn (one worker): the server time a
+    browser waits for, HTTP handling included for both."""
+    port = 20000 + os.getpid() % 20000
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "calculator.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=os.environ.copy(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urlopen(f"{base}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        token, cookie = csrf(base)
+        body = data.encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "HX-Request": "true",
+            "X-CSRFToken": token,
+            "Cookie": cookie,
+        }
+
+        def live() -> None:
+            request = Request(f"{base}/editor/", data=body, method="POST", headers=headers)
+            with urlopen(request, timeout=5) as response:
+                response.read()
+
+        def minimal() -> None:
+            with urlopen(f"{base}/healthz", timeout=5) as response:
+                response.read()
+
+        live_time = per_request(None, live, 100)
+        minimal_time = per_request(None, minimal, 300)
         print(
-            f"  response: {len(live.content) / 1024:.1f} KB raw, {len(gz.content) / 1024:.1f} KB sent ({gz.get('Content-Encoding', 'none')})"
+            f"  over HTTP (gunicorn, 1 worker): live update {live_time * 1000:.2f} ms, "
+            f"minimal view {minimal_time * 1000:.2f} ms, ratio {live_time / minimal_time:.1f}x"
         )
-        live_time = per_request(client, post, 60)
-        minimal_time = per_request(client, lambda: client.get("/bench/minimal"), 300)
-        print(
-            f"  live update: {live_time * 1000:.2f} ms; minimal Django view: {minimal_time * 1000:.2f} ms; "
-            f"ratio {live_time / minimal_time:.1f}x"
-        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def csrf(base: str) -> tuple[str, str]:
+    with urlopen(f"{base}/editor/", timeout=5) as response:
+        cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    return cookie.split("=", 1)[1], cookie
 
 
 if __name__ == "__main__":

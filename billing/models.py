@@ -65,6 +65,9 @@ class RateCardVersion(models.Model):
     )
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Touched whenever the version or one of its rates or tiers changes: the key of the
+    # in-process cache of engine cards (billing/cards.py).
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = RateCardQuerySet.as_manager()
 
@@ -151,3 +154,14 @@ class TierRate(models.Model):
     def __str__(self) -> str:
         bound = "and above" if self.up_to is None else f"up to {self.up_to}"
         return f"{self.meter} {bound}: {tidy(self.rate)}"
+
+
+def touch_card(
+    sender: type[models.Model], instance: MeterRate | TierRate, **kwargs: object
+) -> None:
+    RateCardVersion.objects.filter(pk=instance.card_id).update(updated_at=timezone.now())
+
+
+for _model in (MeterRate, TierRate):
+    models.signals.post_save.connect(touch_card, sender=_model)
+    models.signals.post_delete.connect(touch_card, sender=_model)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from billing.cards import CardDirectory
 from billing.engine import (
     Quote,
     RateCard,
@@ -18,7 +19,6 @@ from billing.engine import (
     price,
 )
 from billing.engine.pricing import resolve_card
-from billing.models import RateCardVersion
 
 
 def _no_constants(name: str) -> Any:
@@ -52,36 +52,25 @@ def load_json(raw: bytes | str) -> Any:
 
 
 def default_card() -> RateCard:
-    version = RateCardVersion.objects.current(settings.DEFAULT_RATE_CARD)
-    if version is None:
-        raise ScenarioError.single(
-            "rate_card",
-            f"the default rate card {settings.DEFAULT_RATE_CARD!r} is not installed; "
-            "run `python manage.py migrate`",
-        )
-    return version.to_engine()
+    return CardDirectory().default()
 
 
 def stored_card(slug: str) -> RateCard:
-    version = RateCardVersion.objects.current(slug)
-    if version is None:
-        known = sorted(set(RateCardVersion.objects.in_effect().values_list("slug", flat=True)))
-        raise ScenarioError.single(
-            "rate_card", f"no stored rate card {slug!r} (known: {', '.join(known) or 'none'})"
-        )
-    return version.to_engine()
+    return CardDirectory().card(slug)
 
 
-def card_for(scenario: Scenario) -> RateCard:
+def card_for(scenario: Scenario, cards: CardDirectory | None = None) -> RateCard:
+    """The card a scenario names (a slug, inline overrides and their base) resolved."""
+    cards = cards or CardDirectory()
     ref = scenario.rate_card
     if isinstance(ref, str):
-        return stored_card(ref)
+        return cards.card(ref)
     if isinstance(ref, RateCardOverride) and ref.base is not None:
-        return resolve_card(scenario, default_card(), stored_card(ref.base))
-    return resolve_card(scenario, default_card())
+        return resolve_card(scenario, cards.default(), cards.card(ref.base))
+    return resolve_card(scenario, cards.default())
 
 
-def price_document(document: Any) -> Quote:
+def price_document(document: Any, cards: CardDirectory | None = None) -> Quote:
     """Validate a scenario document, find its rate card, price it. Raises ScenarioError."""
     scenario = parse_scenario(document)
-    return price(scenario, card_for(scenario))
+    return price(scenario, card_for(scenario, cards))

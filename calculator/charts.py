@@ -14,6 +14,9 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+
 from billing.engine import Meter, Model, Quote
 from billing.engine.money import money_text
 from billing.engine.timefmt import clock, minutes_text
@@ -383,3 +386,32 @@ def costs(quote: Quote) -> dict[str, Any]:
         },
         "config": CONFIG,
     }
+
+
+# -- The same data as tables, for screen readers and for anyone who wants the numbers ----------
+
+
+def timeline_table(rows: Sequence[Row]) -> SafeString:
+    """Table rows of the timeline: what was connected, what was billed, billed minutes."""
+    return format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td class="num">{}</td></tr>',
+        (
+            (
+                f"{row.label} ({row.count})" if row.count > 1 else row.label,
+                f"{clock(row.connected[0])}–{clock(row.connected[1])}",
+                ", ".join(f"{clock(a)}–{clock(b)}" for a, b in row.billed) or "not billed",
+                minutes_text(row.billed_seconds),
+            )
+            for row in rows
+        ),
+    )
+
+
+def steps_table(quote: Quote) -> SafeString:
+    times, counts = connected_steps(quote)
+    return format_html_join(
+        "",
+        '<tr><td>{}</td><td class="num">{}</td></tr>',
+        ((clock(moment), count) for moment, count in zip(times, counts, strict=True)),
+    )

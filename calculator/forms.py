@@ -86,7 +86,14 @@ class ScenarioForm(forms.Form):
         return [self[f"rate_{meter}"] for meter in Meter]
 
 
-class ParticipantForm(forms.Form):
+class RowForm(forms.Form):
+    def has_changed(self) -> bool:
+        """Every row the editor sends is a row (blank ones are errors), so the formset need not
+        compare each field with an initial value to find empty extra rows."""
+        return True
+
+
+class ParticipantForm(RowForm):
     name = forms.CharField(max_length=200, required=False)
     endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES)
     media = forms.ChoiceField(choices=MEDIA_CHOICES)
@@ -100,7 +107,7 @@ class ParticipantForm(forms.Form):
     subscribes = forms.BooleanField(required=False)
 
 
-class IntervalForm(forms.Form):
+class IntervalForm(RowForm):
     start = ClockField()
     end = ClockField()
 

@@ -5,6 +5,7 @@ from calculator import api, views
 
 urlpatterns = [
     path("", views.start, name="start"),
+    path("healthz", views.health, name="health"),
     path("editor/", views.editor, name="editor"),
     path("compare/", views.compare, name="compare"),
     path("rules/", views.rules, name="rules"),

@@ -10,20 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing.cards import CardDirectory
 from billing.engine import Meter, Model, Quote, ScenarioError, compare_models
 from billing.engine.scenario import ENDPOINT_LABELS
-from billing.models import RateCardVersion
 from billing.service import price_document
 from calculator import charts
 from calculator.forms import ACTION, BulkAddForm, Editor, apply_action, document_data
 from calculator.presets import BLANK, BY_SLUG, PRESETS
-
-
-def card_choices() -> list[tuple[str, str]]:
-    current: dict[str, RateCardVersion] = {}
-    for version in RateCardVersion.objects.in_effect():
-        current.setdefault(version.slug, version)
-    return [(slug, f"{v.name} (v{v.version})") for slug, v in sorted(current.items())]
 
 
 @dataclass
@@ -49,11 +42,12 @@ class Workspace:
         else:
             preset = BY_SLUG.get(request.GET.get("template", ""))
             data = document_data(preset.document if preset else BLANK, default)
-        editor = Editor.bind(data, card_choices())
+        cards = CardDirectory()
+        editor = Editor.bind(data, cards.choices())
         quote = None
         if editor.is_valid():
             try:
-                quote = price_document(editor.document(default))
+                quote = price_document(editor.document(default), cards)
             except ScenarioError as error:
                 editor.add_problems(error.problems)
         return cls(editor, bulk, quote, action)
@@ -78,11 +72,19 @@ class Workspace:
                     "concurrency": charts.concurrency(quote),
                     "costs": charts.costs(quote),
                 },
-                timeline_rows=charts.group_rows(charts.timeline_rows(quote)),
-                steps=list(zip(*charts.connected_steps(quote), strict=True)),
-                models=compare_models(quote.scenario, quote.card),
+                timeline_table=charts.timeline_table(
+                    charts.group_rows(charts.timeline_rows(quote))
+                ),
+                steps_table=charts.steps_table(quote),
+                models=compare_models(quote.scenario, quote.card, quote),
             )
         return context
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """For load balancers and for `make bench`'s minimal view: no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET

@@ -74,10 +74,16 @@ def _price(scenario: Scenario, card: RateCard) -> Quote:
     return Quote(scenario, card, usage, per_session, monthly)
 
 
-def compare_models(scenario: Scenario, card: RateCard) -> list[tuple[Model, Quote | ScenarioError]]:
-    """The same scenario priced under every model, for a side-by-side comparison."""
+def compare_models(
+    scenario: Scenario, card: RateCard, known: Quote | None = None
+) -> list[tuple[Model, Quote | ScenarioError]]:
+    """The same scenario priced under every model, for a side-by-side comparison; `known` is
+    the scenario's own quote, if already priced."""
     results: list[tuple[Model, Quote | ScenarioError]] = []
     for model in Model:
+        if known is not None and known.scenario.model is model:
+            results.append((model, known))
+            continue
         try:
             results.append((model, price(replace(scenario, model=model), card)))
         except ScenarioError as error:

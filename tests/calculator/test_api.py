@@ -193,3 +193,17 @@ def test_inline_overrides_can_name_the_stored_card_they_apply_to(api):
     amounts = {line["meter"]: line["amount"] for line in result["per_session"]["lines"]}
     assert amounts == {"voice_call_minutes": "0.0800", "recording_minutes": "0.0050"}
     assert post(api, {**body, "rate_card": {"base": "nope"}}).status_code == 400
+
+
+def test_a_changed_rate_is_priced_on_the_next_request(api):
+    card = RateCardVersion.objects.create(slug="partner", name="Partner")
+    rate = card.rates.create(meter="voice_call_minutes", rate=Decimal("0.002"))
+    body = {**CONFERENCE, "rate_card": "partner"}
+    assert post(api, body).json()["per_session"]["total"] == "0.0800"
+    rate.rate = Decimal("0.003")
+    rate.save()
+    assert post(api, body).json()["per_session"]["total"] == "0.1200"
+    card.tiers.create(meter="voice_call_minutes", up_to=None, rate=Decimal("0.001"))
+    assert post(api, body).json()["per_session"]["total"] == "0.0400"
+    rate.delete()
+    assert post(api, body).status_code == 400

@@ -1,0 +1,73 @@
+"""The stored rate cards as the engine sees them: one query per request to learn which versions
+are in effect, and engine cards cached in the process by (version id, updated_at), so an edit
+in the admin is seen by every worker on its next request."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from threading import Lock
+
+from django.conf import settings
+
+from billing.engine import RateCard, ScenarioError
+from billing.models import RateCardVersion
+
+_cache: dict[tuple[int, datetime.datetime], RateCard] = {}
+_lock = Lock()
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Listed:
+    id: int
+    slug: str
+    name: str
+    version: int
+    updated_at: datetime.datetime
+
+
+def engine_card(listed: Listed) -> RateCard:
+    key = (listed.id, listed.updated_at)
+    card = _cache.get(key)
+    if card is None:
+        version = RateCardVersion.objects.prefetch_related("rates", "tiers").get(pk=listed.id)
+        card = version.to_engine()
+        with _lock:
+            if len(_cache) >= CACHE_SIZE:
+                _cache.clear()
+            _cache[key] = card
+    return card
+
+
+class CardDirectory:
+    """The versions in effect today, newest per slug."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, Listed] = {}
+        rows = RateCardVersion.objects.in_effect().values_list(
+            "id", "slug", "name", "version", "updated_at"
+        )
+        for row in rows:
+            self.current.setdefault(row[1], Listed(*row))
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(slug, f"{c.name} (v{c.version})") for slug, c in sorted(self.current.items())]
+
+    def card(self, slug: str) -> RateCard:
+        listed = self.current.get(slug)
+        if listed is None:
+            known = ", ".join(sorted(self.current)) or "none"
+            raise ScenarioError.single(
+                "rate_card", f"no stored rate card {slug!r} (known: {known})"
+            )
+        return engine_card(listed)
+
+    def default(self) -> RateCard:
+        slug = settings.DEFAULT_RATE_CARD
+        if slug not in self.current:
+            raise ScenarioError.single(
+                "rate_card",
+                f"the default rate card {slug!r} is not installed; run `python manage.py migrate`",
+            )
+        return self.card(slug)
