@@ -56,6 +56,8 @@ class CardDirectory:
 
     def card(self, slug: str) -> RateCard:
         listed = self.current.get(slug)
+        if listed is None and slug == self.default_slug:
+            return self.default()
         if listed is None:
             known = ", ".join(sorted(self.current)) or "none"
             raise ScenarioError.single(
@@ -63,8 +65,12 @@ class CardDirectory:
             )
         return engine_card(listed)
 
+    @property
+    def default_slug(self) -> str:
+        return str(settings.DEFAULT_RATE_CARD)
+
     def default(self) -> RateCard:
-        slug = settings.DEFAULT_RATE_CARD
+        slug = self.default_slug
         if slug not in self.current:
             raise ScenarioError.single(
                 "rate_card",

@@ -59,18 +59,33 @@ def stored_card(slug: str) -> RateCard:
     return CardDirectory().card(slug)
 
 
-def card_for(scenario: Scenario, cards: CardDirectory | None = None) -> RateCard:
-    """The card a scenario names (a slug, inline overrides and their base) resolved."""
+def base_card(
+    scenario: Scenario, cards: CardDirectory | None = None, pinned: RateCard | None = None
+) -> RateCard:
+    """The stored card a scenario names, before its inline overrides: by slug, as the base of
+    its overrides, or the default. `pinned` is a saved quote's copy of a stored card; it stands
+    in for that card's current version, so the quote keeps its prices."""
     cards = cards or CardDirectory()
     ref = scenario.rate_card
     if isinstance(ref, str):
-        return cards.card(ref)
-    if isinstance(ref, RateCardOverride) and ref.base is not None:
-        return resolve_card(scenario, cards.default(), cards.card(ref.base))
-    return resolve_card(scenario, cards.default())
+        slug = ref
+    elif isinstance(ref, RateCardOverride) and ref.base:
+        slug = ref.base
+    else:
+        slug = cards.default_slug
+    return pinned if pinned is not None and pinned.slug == slug else cards.card(slug)
 
 
-def price_document(document: Any, cards: CardDirectory | None = None) -> Quote:
+def card_for(
+    scenario: Scenario, cards: CardDirectory | None = None, pinned: RateCard | None = None
+) -> RateCard:
+    """The card that prices a scenario: its base card with any inline overrides applied."""
+    return resolve_card(scenario, base_card(scenario, cards, pinned))
+
+
+def price_document(
+    document: Any, cards: CardDirectory | None = None, pinned: RateCard | None = None
+) -> Quote:
     """Validate a scenario document, find its rate card, price it. Raises ScenarioError."""
     scenario = parse_scenario(document)
-    return price(scenario, card_for(scenario, cards))
+    return price(scenario, card_for(scenario, cards, pinned))

@@ -12,7 +12,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from billing.engine import Meter, Model, Problem
+from billing.engine import Meter, Model, Problem, ScenarioError, parse_scenario
+from billing.engine.jsonio import dumps
 from billing.engine.scenario import (
     DIRECTIONS,
     ENDPOINT_LABELS,
@@ -22,6 +23,7 @@ from billing.engine.scenario import (
     MAX_STREAMS,
 )
 from billing.engine.timefmt import clock, parse_clock
+from billing.service import load_json
 
 MODEL_CHOICES = [(model.value, model.label) for model in Model]
 ENDPOINT_CHOICES = list(ENDPOINT_LABELS.items())
@@ -55,6 +57,22 @@ class ClockField(forms.Field):
             ) from None
 
 
+class DocumentField(forms.CharField):
+    """JSON text read exactly (decimals stay decimals)."""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return load_json(text)
+        except ScenarioError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return value if isinstance(value, str) or value is None else dumps(value)
+
+
 class ScenarioForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, label="Scenario name")
     model = forms.ChoiceField(choices=MODEL_CHOICES, label="Pricing model")
@@ -68,6 +86,15 @@ class ScenarioForm(forms.Form):
     minimum_seconds = forms.IntegerField(
         min_value=0, max_value=86_400, required=False, label="Minimum (s)"
     )
+    currency = forms.RegexField(
+        regex=r"^[A-Z]{3}$", required=False, label="Currency",
+        error_messages={"invalid": "Enter a three-letter code such as USD."},
+        widget=forms.TextInput(attrs={"size": 4, "placeholder": "card's"}),
+    )
+    # Graduated tiers of an imported card: kept through the editor, not edited in it.
+    tiers = DocumentField(required=False, widget=forms.HiddenInput)
+    # The saved revision this form was opened from: a save naming an older one is refused.
+    revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, cards: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -209,7 +236,7 @@ SCENARIO_FIELDS = [
     "minimum_seconds",
     *[f"rate_{meter}" for meter in Meter],
 ]
-ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^bulk$")
+ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^(bulk|save|save-copy)$")
 
 
 def rows_of(data: Mapping[str, Any], prefix: str) -> list[dict[str, str]]:
@@ -249,7 +276,9 @@ def _seconds_text(value: Any) -> str:
     return "" if value is None or value == "" else clock(Decimal(str(value)))
 
 
-def document_data(document: Mapping[str, Any], default_card: str) -> dict[str, str]:
+def document_data(
+    document: Mapping[str, Any], default_card: str, revision: int | None = None
+) -> dict[str, str]:
     """Form data for a scenario document (a template, an import)."""
     card = document.get("rate_card")
     scenario = {
@@ -257,12 +286,15 @@ def document_data(document: Mapping[str, Any], default_card: str) -> dict[str, s
         "model": document.get("model", Model.SIP_MEDIASERVER.value),
         "sessions_per_month": str(document.get("sessions_per_month", 1)),
         "rate_card": card if isinstance(card, str) else default_card,
+        "revision": "" if revision is None else str(revision),
     }
     if isinstance(card, Mapping):
         scenario["rate_card"] = card.get("base") or default_card
-        for key in ("increment_seconds", "minimum_seconds"):
+        for key in ("increment_seconds", "minimum_seconds", "currency"):
             if card.get(key) is not None:
                 scenario[key] = str(card[key])
+        if card.get("tiers"):
+            scenario["tiers"] = dumps(card["tiers"])
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
     participants = [
@@ -303,8 +335,8 @@ def apply_action(data: Mapping[str, Any], action: str, bulk: BulkAddForm | None)
         if bulk is not None and bulk.is_valid():
             rows = sections["p"]
             rows.extend(bulk.rows(len(rows) + 1)[: MAX_PARTICIPANTS - len(rows)])
-    elif match:
-        verb, prefix, index_text = match.groups()
+    elif match and match.group(2):
+        verb, prefix, index_text = match.group(1, 2, 3)
         rows = sections[prefix]
         index = int(index_text) if index_text is not None else None
         if verb == "add":
@@ -386,6 +418,10 @@ class Editor:
         for key in ("increment_seconds", "minimum_seconds"):
             if data.get(key) is not None:
                 overrides[key] = data[key]
+        if data.get("currency"):
+            overrides["currency"] = data["currency"]
+        if data.get("tiers"):
+            overrides["tiers"] = data["tiers"]
         card: Any = data["rate_card"]
         if overrides:
             card = {"base": data["rate_card"], **overrides}
@@ -463,6 +499,8 @@ class Editor:
 def _scenario_field(path: str) -> str | None:
     if path in ("name", "model", "sessions_per_month"):
         return path
+    if path == "rate_card.currency":
+        return "currency"
     if path in ("rate_card", "rate_card.base"):
         return "rate_card"
     if path in ("rate_card.increment_seconds", "rate_card.minimum_seconds"):
@@ -470,3 +508,39 @@ def _scenario_field(path: str) -> str | None:
     if path.startswith("rate_card.rates."):
         return f"rate_{path.rsplit('.', 1)[1]}"
     return None
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(max_length=200, label="New name")
+
+
+class ImportForm(forms.Form):
+    """A scenario document, as a file or pasted; cleaned to the validated document."""
+
+    file = forms.FileField(required=False, label="Scenario JSON file")
+    text = forms.CharField(
+        required=False, label="…or paste it", widget=forms.Textarea(attrs={"rows": 8, "cols": 60})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload, text = data.get("file"), data.get("text")
+        if upload is None and not text:
+            raise ValidationError("Choose a file or paste a scenario document.")
+        raw: bytes | str
+        if upload is not None:
+            if upload.size > MAX_IMPORT_BYTES:
+                raise ValidationError("The file is over 2 MB.")
+            raw = upload.read()
+        else:
+            raw = text or ""
+        try:
+            document = load_json(raw)
+            parse_scenario(document)
+        except ScenarioError as error:
+            raise ValidationError([str(problem) for problem in error.problems]) from None
+        data["document"] = document
+        return data
+
+
+MAX_IMPORT_BYTES = 2_000_000

@@ -68,6 +68,8 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_REDIRECT_URL = "mine"
+LOGOUT_REDIRECT_URL = "start"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

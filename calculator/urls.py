@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
-from calculator import api, views
+from calculator import api, sharing, views
 
 urlpatterns = [
     path("", views.start, name="start"),
@@ -9,6 +9,19 @@ urlpatterns = [
     path("editor/", views.editor, name="editor"),
     path("compare/", views.compare, name="compare"),
     path("rules/", views.rules, name="rules"),
+    path("import/", sharing.import_view, name="import"),
+    path("mine/", sharing.mine, name="mine"),
+    path("s/<str:share_key>/", sharing.share, name="saved-share"),
+    path("s/<str:share_key>/edit/", sharing.edit, name="saved-edit"),
+    path("s/<str:share_key>/edit/<str:token>/", sharing.claim, name="saved-claim"),
+    path("s/<str:share_key>/copy/", sharing.copy, name="saved-copy"),
+    path("s/<str:share_key>/rename/", sharing.rename, name="saved-rename"),
+    path("s/<str:share_key>/delete/", sharing.delete, name="saved-delete"),
+    path("s/<str:share_key>/reprice/", sharing.reprice, name="saved-reprice"),
+    path("s/<str:share_key>/export.json", sharing.export_json, name="saved-json"),
+    path("s/<str:share_key>/export.csv", sharing.export_csv, name="saved-csv"),
+    path("s/<str:share_key>/print/", sharing.print_view, name="saved-print"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("api/estimate", api.estimate, name="api-estimate"),
     path("api/rate-cards", api.rate_cards, name="api-rate-cards"),
     re_path(r"^api/(?P<path>.*)$", api.not_found),

@@ -4,7 +4,17 @@ from .errors import Problem, ScenarioError
 from .metering import Charge, Usage, billing_start, meter_usage
 from .meters import Meter, Model
 from .pricing import Quote, compare_models, price, quote_document, resolve_card
-from .ratecard import MeterPrice, RateCard, RateCardOverride, Tier, card_document, read_rate_card
+from .ratecard import (
+    MeterPrice,
+    RateCard,
+    RateCardOverride,
+    Tier,
+    card_document,
+    card_snapshot,
+    read_rate_card,
+    read_snapshot,
+    same_prices,
+)
 from .rating import Line, Period, Slice
 from .scenario import Interval, Participant, Scenario, parse_scenario, scenario_document
 
@@ -28,6 +38,9 @@ __all__ = [
     "Usage",
     "billing_start",
     "card_document",
+    "card_snapshot",
+    "read_snapshot",
+    "same_prices",
     "compare_models",
     "meter_usage",
     "parse_scenario",

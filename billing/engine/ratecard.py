@@ -258,3 +258,33 @@ def card_document(card: RateCard) -> dict[str, Any]:
     if tiers:
         document["tiers"] = tiers
     return document
+
+
+def card_snapshot(card: RateCard) -> dict[str, Any]:
+    """A card with what identifies it (slug, name, version, effective date): what a saved
+    quote keeps so that later price changes never change it."""
+    return {
+        "slug": card.slug,
+        "name": card.name,
+        "version": card.version,
+        "effective_date": card.effective_date.isoformat() if card.effective_date else None,
+        **card_document(card),
+    }
+
+
+def read_snapshot(snapshot: Mapping[str, Any]) -> RateCard:
+    document = {key: snapshot[key] for key in CARD_FIELDS if key in snapshot and key != "base"}
+    card = read_rate_card(document)
+    effective = snapshot.get("effective_date")
+    return replace(
+        card,
+        slug=str(snapshot.get("slug") or ""),
+        name=str(snapshot.get("name") or ""),
+        version=snapshot.get("version"),
+        effective_date=date.fromisoformat(effective) if effective else None,
+    )
+
+
+def same_prices(a: RateCard, b: RateCard) -> bool:
+    """Whether two cards price every scenario alike (names and versions aside)."""
+    return card_document(a) == card_document(b)

@@ -1,0 +1,87 @@
+"""Saved scenarios: shared by an unguessable link, changed only by their owner, and priced with
+the rate card they were saved with until the owner reprices them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from billing.engine import RateCard, read_snapshot
+from billing.engine.jsonio import dumps
+from billing.service import load_json
+
+
+def new_share_key() -> str:
+    return secrets.token_urlsafe(18)  # 144 random bits
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SavedScenarioQuerySet(models.QuerySet["SavedScenario"]):
+    def owned_by(self, user_id: int | None, session_ids: list[int]) -> SavedScenarioQuerySet:
+        owned = models.Q(pk__in=session_ids, owner__isnull=True)
+        if user_id is not None:
+            owned |= models.Q(owner_id=user_id)
+        return self.filter(owned).order_by("-updated_at")
+
+
+class SavedScenario(models.Model):
+    share_key = models.CharField(max_length=32, unique=True, default=new_share_key, editable=False)
+    # Only a hash of the private edit token is kept: the database alone cannot edit anything.
+    edit_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="scenarios",
+    )
+    name = models.CharField(max_length=200, blank=True)
+    # The scenario document as exact JSON text (times and rates are decimals, never floats).
+    document_json = models.TextField()
+    # The stored rate card the quote was priced with, as it was then (billing card_snapshot).
+    card = models.JSONField()
+    # Bumped by every change; a save that names an older revision is refused (no lost updates).
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SavedScenarioQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.name or f"Scenario {self.share_key[:6]}"
+
+    @property
+    def title(self) -> str:
+        return self.name or "Untitled scenario"
+
+    @property
+    def document(self) -> dict[str, Any]:
+        value = load_json(self.document_json)
+        assert isinstance(value, dict)
+        return value
+
+    @document.setter
+    def document(self, value: dict[str, Any]) -> None:
+        self.document_json = dumps(value)
+
+    @property
+    def pinned_card(self) -> RateCard:
+        return read_snapshot(self.card)
+
+    def issue_edit_token(self) -> str:
+        """A new private edit token; only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        self.edit_key_hash = hash_token(token)
+        return token
+
+    def edit_token_matches(self, token: str) -> bool:
+        return bool(self.edit_key_hash) and hmac.compare_digest(self.edit_key_hash, hash_token(token))
+

@@ -1,0 +1,344 @@
+"""Saved scenarios: save, share read-only, edit as owner, copy, rename, delete, reprice,
+export and import. Every permission check is made here, in the view, whatever the request."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.cards import CardDirectory
+from billing.engine import (
+    Quote,
+    RateCard,
+    ScenarioError,
+    card_document,
+    card_snapshot,
+    parse_scenario,
+    price,
+    same_prices,
+)
+from billing.engine.jsonio import dumps
+from billing.service import base_card, card_for
+from calculator.forms import ImportForm, RenameForm
+from calculator.models import SavedScenario
+from calculator.workspace import Workspace, quote_context, render_workspace
+
+SESSION_KEY = "owned_scenarios"
+
+
+# -- Who may change what ----------------------------------------------------------------------
+
+
+def owned_ids(request: HttpRequest) -> list[int]:
+    return [int(i) for i in request.session.get(SESSION_KEY, [])]
+
+
+def remember(request: HttpRequest, scenario: SavedScenario) -> None:
+    ids = owned_ids(request)
+    if scenario.pk not in ids:
+        request.session[SESSION_KEY] = [*ids, scenario.pk][-200:]
+
+
+def can_edit(request: HttpRequest, scenario: SavedScenario) -> bool:
+    if scenario.owner_id is not None:
+        return bool(request.user.is_authenticated and request.user.pk == scenario.owner_id)
+    return scenario.pk in owned_ids(request)
+
+
+def scenario_or_404(share_key: str) -> SavedScenario:
+    return get_object_or_404(SavedScenario, share_key=share_key)
+
+
+def forbidden(request: HttpRequest, scenario: SavedScenario) -> HttpResponse:
+    return TemplateResponse(request, "forbidden.html", {"scenario": scenario}, status=403)
+
+
+def owned_scenario(request: HttpRequest, share_key: str) -> SavedScenario | HttpResponse:
+    scenario = scenario_or_404(share_key)
+    return scenario if can_edit(request, scenario) else forbidden(request, scenario)
+
+
+def redirect_to_editor(request: HttpRequest, scenario: SavedScenario) -> HttpResponse:
+    url = reverse("saved-edit", args=[scenario.share_key])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+# -- Saving -------------------------------------------------------------------------------
+
+
+def _new_saved(request: HttpRequest, document: dict[str, Any], card: RateCard) -> SavedScenario:
+    scenario = SavedScenario(name=str(document.get("name") or ""), card=card_snapshot(card))
+    scenario.document = document
+    token = None
+    if request.user.is_authenticated:
+        scenario.owner = request.user  # type: ignore[assignment]
+    else:
+        token = scenario.issue_edit_token()
+    scenario.save()
+    remember(request, scenario)
+    if token is not None:
+        # Shown once: only the token's hash is stored.
+        request.session["edit_link"] = {
+            "key": scenario.share_key,
+            "url": request.build_absolute_uri(
+                reverse("saved-claim", args=[scenario.share_key, token])
+            ),
+        }
+    return scenario
+
+
+def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None:
+    """Save the editor's scenario as a new saved scenario; None when it has problems."""
+    if workspace.quote is None or workspace.document is None:
+        return None
+    scenario = parse_scenario(workspace.document)
+    card = base_card(scenario, workspace.cards, workspace.pinned)
+    saved = _new_saved(request, workspace.document, card)
+    messages.success(request, "Saved. The share link shows it read-only to anyone who has it.")
+    return saved
+
+
+def save_existing(request: HttpRequest, workspace: Workspace, saved: SavedScenario) -> bool:
+    """Save over a saved scenario, unless it changed since this form was opened."""
+    if workspace.quote is None or workspace.document is None:
+        return False
+    revision = workspace.editor.form.cleaned_data.get("revision")
+    scenario = parse_scenario(workspace.document)
+    card = base_card(scenario, workspace.cards, workspace.pinned)
+    updated = SavedScenario.objects.filter(pk=saved.pk, revision=revision).update(
+        name=str(workspace.document.get("name") or ""),
+        document_json=dumps(workspace.document),
+        card=card_snapshot(card),
+        revision=F("revision") + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        current = SavedScenario.objects.get(pk=saved.pk)
+        messages.error(
+            request,
+            "Not saved: this scenario was changed elsewhere (another tab or person) at "
+            f"{timezone.localtime(current.updated_at):%H:%M:%S on %d %b %Y} since you opened it. "
+            "The saved version is unchanged. Your changes are still in the form: use "
+            "“Save as new” to keep them, or reload to see the saved version.",
+        )
+        return False
+    messages.success(request, "Saved.")
+    return True
+
+
+# -- Pages of a saved scenario ------------------------------------------------------------
+
+
+def priced(saved: SavedScenario) -> Quote:
+    """The saved quote, with the rate card it was saved with."""
+    scenario = parse_scenario(saved.document)
+    return price(scenario, card_for(scenario, CardDirectory(), saved.pinned_card))
+
+
+def newer_card(saved: SavedScenario) -> RateCard | None:
+    """The current version of the saved quote's card, if its prices differ from the pinned."""
+    pinned = saved.pinned_card
+    try:
+        current = CardDirectory().card(pinned.slug)
+    except ScenarioError:
+        return None
+    if same_prices(current, pinned) and current.version == pinned.version:
+        return None
+    return current
+
+
+@require_GET
+def share(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = scenario_or_404(share_key)
+    owner = can_edit(request, saved)
+    context = {
+        "saved": saved,
+        "owner": owner,
+        "newer": newer_card(saved) if owner else None,
+        "edit_link": _pop_edit_link(request, saved) if owner else None,
+        **quote_context(priced(saved)),
+    }
+    return TemplateResponse(request, "share.html", context)
+
+
+def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
+    link = request.session.get("edit_link")
+    if link and link.get("key") == saved.share_key:
+        del request.session["edit_link"]
+        return str(link["url"])
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = owned_scenario(request, share_key)
+    if isinstance(saved, HttpResponse):
+        return saved
+    workspace = Workspace.from_request(request, saved=saved)
+    if workspace.action == "save" and save_existing(request, workspace, saved):
+        return redirect_to_editor(request, saved)
+    if workspace.action == "save-copy":
+        copy = save_new(request, workspace)
+        if copy is not None:
+            return redirect_to_editor(request, copy)
+    response = render_workspace(request, workspace)
+    response.context_data["edit_link"] = _pop_edit_link(request, saved)  # type: ignore[attr-defined]
+    response.context_data["newer"] = newer_card(saved)  # type: ignore[attr-defined]
+    return response
+
+
+@require_GET
+def claim(request: HttpRequest, share_key: str, token: str) -> HttpResponse:
+    """The private edit link: a right token makes this browser an owner of the scenario."""
+    saved = scenario_or_404(share_key)
+    if saved.owner_id is not None or not saved.edit_token_matches(token):
+        return TemplateResponse(request, "forbidden.html", {"scenario": saved, "bad_token": True}, status=403)
+    remember(request, saved)
+    return redirect("saved-edit", share_key)
+
+
+@require_POST
+def copy(request: HttpRequest, share_key: str) -> HttpResponse:
+    """Anyone who can see a scenario may copy it; the copy is theirs, the original untouched."""
+    original = scenario_or_404(share_key)
+    document = original.document
+    document["name"] = f"{original.title} (copy)"
+    saved = _new_saved(request, document, original.pinned_card)
+    messages.success(request, "This is your copy: change it as you like; the original is unchanged.")
+    return redirect_to_editor(request, saved)
+
+
+@require_http_methods(["GET", "POST"])
+def rename(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = owned_scenario(request, share_key)
+    if isinstance(saved, HttpResponse):
+        return saved
+    form = RenameForm(request.POST or None, initial={"name": saved.name})
+    if request.method == "POST" and form.is_valid():
+        document = saved.document
+        document["name"] = form.cleaned_data["name"]
+        SavedScenario.objects.filter(pk=saved.pk).update(
+            name=form.cleaned_data["name"], document_json=dumps(document),
+            revision=F("revision") + 1, updated_at=timezone.now(),
+        )
+        messages.success(request, "Renamed.")
+        return redirect("saved-share", share_key)
+    return TemplateResponse(request, "rename.html", {"saved": saved, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = owned_scenario(request, share_key)
+    if isinstance(saved, HttpResponse):
+        return saved
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        saved.delete()
+        messages.success(request, f"Deleted “{saved.title}”. Its share link no longer works.")
+        return redirect("mine")
+    return TemplateResponse(request, "delete.html", {"saved": saved})
+
+
+@require_http_methods(["GET", "POST"])
+def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
+    """Show the quote at its pinned rates and at current ones; change only when confirmed."""
+    saved = owned_scenario(request, share_key)
+    if isinstance(saved, HttpResponse):
+        return saved
+    current = newer_card(saved)
+    if current is None:
+        messages.info(request, "The quote already uses the current rates.")
+        return redirect("saved-share", share_key)
+    scenario = parse_scenario(saved.document)
+    old = priced(saved)
+    new = price(scenario, card_for(scenario, CardDirectory(), current))
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        with transaction.atomic():
+            SavedScenario.objects.filter(pk=saved.pk).update(
+                card=card_snapshot(current), revision=F("revision") + 1, updated_at=timezone.now()
+            )
+        messages.success(request, f"Repriced with {current.name} v{current.version}.")
+        return redirect("saved-share", share_key)
+    return TemplateResponse(request, "reprice.html", {"saved": saved, "old": old, "new": new})
+
+
+# -- Export, print, import ------------------------------------------------------------------
+
+
+def export_document(saved: SavedScenario) -> dict[str, Any]:
+    """The scenario document with the full rate card it is priced with written inline, so that
+    importing it anywhere, later, gives the same prices."""
+    quote = priced(saved)
+    document = saved.document
+    document["rate_card"] = {"name": quote.card.name, **card_document(quote.card)}
+    return document
+
+
+@require_GET
+def export_json(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = scenario_or_404(share_key)
+    response = HttpResponse(dumps(export_document(saved), indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.json"'
+    return response
+
+
+@require_GET
+def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = scenario_or_404(share_key)
+    quote = priced(saved)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period", "meter", "quantity_minutes", "rate", "amount", "currency", "explanation"])
+    for period, label in ((quote.per_session, "per session"), (quote.monthly, "per month")):
+        for line in period.lines:
+            writer.writerow([label, line.meter, line.quantity, line.rate, line.amount,
+                             quote.card.currency, line.explanation])
+        writer.writerow([label, "total", "", "", period.total, quote.card.currency, ""])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.csv"'
+    return response
+
+
+def _filename(saved: SavedScenario) -> str:
+    from django.utils.text import slugify
+
+    return slugify(saved.title) or "scenario"
+
+
+@require_GET
+def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
+    saved = scenario_or_404(share_key)
+    return TemplateResponse(request, "print.html", {"saved": saved, **quote_context(priced(saved))})
+
+
+@require_http_methods(["GET", "POST"])
+def import_view(request: HttpRequest) -> HttpResponse:
+    """A scenario document, uploaded or pasted, opens in the editor (not yet saved)."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        workspace = Workspace.from_request(request, initial=form.cleaned_data["document"])
+        messages.info(request, "Imported. Nothing is saved until you save it.")
+        return TemplateResponse(request, "editor.html", workspace.context())
+    return TemplateResponse(request, "import.html", {"form": form})
+
+
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    user_id = request.user.pk if request.user.is_authenticated else None
+    scenarios = SavedScenario.objects.owned_by(user_id, owned_ids(request))
+    return TemplateResponse(request, "mine.html", {"scenarios": scenarios})
+
