@@ -87,7 +87,9 @@ class ScenarioForm(forms.Form):
         min_value=0, max_value=86_400, required=False, label="Minimum (s)"
     )
     currency = forms.RegexField(
-        regex=r"^[A-Z]{3}$", required=False, label="Currency",
+        regex=r"^[A-Z]{3}$",
+        required=False,
+        label="Currency",
         error_messages={"invalid": "Enter a three-letter code such as USD."},
         widget=forms.TextInput(attrs={"size": 4, "placeholder": "card's"}),
     )
@@ -232,6 +234,9 @@ SCENARIO_FIELDS = [
     "model",
     "sessions_per_month",
     "rate_card",
+    "currency",
+    "tiers",
+    "revision",
     "increment_seconds",
     "minimum_seconds",
     *[f"rate_{meter}" for meter in Meter],

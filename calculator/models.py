@@ -37,7 +37,10 @@ class SavedScenario(models.Model):
     # Only a hash of the private edit token is kept: the database alone cannot edit anything.
     edit_key_hash = models.CharField(max_length=64, blank=True, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="scenarios",
     )
     name = models.CharField(max_length=200, blank=True)
@@ -83,5 +86,6 @@ class SavedScenario(models.Model):
         return token
 
     def edit_token_matches(self, token: str) -> bool:
-        return bool(self.edit_key_hash) and hmac.compare_digest(self.edit_key_hash, hash_token(token))
-
+        return bool(self.edit_key_hash) and hmac.compare_digest(
+            self.edit_key_hash, hash_token(token)
+        )

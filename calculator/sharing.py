@@ -207,7 +207,9 @@ def claim(request: HttpRequest, share_key: str, token: str) -> HttpResponse:
     """The private edit link: a right token makes this browser an owner of the scenario."""
     saved = scenario_or_404(share_key)
     if saved.owner_id is not None or not saved.edit_token_matches(token):
-        return TemplateResponse(request, "forbidden.html", {"scenario": saved, "bad_token": True}, status=403)
+        return TemplateResponse(
+            request, "forbidden.html", {"scenario": saved, "bad_token": True}, status=403
+        )
     remember(request, saved)
     return redirect("saved-edit", share_key)
 
@@ -219,7 +221,9 @@ def copy(request: HttpRequest, share_key: str) -> HttpResponse:
     document = original.document
     document["name"] = f"{original.title} (copy)"
     saved = _new_saved(request, document, original.pinned_card)
-    messages.success(request, "This is your copy: change it as you like; the original is unchanged.")
+    messages.success(
+        request, "This is your copy: change it as you like; the original is unchanged."
+    )
     return redirect_to_editor(request, saved)
 
 
@@ -233,8 +237,10 @@ def rename(request: HttpRequest, share_key: str) -> HttpResponse:
         document = saved.document
         document["name"] = form.cleaned_data["name"]
         SavedScenario.objects.filter(pk=saved.pk).update(
-            name=form.cleaned_data["name"], document_json=dumps(document),
-            revision=F("revision") + 1, updated_at=timezone.now(),
+            name=form.cleaned_data["name"],
+            document_json=dumps(document),
+            revision=F("revision") + 1,
+            updated_at=timezone.now(),
         )
         messages.success(request, "Renamed.")
         return redirect("saved-share", share_key)
@@ -291,7 +297,9 @@ def export_document(saved: SavedScenario) -> dict[str, Any]:
 @require_GET
 def export_json(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
-    response = HttpResponse(dumps(export_document(saved), indent=2), content_type="application/json")
+    response = HttpResponse(
+        dumps(export_document(saved), indent=2), content_type="application/json"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.json"'
     return response
 
@@ -302,11 +310,22 @@ def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
     quote = priced(saved)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["period", "meter", "quantity_minutes", "rate", "amount", "currency", "explanation"])
+    writer.writerow(
+        ["period", "meter", "quantity_minutes", "rate", "amount", "currency", "explanation"]
+    )
     for period, label in ((quote.per_session, "per session"), (quote.monthly, "per month")):
         for line in period.lines:
-            writer.writerow([label, line.meter, line.quantity, line.rate, line.amount,
-                             quote.card.currency, line.explanation])
+            writer.writerow(
+                [
+                    label,
+                    line.meter,
+                    line.quantity,
+                    line.rate,
+                    line.amount,
+                    quote.card.currency,
+                    line.explanation,
+                ]
+            )
         writer.writerow([label, "total", "", "", period.total, quote.card.currency, ""])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.csv"'
@@ -341,4 +360,3 @@ def mine(request: HttpRequest) -> HttpResponse:
     user_id = request.user.pk if request.user.is_authenticated else None
     scenarios = SavedScenario.objects.owned_by(user_id, owned_ids(request))
     return TemplateResponse(request, "mine.html", {"scenarios": scenarios})
-

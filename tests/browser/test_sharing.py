@@ -1,0 +1,43 @@
+"""Save, share, copy — as two people in two browsers."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_save_share_copy_edit_and_the_original_is_unchanged(page, browser, console_errors):
+    page.goto(f"{page.base_url}/editor/?template=contact-centre")
+    page.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+    page.click("#save")
+    page.wait_for_url("**/s/*/edit/")
+    assert "Your private edit link" in page.inner_text(".edit-link")
+    share_url = page.input_value("#share-link")
+    month = page.inner_text("[data-total=month]")
+
+    context = browser.new_context()
+    visitor = context.new_page()
+    visitor.goto(share_url)
+    visitor.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+    assert visitor.inner_text("[data-total=month]") == month
+    assert visitor.locator("form#scenario input").count() == 0
+    assert visitor.locator("a", has_text="Edit").count() == 0
+
+    visitor.click("#make-copy")
+    visitor.wait_for_url("**/s/*/edit/")
+    copy_url = visitor.url
+    assert copy_url.split("/")[4] != share_url.split("/")[4]
+    visitor.fill("#id_sessions_per_month", "6000")
+    visitor.wait_for_function(
+        f"document.querySelector('[data-total=month]').innerText !== {month!r}"
+    )
+    visitor.click("#save")
+    visitor.wait_for_selector(".messages .success")
+    copy_month = visitor.inner_text("[data-total=month]")
+    assert copy_month != month
+
+    page.goto(share_url)
+    assert page.inner_text("[data-total=month]") == month
+    visitor.goto(share_url)
+    assert visitor.inner_text("[data-total=month]") == month
+    context.close()
+    assert console_errors == []
