@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench lint format setup superuser
+.PHONY: run test test-postgres bench lint format setup superuser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: setup
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# The suite against a throwaway local PostgreSQL (installed from Debian's packages if missing).
+test-postgres: $(VENV)/.installed
+	.ci/with-postgres $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
