@@ -10,15 +10,20 @@ from django.conf import settings
 
 from billing.cards import CardDirectory
 from billing.engine import (
+    EstimateQuote,
     Quote,
     RateCard,
     RateCardOverride,
-    Scenario,
     ScenarioError,
+    estimate_document,
+    is_estimate,
+    parse_estimate,
     parse_scenario,
     price,
+    price_estimate,
+    quote_document,
 )
-from billing.engine.pricing import resolve_card
+from billing.engine.scenario import RateCardRef
 
 
 def _no_constants(name: str) -> Any:
@@ -60,13 +65,12 @@ def stored_card(slug: str) -> RateCard:
 
 
 def base_card(
-    scenario: Scenario, cards: CardDirectory | None = None, pinned: RateCard | None = None
+    ref: RateCardRef, cards: CardDirectory | None = None, pinned: RateCard | None = None
 ) -> RateCard:
-    """The stored card a scenario names, before its inline overrides: by slug, as the base of
-    its overrides, or the default. `pinned` is a saved quote's copy of a stored card; it stands
-    in for that card's current version, so the quote keeps its prices."""
+    """The stored card a rate card reference names, before inline overrides: by slug, as the
+    base of overrides, or the default. `pinned` is a saved quote's copy of a stored card; it
+    stands in for that card's current version, so the quote keeps its prices."""
     cards = cards or CardDirectory()
-    ref = scenario.rate_card
     if isinstance(ref, str):
         slug = ref
     elif isinstance(ref, RateCardOverride) and ref.base:
@@ -77,10 +81,11 @@ def base_card(
 
 
 def card_for(
-    scenario: Scenario, cards: CardDirectory | None = None, pinned: RateCard | None = None
+    ref: RateCardRef, cards: CardDirectory | None = None, pinned: RateCard | None = None
 ) -> RateCard:
-    """The card that prices a scenario: its base card with any inline overrides applied."""
-    return resolve_card(scenario, base_card(scenario, cards, pinned))
+    """The card a reference prices with: its base card with any inline overrides applied."""
+    base = base_card(ref, cards, pinned)
+    return ref.apply_to(base) if isinstance(ref, RateCardOverride) else base
 
 
 def price_document(
@@ -88,4 +93,18 @@ def price_document(
 ) -> Quote:
     """Validate a scenario document, find its rate card, price it. Raises ScenarioError."""
     scenario = parse_scenario(document)
-    return price(scenario, card_for(scenario, cards, pinned))
+    return price(scenario, card_for(scenario.rate_card, cards, pinned))
+
+
+def price_estimate_document(
+    document: Any, cards: CardDirectory | None = None, pinned: RateCard | None = None
+) -> EstimateQuote:
+    estimate = parse_estimate(document)
+    return price_estimate(estimate, card_for(estimate.rate_card, cards, pinned))
+
+
+def price_any(document: Any) -> dict[str, Any]:
+    """A scenario or an estimate document priced, as its result document."""
+    if is_estimate(document):
+        return estimate_document(price_estimate_document(document))
+    return quote_document(price_document(document))

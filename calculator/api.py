@@ -11,9 +11,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from billing.engine import ScenarioError, card_document, quote_document
+from billing.engine import ScenarioError, card_document
 from billing.models import RateCardVersion
-from billing.service import load_json, price_document
+from billing.service import load_json, price_any
 
 log = logging.getLogger(__name__)
 View = Callable[[HttpRequest], JsonResponse]
@@ -58,8 +58,7 @@ def api(*methods: str) -> Callable[[View], View]:
 
 @api("POST")
 def estimate(request: HttpRequest) -> JsonResponse:
-    quote = price_document(load_json(request.body))
-    return JsonResponse(quote_document(quote))
+    return JsonResponse(price_any(load_json(request.body)))
 
 
 @api("GET")

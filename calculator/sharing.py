@@ -107,7 +107,7 @@ def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None
     if workspace.quote is None or workspace.document is None:
         return None
     scenario = parse_scenario(workspace.document)
-    card = base_card(scenario, workspace.cards, workspace.pinned)
+    card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
     saved = _new_saved(request, workspace.document, card)
     messages.success(request, "Saved. The share link shows it read-only to anyone who has it.")
     return saved
@@ -119,7 +119,7 @@ def save_existing(request: HttpRequest, workspace: Workspace, saved: SavedScenar
         return False
     revision = workspace.editor.form.cleaned_data.get("revision")
     scenario = parse_scenario(workspace.document)
-    card = base_card(scenario, workspace.cards, workspace.pinned)
+    card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
     updated = SavedScenario.objects.filter(pk=saved.pk, revision=revision).update(
         name=str(workspace.document.get("name") or ""),
         document_json=dumps(workspace.document),
@@ -147,7 +147,7 @@ def save_existing(request: HttpRequest, workspace: Workspace, saved: SavedScenar
 def priced(saved: SavedScenario) -> Quote:
     """The saved quote, with the rate card it was saved with."""
     scenario = parse_scenario(saved.document)
-    return price(scenario, card_for(scenario, CardDirectory(), saved.pinned_card))
+    return price(scenario, card_for(scenario.rate_card, CardDirectory(), saved.pinned_card))
 
 
 def newer_card(saved: SavedScenario) -> RateCard | None:
@@ -271,7 +271,7 @@ def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
         return redirect("saved-share", share_key)
     scenario = parse_scenario(saved.document)
     old = priced(saved)
-    new = price(scenario, card_for(scenario, CardDirectory(), current))
+    new = price(scenario, card_for(scenario.rate_card, CardDirectory(), current))
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         with transaction.atomic():
             SavedScenario.objects.filter(pk=saved.pk).update(

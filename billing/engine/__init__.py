@@ -1,6 +1,14 @@
 """The pricing engine: plain Python, no Django. Scenario in, exact Decimal quote out."""
 
 from .errors import Problem, ScenarioError
+from .estimate import (
+    Estimate,
+    EstimateQuote,
+    estimate_document,
+    is_estimate,
+    parse_estimate,
+    price_estimate,
+)
 from .metering import Charge, Usage, billing_start, meter_usage
 from .meters import Meter, Model
 from .pricing import Quote, compare_models, price, quote_document, resolve_card
@@ -20,6 +28,8 @@ from .scenario import Interval, Participant, Scenario, parse_scenario, scenario_
 
 __all__ = [
     "Charge",
+    "Estimate",
+    "EstimateQuote",
     "Interval",
     "Line",
     "Meter",
@@ -40,9 +50,13 @@ __all__ = [
     "card_document",
     "card_snapshot",
     "compare_models",
+    "estimate_document",
+    "is_estimate",
     "meter_usage",
+    "parse_estimate",
     "parse_scenario",
     "price",
+    "price_estimate",
     "quote_document",
     "read_rate_card",
     "read_snapshot",

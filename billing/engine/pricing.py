@@ -91,7 +91,7 @@ def compare_models(
     return results
 
 
-def _line_document(line: Line, *, monthly: bool) -> dict[str, Any]:
+def line_document(line: Line, *, monthly: bool) -> dict[str, Any]:
     document: dict[str, Any] = {
         "meter": str(line.meter),
         "quantity": format_quantity(line.minutes),
@@ -116,7 +116,7 @@ def _line_document(line: Line, *, monthly: bool) -> dict[str, Any]:
 
 def _period_document(period: Period, *, monthly: bool) -> dict[str, Any]:
     return {
-        "lines": [_line_document(line, monthly=monthly) for line in period.lines],
+        "lines": [line_document(line, monthly=monthly) for line in period.lines],
         "total": f"{period.total:f}",
     }
 

@@ -87,3 +87,19 @@ def test_the_command_runs_as_a_process_reading_stdin_with_exit_codes(tmp_path):
     assert bad.returncode == 1
     assert "must be an object" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_price_reads_estimate_documents(tmp_path, capsys):
+    estimate = {
+        "name": "Mix",
+        "scenarios": [{"scenario": CONFERENCE, "sessions_per_month": 100}],
+        "discount": {"percent": "5"},
+        "growth": {"monthly_percent": "10", "months": 2},
+    }
+    call_command("price", write(tmp_path, "e.json", estimate))
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "estimate"
+    assert result["monthly"]["list_total"] == "16.00"
+    assert result["monthly"]["total"] == "15.20"
+    call_command("price", write(tmp_path, "e.json", estimate), "--text")
+    assert "month  2" in capsys.readouterr().out

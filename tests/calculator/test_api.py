@@ -207,3 +207,48 @@ def test_a_changed_rate_is_priced_on_the_next_request(api):
     assert post(api, body).json()["per_session"]["total"] == "0.0400"
     rate.delete()
     assert post(api, body).status_code == 400
+
+
+ESTIMATE = {
+    "name": "Acme",
+    "scenarios": [
+        {
+            "scenario": {"name": "IVR", "model": "sip_mediaserver", "participants": [leg(0, 600)]},
+            "sessions_per_month": 6000,
+        },
+        {
+            "scenario": {
+                "name": "Agent",
+                "model": "sip_mediaserver",
+                "participants": [leg(0, 1200)],
+            },
+            "sessions_per_month": 3000,
+        },
+    ],
+    "discount": {"percent": "10"},
+    "growth": {"monthly_percent": "5", "months": 3},
+}
+
+
+def test_estimate_documents_are_priced_too(api):
+    response = post(api, ESTIMATE)
+    assert response.status_code == 200
+    result = response.json()
+    assert result["kind"] == "estimate"
+    voice = result["monthly"]["lines"][0]
+    # 120,000 min over the default card's voice tiers: 400.00 + 64.00, less 10%.
+    assert (voice["list_amount"], voice["discount"], voice["net_amount"]) == (
+        "464.00",
+        "46.40",
+        "417.60",
+    )
+    assert [m["sessions"] for m in result["projection"]["months"]] == [9000, 9450, 9923]
+    assert result["projection"]["months"][2]["cumulative"] == str(
+        sum(Decimal(m["total"]) for m in result["projection"]["months"])
+    )
+
+
+def test_bad_estimate_documents_are_a_400_with_paths(api):
+    response = post(api, {**ESTIMATE, "growth": {"months": 99}})
+    assert response.status_code == 400
+    assert response.json()["problems"][0]["path"] == "growth.months"

@@ -9,9 +9,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.engine import Quote, ScenarioError, quote_document
+from billing.engine import (
+    EstimateQuote,
+    Quote,
+    ScenarioError,
+    estimate_document,
+    is_estimate,
+    quote_document,
+)
 from billing.engine.meters import Meter
-from billing.service import load_json, price_document
+from billing.service import load_json, price_document, price_estimate_document
 
 
 class Command(BaseCommand):
@@ -24,11 +31,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, files: list[str], text: bool, **options: Any) -> None:
-        results: list[tuple[str, Quote]] = []
+        results: list[tuple[str, Quote | EstimateQuote]] = []
         failed = 0
         for name in files:
             try:
-                results.append((name, price_document(load_json(read(name)))))
+                document = load_json(read(name))
+                if is_estimate(document):
+                    results.append((name, price_estimate_document(document)))
+                else:
+                    results.append((name, price_document(document)))
             except ScenarioError as error:
                 failed += 1
                 for problem in error.problems:
@@ -38,9 +49,9 @@ class Command(BaseCommand):
             for name, quote in results:
                 self.stdout.write(table(name, quote))
         elif len(files) == 1 and results:
-            self.stdout.write(json.dumps(quote_document(results[0][1]), indent=2))
+            self.stdout.write(json.dumps(result_document(results[0][1]), indent=2))
         elif results:
-            documents = [{"file": name, **quote_document(quote)} for name, quote in results]
+            documents = [{"file": name, **result_document(quote)} for name, quote in results]
             self.stdout.write(json.dumps(documents, indent=2))
         if failed:
             raise CommandError(
@@ -57,7 +68,15 @@ def read(name: str) -> bytes:
         raise ScenarioError.single("", f"cannot read the file: {error.strerror}") from None
 
 
-def table(name: str, quote: Quote) -> str:
+def result_document(quote: Quote | EstimateQuote) -> dict[str, Any]:
+    if isinstance(quote, EstimateQuote):
+        return estimate_document(quote)
+    return quote_document(quote)
+
+
+def table(name: str, quote: Quote | EstimateQuote) -> str:
+    if isinstance(quote, EstimateQuote):
+        return estimate_table(name, quote)
     card = quote.card
     rows = [
         f"{quote.scenario.name or name} — {quote.scenario.model}, {card.currency}, "
@@ -73,5 +92,30 @@ def table(name: str, quote: Quote) -> str:
                 f"x {line.rate:<10} {line.amount:>14}"
             )
         rows.append(f"    {'Total':<26} {'':>16}     {'':<10} {period.total:>14}")
+    rows.extend(f"  Note: {note}" for note in quote.notes)
+    return "\n".join(rows) + "\n"
+
+
+def estimate_table(name: str, quote: EstimateQuote) -> str:
+    card, month = quote.card, quote.month
+    rows = [
+        f"{quote.estimate.name or name} — estimate of {len(quote.items)} scenarios, {card.currency}"
+    ]
+    for p in quote.items:
+        rows.append(
+            f"  {p.item.scenario.name or 'scenario'}: {p.item.sessions_per_month:,} sessions/month"
+        )
+    rows.append(f"  Per month ({month.sessions:,} sessions)      list       discount        net")
+    for d in month.lines:
+        rows.append(
+            f"    {Meter(d.line.meter).label:<26} {d.line.amount:>12} {d.discount:>12} {d.net:>12}"
+        )
+    rows.append(
+        f"    {'Total':<26} {month.list_total:>12} {month.discount_total:>12} {month.net_total:>12}"
+    )
+    if quote.estimate.growth.monthly_percent:
+        rows.append(f"  Projection at {quote.estimate.growth.monthly_percent}% a month:")
+        for m, running in zip(quote.projection, quote.cumulative(), strict=True):
+            rows.append(f"    month {m.number:>2}: {m.net_total:>12}  cumulative {running:>14}")
     rows.extend(f"  Note: {note}" for note in quote.notes)
     return "\n".join(rows) + "\n"

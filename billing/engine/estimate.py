@@ -1,0 +1,390 @@
+"""Estimates: a customer's month as a mix of scenarios, priced together, with negotiated
+discounts and a projection of growth.
+
+Graduated tiers apply to each meter's total over all the estimate's scenarios. Discounts are
+a percentage off the list price, overall or per meter (a meter's own percentage replaces the
+overall one). Month n of a projection runs each scenario base x (1 + g)^(n - 1) sessions,
+rounded half up to whole sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from .metering import Usage, meter_usage
+from .meters import Meter
+from .money import format_quantity, minor_units, money_text, round_half_up
+from .pricing import card_summary, line_document
+from .ratecard import RateCard
+from .rating import Line, Period, rate_month, rate_session
+from .reader import Reader, join_path
+from .scenario import (
+    MAX_SESSIONS_PER_MONTH,
+    RateCardRef,
+    Scenario,
+    override_document,
+    read_card_ref,
+    read_scenario,
+    scenario_document,
+)
+from .timefmt import minutes_text
+
+MAX_SCENARIOS = 50
+MAX_MONTHS = 36
+ESTIMATE_FIELDS = ("name", "scenarios", "rate_card", "discount", "growth")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    scenario: Scenario
+    sessions_per_month: int
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    percent: Decimal = Decimal(0)
+    meters: Mapping[Meter, Decimal] = field(default_factory=dict)
+
+    def of(self, meter: Meter) -> Decimal:
+        return self.meters.get(meter, self.percent)
+
+    def __bool__(self) -> bool:
+        return bool(self.percent) or any(self.meters.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Growth:
+    monthly_percent: Decimal = Decimal(0)
+    months: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    items: tuple[Item, ...]
+    name: str = ""
+    rate_card: RateCardRef = None
+    discount: Discount = field(default_factory=Discount)
+    growth: Growth = field(default_factory=Growth)
+
+
+def is_estimate(document: object) -> bool:
+    return isinstance(document, Mapping) and "scenarios" in document
+
+
+def parse_estimate(document: object) -> Estimate:
+    """Validate an estimate document; ScenarioError names every problem by its path."""
+    reader = Reader()
+    data = reader.mapping(document, "", ESTIMATE_FIELDS)
+    if data is None:
+        reader.raise_if_any()
+        raise AssertionError
+    items = []
+    raw = data.get("scenarios")
+    entries = reader.items(raw, "scenarios", MAX_SCENARIOS, "scenarios")
+    if raw is None or raw == []:
+        reader.problem("scenarios", "an estimate needs at least one scenario")
+    for index, entry in enumerate(entries):
+        path = join_path("scenarios", index)
+        item = reader.mapping(entry, path, ("scenario", "sessions_per_month"))
+        if item is None:
+            continue
+        scenario = read_scenario(reader, item.get("scenario"), join_path(path, "scenario"))
+        if scenario is None:
+            continue
+        sessions = scenario.sessions_per_month
+        if item.get("sessions_per_month") is not None:
+            sessions = reader.whole(
+                item["sessions_per_month"],
+                join_path(path, "sessions_per_month"),
+                0,
+                MAX_SESSIONS_PER_MONTH,
+                None,
+            )
+        items.append(Item(replace(scenario, sessions_per_month=sessions), sessions))
+    estimate = Estimate(
+        items=tuple(items),
+        name=reader.text(data.get("name"), "name"),
+        rate_card=read_card_ref(reader, data.get("rate_card"), "rate_card"),
+        discount=_read_discount(reader, data.get("discount")),
+        growth=_read_growth(reader, data.get("growth")),
+    )
+    reader.raise_if_any()
+    return estimate
+
+
+def _percent(reader: Reader, value: object, path: str, low: Decimal, high: Decimal) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        reader.problem(path, 'must be a percentage such as "10" or "-2.5"')
+        return Decimal(0)
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except ArithmeticError:
+        reader.problem(path, f"{value!r} is not a number")
+        return Decimal(0)
+    if not number.is_finite() or not low <= number <= high:
+        reader.problem(path, f"must be from {low} to {high} percent (got {value})")
+        return Decimal(0)
+    return number
+
+
+def _read_discount(reader: Reader, value: object) -> Discount:
+    if value is None:
+        return Discount()
+    data = reader.mapping(value, "discount", ("percent", "meters"))
+    if data is None:
+        return Discount()
+    percent = Decimal(0)
+    if data.get("percent") is not None:
+        percent = _percent(reader, data["percent"], "discount.percent", Decimal(0), HUNDRED)
+    meters: dict[Meter, Decimal] = {}
+    given = reader.mapping(data.get("meters") or {}, "discount.meters", list(Meter)) or {}
+    for name, rate in given.items():
+        if name in list(Meter):
+            meters[Meter(name)] = _percent(
+                reader, rate, join_path("discount.meters", name), Decimal(0), HUNDRED
+            )
+    return Discount(percent, meters)
+
+
+def _read_growth(reader: Reader, value: object) -> Growth:
+    if value is None:
+        return Growth()
+    data = reader.mapping(value, "growth", ("monthly_percent", "months"))
+    if data is None:
+        return Growth()
+    percent = Decimal(0)
+    if data.get("monthly_percent") is not None:
+        percent = _percent(
+            reader, data["monthly_percent"], "growth.monthly_percent", Decimal(-99), Decimal(1000)
+        )
+    months = reader.whole(data.get("months"), "growth.months", 1, MAX_MONTHS, 12)
+    return Growth(percent, months)
+
+
+# -- Pricing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PricedItem:
+    item: Item
+    usage: Usage
+    per_session: Period
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountedLine:
+    line: Line  # at list price, tier slices included
+    percent: Decimal
+    discount: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.line.amount - self.discount
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    number: int
+    sessions: int
+    lines: tuple[DiscountedLine, ...]
+
+    @property
+    def list_total(self) -> Decimal:
+        return sum((d.line.amount for d in self.lines), Decimal(0))
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((d.discount for d in self.lines), Decimal(0))
+
+    @property
+    def net_total(self) -> Decimal:
+        return sum((d.net for d in self.lines), Decimal(0))
+
+    def net_of(self, meter: Meter) -> Decimal:
+        return next((d.net for d in self.lines if d.line.meter == meter), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateQuote:
+    estimate: Estimate
+    card: RateCard
+    items: tuple[PricedItem, ...]
+    month: Month
+    projection: tuple[Month, ...]
+    notes: tuple[str, ...]
+
+    def cumulative(self) -> list[Decimal]:
+        running, totals = Decimal(0), []
+        for month in self.projection:
+            running += month.net_total
+            totals.append(running)
+        return totals
+
+
+def growth_factor(growth: Growth, number: int) -> Fraction:
+    """(1 + g)^(n - 1), exactly."""
+    return (1 + Fraction(growth.monthly_percent) / 100) ** (number - 1)
+
+
+def sessions_in_month(base: int, growth: Growth, number: int) -> int:
+    """A scenario's sessions in month n of the projection, rounded half up to whole sessions."""
+    return int(round_half_up(base * growth_factor(growth, number), 0))
+
+
+def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
+    priced = []
+    notes: list[str] = []
+    for item in estimate.items:
+        usage = meter_usage(item.scenario, card)
+        priced.append(PricedItem(item, usage, rate_session(usage.seconds, usage.charges, card)))
+        notes.extend(f"{item.scenario.name or 'A scenario'}: {note}" for note in usage.notes)
+        if item.scenario.rate_card is not None and item.scenario.rate_card != estimate.rate_card:
+            notes.append(
+                f"{item.scenario.name or 'A scenario'}: its own rate card is not used; the "
+                "estimate's rate card prices all its scenarios."
+            )
+    sessions = [p.item.sessions_per_month for p in priced]
+    month = _month(1, priced, sessions, estimate.discount, card)
+    projection = tuple(
+        _month(
+            n,
+            priced,
+            [sessions_in_month(s, estimate.growth, n) for s in sessions],
+            estimate.discount,
+            card,
+            explain=n == 1,
+        )
+        for n in range(1, estimate.growth.months + 1)
+    )
+    return EstimateQuote(estimate, card, tuple(priced), month, projection, tuple(notes))
+
+
+def _month(
+    number: int,
+    priced: list[PricedItem],
+    sessions: list[int],
+    discount: Discount,
+    card: RateCard,
+    explain: bool = True,
+) -> Month:
+    totals: dict[Meter, int] = {}
+    parts: dict[Meter, list[str]] = {}
+    for p, count in zip(priced, sessions, strict=True):
+        for meter, seconds in p.usage.seconds.items():
+            totals[meter] = totals.get(meter, 0) + seconds * count
+            if explain:
+                label = p.item.scenario.name or "scenario"
+                parts.setdefault(meter, []).append(f"{label} {minutes_text(seconds)} × {count:,}")
+    how = {meter: f"{' + '.join(parts[meter])} = {minutes_text(totals[meter])}" for meter in parts}
+    period = rate_month(totals, card, how)
+    places = minor_units(card.currency)
+    lines = []
+    for line in period.lines:
+        percent = discount.of(line.meter)
+        off = round_half_up(Fraction(line.amount) * Fraction(percent) / 100, places)
+        lines.append(DiscountedLine(line, percent, off))
+    return Month(number, sum(sessions), tuple(lines))
+
+
+# -- The result document ---------------------------------------------------------------------
+
+
+def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
+    currency = quote.card.currency
+    month = quote.month
+    cumulative = quote.cumulative()
+    return {
+        "kind": "estimate",
+        "name": quote.estimate.name,
+        "currency": currency,
+        "scenarios": [
+            {
+                "name": p.item.scenario.name,
+                "model": str(p.item.scenario.model),
+                "sessions_per_month": p.item.sessions_per_month,
+                "per_session": {
+                    "lines": [line_document(line, monthly=False) for line in p.per_session.lines],
+                    "total": f"{p.per_session.total:f}",
+                },
+            }
+            for p in quote.items
+        ],
+        "monthly": {
+            "sessions": month.sessions,
+            "lines": [
+                {
+                    **line_document(d.line, monthly=True),
+                    "tiers": [
+                        {
+                            "tier": s.tier,
+                            "from": str(s.floor),
+                            "up_to": None if s.up_to is None else str(s.up_to),
+                            "quantity": format_quantity(s.minutes),
+                            "rate": str(s.rate),
+                            "amount": str(s.amount),
+                        }
+                        for s in d.line.slices
+                    ],
+                    "list_amount": f"{d.line.amount:f}",
+                    "discount_percent": f"{d.percent:f}",
+                    "discount": f"{d.discount:f}",
+                    "net_amount": f"{d.net:f}",
+                }
+                for d in month.lines
+            ],
+            "list_total": f"{month.list_total:f}",
+            "discount_total": f"{month.discount_total:f}",
+            "total": f"{month.net_total:f}",
+        },
+        "projection": {
+            "monthly_percent": f"{quote.estimate.growth.monthly_percent:f}",
+            "rounding": "each scenario's sessions are rounded half up to whole sessions each month",
+            "months": [
+                {
+                    "month": m.number,
+                    "sessions": m.sessions,
+                    "list_total": f"{m.list_total:f}",
+                    "total": f"{m.net_total:f}",
+                    "cumulative": f"{running:f}",
+                    "by_meter": {str(d.line.meter): f"{d.net:f}" for d in m.lines},
+                }
+                for m, running in zip(quote.projection, cumulative, strict=True)
+            ],
+        },
+        "rate_card": card_summary(quote.card),
+        "notes": list(quote.notes),
+        "summary": (
+            f"{month.sessions:,} sessions a month: list {money_text(month.list_total, currency)}"
+            f" − discount {money_text(month.discount_total, currency)}"
+            f" = {money_text(month.net_total, currency)}"
+        ),
+    }
+
+
+def estimate_source(estimate: Estimate) -> dict[str, Any]:
+    """The estimate back as its input document."""
+    document: dict[str, Any] = {
+        "name": estimate.name,
+        "scenarios": [
+            {"scenario": scenario_document(i.scenario), "sessions_per_month": i.sessions_per_month}
+            for i in estimate.items
+        ],
+        "discount": {
+            "percent": f"{estimate.discount.percent:f}",
+            "meters": {str(m): f"{p:f}" for m, p in estimate.discount.meters.items()},
+        },
+        "growth": {
+            "monthly_percent": f"{estimate.growth.monthly_percent:f}",
+            "months": estimate.growth.months,
+        },
+    }
+    if isinstance(estimate.rate_card, str):
+        document["rate_card"] = estimate.rate_card
+    elif estimate.rate_card is not None:
+        document["rate_card"] = override_document(estimate.rate_card)
+    return document
