@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from billing.engine import Meter, Model, Quote
+from billing.engine import EstimateQuote, Meter, Model, Quote
 from billing.engine.money import money_text
 from billing.engine.timefmt import clock, minutes_text
 
@@ -415,3 +415,60 @@ def steps_table(quote: Quote) -> SafeString:
         '<tr><td>{}</td><td class="num">{}</td></tr>',
         ((clock(moment), count) for moment, count in zip(times, counts, strict=True)),
     )
+
+
+def projection(quote: EstimateQuote) -> dict[str, Any]:
+    """Monthly net cost by meter over the projection, stacked, with the cost per session on a
+    second axis: graduated tiers make it fall as volume grows."""
+    currency = quote.card.currency
+    months = [f"Month {m.number}" for m in quote.projection]
+    meters = [meter for meter in METER_COLORS if any(m.net_of(meter) for m in quote.projection)]
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "name": meter.label,
+            "x": months,
+            "y": [float(m.net_of(meter)) for m in quote.projection],
+            "text": [money_text(m.net_of(meter), currency) for m in quote.projection],
+            "textposition": "none",
+            "marker": {"color": METER_COLORS[meter]},
+            "hovertemplate": "%{x}: %{text}<extra>" + meter.label + "</extra>",
+        }
+        for meter in meters
+    ]
+    per_session = [
+        (m.net_total / m.sessions) if m.sessions else Decimal(0) for m in quote.projection
+    ]
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": "Cost per session",
+            "x": months,
+            "y": [float(v) for v in per_session],
+            "text": [money_text(v.quantize(Decimal("0.000001")), currency) for v in per_session],
+            "yaxis": "y2",
+            "line": {"color": "#14213d", "width": 2},
+            "hovertemplate": "%{x}: %{text} a session<extra></extra>",
+        }
+    )
+    return {
+        "data": traces,
+        "layout": {
+            "barmode": "stack",
+            "height": 360,
+            "margin": {"l": 60, "r": 60, "t": 40, "b": 60},
+            "yaxis": {"title": {"text": f"Net cost a month ({currency})"}, "rangemode": "tozero"},
+            "yaxis2": {
+                "title": {"text": f"Per session ({currency})"},
+                "overlaying": "y",
+                "tickformat": ",.4f",
+                "side": "right",
+                "rangemode": "tozero",
+                "showgrid": False,
+            },
+            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+            "uirevision": "projection",
+        },
+        "config": CONFIG,
+    }

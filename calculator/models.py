@@ -33,6 +33,12 @@ class SavedScenarioQuerySet(models.QuerySet["SavedScenario"]):
 
 
 class SavedScenario(models.Model):
+    """A saved scenario or estimate (`kind`): both are saved, shared and pinned alike."""
+
+    SCENARIO, ESTIMATE = "scenario", "estimate"
+    kind = models.CharField(
+        max_length=10, choices=[(SCENARIO, "Scenario"), (ESTIMATE, "Estimate")], default=SCENARIO
+    )
     share_key = models.CharField(max_length=32, unique=True, default=new_share_key, editable=False)
     # Only a hash of the private edit token is kept: the database alone cannot edit anything.
     edit_key_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -63,7 +69,11 @@ class SavedScenario(models.Model):
 
     @property
     def title(self) -> str:
-        return self.name or "Untitled scenario"
+        return self.name or f"Untitled {self.kind}"
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.kind == self.ESTIMATE
 
     @property
     def document(self) -> dict[str, Any]:

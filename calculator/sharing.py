@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,17 +20,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.cards import CardDirectory
 from billing.engine import (
+    EstimateQuote,
     Quote,
     RateCard,
     ScenarioError,
     card_document,
     card_snapshot,
+    parse_estimate,
     parse_scenario,
-    price,
     same_prices,
 )
 from billing.engine.jsonio import dumps
-from billing.service import base_card, card_for
+from billing.service import base_card, price_document, price_estimate_document
+from calculator.estimates import EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
 from calculator.models import SavedScenario
 from calculator.workspace import Workspace, quote_context, render_workspace
@@ -81,8 +84,15 @@ def redirect_to_editor(request: HttpRequest, scenario: SavedScenario) -> HttpRes
 # -- Saving -------------------------------------------------------------------------------
 
 
-def _new_saved(request: HttpRequest, document: dict[str, Any], card: RateCard) -> SavedScenario:
-    scenario = SavedScenario(name=str(document.get("name") or ""), card=card_snapshot(card))
+def _new_saved(
+    request: HttpRequest,
+    document: dict[str, Any],
+    card: RateCard,
+    kind: str = SavedScenario.SCENARIO,
+) -> SavedScenario:
+    scenario = SavedScenario(
+        name=str(document.get("name") or ""), card=card_snapshot(card), kind=kind
+    )
     scenario.document = document
     token = None
     if request.user.is_authenticated:
@@ -113,16 +123,28 @@ def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None
     return saved
 
 
-def save_existing(request: HttpRequest, workspace: Workspace, saved: SavedScenario) -> bool:
-    """Save over a saved scenario, unless it changed since this form was opened."""
-    if workspace.quote is None or workspace.document is None:
-        return False
-    revision = workspace.editor.form.cleaned_data.get("revision")
-    scenario = parse_scenario(workspace.document)
-    card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
+def save_new_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> SavedScenario:
+    assert workspace.document is not None
+    estimate = parse_estimate(workspace.document)
+    card = base_card(estimate.rate_card, workspace.cards, workspace.pinned)
+    saved = _new_saved(request, workspace.document, card, kind=SavedScenario.ESTIMATE)
+    messages.success(
+        request, "Saved. The share link shows the estimate read-only to anyone who has it."
+    )
+    return saved
+
+
+def save_existing(
+    request: HttpRequest,
+    saved: SavedScenario,
+    document: dict[str, Any],
+    card: RateCard,
+    revision: int | None,
+) -> bool:
+    """Save over a saved scenario or estimate, unless it changed since the form was opened."""
     updated = SavedScenario.objects.filter(pk=saved.pk, revision=revision).update(
-        name=str(workspace.document.get("name") or ""),
-        document_json=dumps(workspace.document),
+        name=str(document.get("name") or ""),
+        document_json=dumps(document),
         card=card_snapshot(card),
         revision=F("revision") + 1,
         updated_at=timezone.now(),
@@ -131,7 +153,7 @@ def save_existing(request: HttpRequest, workspace: Workspace, saved: SavedScenar
         current = SavedScenario.objects.get(pk=saved.pk)
         messages.error(
             request,
-            "Not saved: this scenario was changed elsewhere (another tab or person) at "
+            f"Not saved: this {saved.kind} was changed elsewhere (another tab or person) at "
             f"{timezone.localtime(current.updated_at):%H:%M:%S on %d %b %Y} since you opened it. "
             "The saved version is unchanged. Your changes are still in the form: use "
             "“Save as new” to keep them, or reload to see the saved version.",
@@ -144,10 +166,16 @@ def save_existing(request: HttpRequest, workspace: Workspace, saved: SavedScenar
 # -- Pages of a saved scenario ------------------------------------------------------------
 
 
-def priced(saved: SavedScenario) -> Quote:
-    """The saved quote, with the rate card it was saved with."""
-    scenario = parse_scenario(saved.document)
-    return price(scenario, card_for(scenario.rate_card, CardDirectory(), saved.pinned_card))
+def priced(saved: SavedScenario, card: RateCard | None = None) -> Quote | EstimateQuote:
+    """The saved quote, priced with the card it was saved with (or `card`, to compare)."""
+    pinned = card or saved.pinned_card
+    if saved.is_estimate:
+        return price_estimate_document(saved.document, CardDirectory(), pinned)
+    return price_document(saved.document, CardDirectory(), pinned)
+
+
+def monthly_total(quote: Quote | EstimateQuote) -> Decimal:
+    return quote.month.net_total if isinstance(quote, EstimateQuote) else quote.monthly.total
 
 
 def newer_card(saved: SavedScenario) -> RateCard | None:
@@ -171,9 +199,13 @@ def share(request: HttpRequest, share_key: str) -> HttpResponse:
         "owner": owner,
         "newer": newer_card(saved) if owner else None,
         "edit_link": _pop_edit_link(request, saved) if owner else None,
-        **quote_context(priced(saved)),
     }
-    return TemplateResponse(request, "share.html", context)
+    quote = priced(saved)
+    if isinstance(quote, EstimateQuote):
+        return TemplateResponse(
+            request, "estimate_share.html", {**context, **estimate_context(quote)}
+        )
+    return TemplateResponse(request, "share.html", {**context, **quote_context(quote)})
 
 
 def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
@@ -189,14 +221,41 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = owned_scenario(request, share_key)
     if isinstance(saved, HttpResponse):
         return saved
+    if saved.is_estimate:
+        return _edit_estimate(request, saved)
     workspace = Workspace.from_request(request, saved=saved)
-    if workspace.action == "save" and save_existing(request, workspace, saved):
-        return redirect_to_editor(request, saved)
+    if (
+        workspace.action == "save"
+        and workspace.quote is not None
+        and workspace.document is not None
+    ):
+        scenario = parse_scenario(workspace.document)
+        card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
+        revision = workspace.editor.form.cleaned_data.get("revision")
+        if save_existing(request, saved, workspace.document, card, revision):
+            return redirect_to_editor(request, saved)
     if workspace.action == "save-copy":
         copy = save_new(request, workspace)
         if copy is not None:
             return redirect_to_editor(request, copy)
     response = render_workspace(request, workspace)
+    response.context_data["edit_link"] = _pop_edit_link(request, saved)  # type: ignore[attr-defined]
+    response.context_data["newer"] = newer_card(saved)  # type: ignore[attr-defined]
+    return response
+
+
+def _edit_estimate(request: HttpRequest, saved: SavedScenario) -> HttpResponse:
+    workspace = EstimateWorkspace.from_request(request, saved=saved)
+    if workspace.quote is not None and workspace.document is not None:
+        if workspace.action == "save":
+            estimate = parse_estimate(workspace.document)
+            card = base_card(estimate.rate_card, workspace.cards, workspace.pinned)
+            revision = workspace.form.cleaned_data.get("revision")
+            if save_existing(request, saved, workspace.document, card, revision):
+                return redirect_to_editor(request, saved)
+        elif workspace.action == "save-copy":
+            return redirect_to_editor(request, save_new_estimate(request, workspace))
+    response = render_estimate(request, workspace)
     response.context_data["edit_link"] = _pop_edit_link(request, saved)  # type: ignore[attr-defined]
     response.context_data["newer"] = newer_card(saved)  # type: ignore[attr-defined]
     return response
@@ -269,9 +328,7 @@ def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
     if current is None:
         messages.info(request, "The quote already uses the current rates.")
         return redirect("saved-share", share_key)
-    scenario = parse_scenario(saved.document)
-    old = priced(saved)
-    new = price(scenario, card_for(scenario.rate_card, CardDirectory(), current))
+    old, new = priced(saved), priced(saved, current)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         with transaction.atomic():
             SavedScenario.objects.filter(pk=saved.pk).update(
@@ -279,14 +336,23 @@ def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
             )
         messages.success(request, f"Repriced with {current.name} v{current.version}.")
         return redirect("saved-share", share_key)
-    return TemplateResponse(request, "reprice.html", {"saved": saved, "old": old, "new": new})
+    context = {
+        "saved": saved,
+        "old": old,
+        "new": new,
+        "old_month": monthly_total(old),
+        "new_month": monthly_total(new),
+        "old_session": None if isinstance(old, EstimateQuote) else old.per_session.total,
+        "new_session": None if isinstance(new, EstimateQuote) else new.per_session.total,
+    }
+    return TemplateResponse(request, "reprice.html", context)
 
 
 # -- Export, print, import ------------------------------------------------------------------
 
 
 def export_document(saved: SavedScenario) -> dict[str, Any]:
-    """The scenario document with the full rate card it is priced with written inline, so that
+    """The document with the full rate card it is priced with written inline, so that
     importing it anywhere, later, gives the same prices."""
     quote = priced(saved)
     document = saved.document
@@ -310,23 +376,78 @@ def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
     quote = priced(saved)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["period", "meter", "quantity_minutes", "rate", "amount", "currency", "explanation"]
-    )
-    for period, label in ((quote.per_session, "per session"), (quote.monthly, "per month")):
-        for line in period.lines:
+    currency = quote.card.currency
+    if isinstance(quote, EstimateQuote):
+        writer.writerow(
+            [
+                "section",
+                "meter",
+                "quantity_minutes",
+                "tiers",
+                "list_amount",
+                "discount_percent",
+                "discount",
+                "net_amount",
+                "currency",
+            ]
+        )
+        for d in quote.month.lines:
+            tiers = "; ".join(
+                f"tier {s.tier}: {s.minutes} min x {s.rate} = {s.amount}" for s in d.line.slices
+            )
             writer.writerow(
                 [
-                    label,
-                    line.meter,
-                    line.quantity,
-                    line.rate,
-                    line.amount,
-                    quote.card.currency,
-                    line.explanation,
+                    "month",
+                    d.line.meter,
+                    d.line.quantity,
+                    tiers,
+                    d.line.amount,
+                    d.percent,
+                    d.discount,
+                    d.net,
+                    currency,
                 ]
             )
-        writer.writerow([label, "total", "", "", period.total, quote.card.currency, ""])
+        month = quote.month
+        writer.writerow(
+            [
+                "month",
+                "total",
+                "",
+                "",
+                month.list_total,
+                "",
+                month.discount_total,
+                month.net_total,
+                currency,
+            ]
+        )
+        writer.writerow([])
+        writer.writerow(
+            ["projection_month", "sessions", "list_total", "discount", "net_total", "cumulative"]
+        )
+        for m, running in zip(quote.projection, quote.cumulative(), strict=True):
+            writer.writerow(
+                [m.number, m.sessions, m.list_total, m.discount_total, m.net_total, running]
+            )
+    else:
+        writer.writerow(
+            ["period", "meter", "quantity_minutes", "rate", "amount", "currency", "explanation"]
+        )
+        for period, label in ((quote.per_session, "per session"), (quote.monthly, "per month")):
+            for line in period.lines:
+                writer.writerow(
+                    [
+                        label,
+                        line.meter,
+                        line.quantity,
+                        line.rate,
+                        line.amount,
+                        currency,
+                        line.explanation,
+                    ]
+                )
+            writer.writerow([label, "total", "", "", period.total, currency, ""])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.csv"'
     return response
@@ -341,7 +462,12 @@ def _filename(saved: SavedScenario) -> str:
 @require_GET
 def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
-    return TemplateResponse(request, "print.html", {"saved": saved, **quote_context(priced(saved))})
+    quote = priced(saved)
+    if isinstance(quote, EstimateQuote):
+        return TemplateResponse(
+            request, "estimate_print.html", {"saved": saved, **estimate_context(quote)}
+        )
+    return TemplateResponse(request, "print.html", {"saved": saved, **quote_context(quote)})
 
 
 @require_http_methods(["GET", "POST"])

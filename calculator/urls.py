@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from calculator import api, sharing, views
+from calculator import api, estimates, sharing, views
 
 urlpatterns = [
     path("", views.start, name="start"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("rules/", views.rules, name="rules"),
     path("import/", sharing.import_view, name="import"),
+    path("estimates/new/", estimates.new, name="estimate-new"),
     path("mine/", sharing.mine, name="mine"),
     path("s/<str:share_key>/", sharing.share, name="saved-share"),
     path("s/<str:share_key>/edit/", sharing.edit, name="saved-edit"),

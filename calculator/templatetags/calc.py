@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from django import template
 
 from billing.engine import Model
-from billing.engine.money import money_text
+from billing.engine.money import format_quantity, money_text
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
 
@@ -38,3 +39,9 @@ def minutes(seconds: int) -> str:
 @register.filter
 def model_label(value: str) -> str:
     return Model(value).label
+
+
+@register.filter
+def exact_minutes(value: Fraction) -> str:
+    """A tier slice's minutes: exact where the decimal ends, else to 6 places."""
+    return quantity(format_quantity(value))

@@ -63,7 +63,7 @@
       if (el.id === "results" || el.id === "editor") placeErrors(el);
     });
     // With live updates, Enter in a field has nothing left to submit.
-    var form = document.getElementById("scenario");
+    var form = document.getElementById("scenario") || document.getElementById("estimate-form");
     if (form && htmx) {
       form.addEventListener("keydown", function (event) {
         if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();

@@ -1,0 +1,320 @@
+"""The estimate editor: saved scenarios and templates combined, each with its own volume,
+priced together with negotiated discounts and a growth projection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+
+from billing.cards import CardDirectory
+from billing.engine import EstimateQuote, Meter, RateCard, ScenarioError
+from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
+from billing.engine.jsonio import dumps
+from billing.engine.scenario import MAX_SESSIONS_PER_MONTH
+from billing.service import price_estimate_document
+from calculator import charts
+from calculator.forms import DocumentField, RowForm, SharedFields
+from calculator.models import SavedScenario
+from calculator.presets import BY_SLUG, PRESETS
+
+ESTIMATE_ACTION = re.compile(r"^(add-template|add-saved|add-link|save|save-copy)$|^remove:(\d+)$")
+SHARE_KEY = re.compile(r"(?:/s/)?([A-Za-z0-9_-]{20,32})/?")
+
+
+class EstimateForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Estimate name")
+    rate_card = forms.ChoiceField(label="Rate card")
+    discount_percent = forms.DecimalField(
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=4,
+        required=False,
+        label="Discount on everything, %",
+    )
+    growth_percent = forms.DecimalField(
+        min_value=Decimal(-99),
+        max_value=Decimal(1000),
+        decimal_places=4,
+        required=False,
+        label="Growth per month, %",
+    )
+    months = forms.IntegerField(min_value=1, max_value=MAX_MONTHS, label="Projection, months")
+    revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    new_template = forms.ChoiceField(required=False, label="A template")
+    new_saved = forms.ChoiceField(required=False, label="One of your saved scenarios")
+    new_link = forms.CharField(required=False, max_length=300, label="A share link")
+
+    def __init__(
+        self,
+        *args: Any,
+        cards: Iterable[tuple[str, str]] = (),
+        saved: Iterable[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rate_card"].choices = list(cards)
+        self.fields["new_template"].choices = [(p.slug, p.title) for p in PRESETS]
+        self.fields["new_saved"].choices = [("", "—"), *saved]
+        for meter in Meter:
+            self.fields[f"discount_{meter}"] = forms.DecimalField(
+                min_value=Decimal(0),
+                max_value=Decimal(100),
+                decimal_places=4,
+                required=False,
+                label=f"{meter.label}, %",
+            )
+
+    def discount_fields(self) -> list[forms.BoundField]:
+        return [self[f"discount_{meter}"] for meter in Meter]
+
+
+class ItemForm(RowForm):
+    document = DocumentField(widget=forms.HiddenInput)
+    sessions_per_month = forms.IntegerField(min_value=0, max_value=MAX_SESSIONS_PER_MONTH)
+
+    def title(self) -> str:
+        document = self["document"].value()
+        try:
+            from billing.service import load_json
+
+            value = load_json(document) if isinstance(document, str) else document
+            return str(value.get("name") or "Untitled scenario")
+        except (ScenarioError, AttributeError):
+            return "A scenario"
+
+
+ItemForm.base_fields = SharedFields(ItemForm.base_fields)
+ItemFormSet = forms.formset_factory(
+    ItemForm, extra=0, max_num=MAX_SCENARIOS, absolute_max=MAX_SCENARIOS, validate_max=True
+)
+ESTIMATE_FIELDS = [
+    "name",
+    "rate_card",
+    "discount_percent",
+    "growth_percent",
+    "months",
+    "revision",
+    *[f"discount_{meter}" for meter in Meter],
+]
+
+
+def estimate_data(
+    document: Mapping[str, Any], default_card: str, revision: int | None = None
+) -> dict[str, str]:
+    discount = document.get("discount") or {}
+    growth = document.get("growth") or {}
+    card = document.get("rate_card")
+    data = {
+        "name": str(document.get("name") or ""),
+        "rate_card": card if isinstance(card, str) else default_card,
+        "discount_percent": str(discount.get("percent") or ""),
+        "growth_percent": str(growth.get("monthly_percent") or ""),
+        "months": str(growth.get("months") or 12),
+        "revision": "" if revision is None else str(revision),
+    }
+    for meter, percent in (discount.get("meters") or {}).items():
+        data[f"discount_{meter}"] = str(percent)
+    items = [
+        {
+            "document": dumps(item["scenario"]),
+            "sessions_per_month": str(
+                item.get("sessions_per_month", item["scenario"].get("sessions_per_month", 1))
+            ),
+        }
+        for item in document.get("scenarios") or []
+    ]
+    return _with_items(data, items)
+
+
+def _with_items(data: dict[str, str], items: list[dict[str, str]]) -> dict[str, str]:
+    data["i-TOTAL_FORMS"] = data["i-INITIAL_FORMS"] = str(len(items))
+    for n, item in enumerate(items):
+        data[f"i-{n}-document"] = item["document"]
+        data[f"i-{n}-sessions_per_month"] = item["sessions_per_month"]
+    return data
+
+
+def _items_of(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    present = {int(m.group(1)) for key in data if (m := re.match(r"^i-(\d+)-document$", key))}
+    count = min(MAX_SCENARIOS + 1, max(present, default=-1) + 1)
+    return [
+        {
+            "document": str(data.get(f"i-{n}-document", "")),
+            "sessions_per_month": str(data.get(f"i-{n}-sessions_per_month", "")),
+        }
+        for n in range(count)
+        if n in present
+    ]
+
+
+def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, str], str | None]:
+    """Form data after an add or remove, and a message if the addition failed."""
+    post = request.POST
+    data = {key: str(post.get(key, "")) for key in ESTIMATE_FIELDS}
+    items = _items_of(post)
+    problem = None
+    match = ESTIMATE_ACTION.match(action)
+    added: dict[str, Any] | None = None
+    if match and match.group(2) is not None:
+        index = int(match.group(2))
+        if 0 <= index < len(items):
+            del items[index]
+    elif action == "add-template":
+        preset = BY_SLUG.get(str(post.get("new_template", "")))
+        added = preset.document if preset else None
+        problem = None if preset else "Choose a template to add."
+    elif action in ("add-saved", "add-link"):
+        text = str(post.get("new_saved" if action == "add-saved" else "new_link", "")).strip()
+        found = SHARE_KEY.search(text)
+        saved = SavedScenario.objects.filter(
+            share_key=found.group(1) if found else "", kind=SavedScenario.SCENARIO
+        ).first()
+        if saved is None:
+            problem = "No saved scenario has that link."
+        else:
+            added = saved.document
+    if added is not None:
+        if len(items) >= MAX_SCENARIOS:
+            problem = f"An estimate holds at most {MAX_SCENARIOS} scenarios."
+        else:
+            items.append(
+                {
+                    "document": dumps(added),
+                    "sessions_per_month": str(added.get("sessions_per_month", 1)),
+                }
+            )
+    return _with_items(data, items), problem
+
+
+@dataclass
+class EstimateWorkspace:
+    form: EstimateForm
+    items: forms.BaseFormSet  # type: ignore[type-arg]
+    quote: EstimateQuote | None
+    action: str
+    cards: CardDirectory
+    saved: SavedScenario | None = None
+    document: dict[str, Any] | None = None
+    problem: str | None = None
+    errors: list[str] | None = None
+
+    @classmethod
+    def from_request(
+        cls, request: HttpRequest, saved: SavedScenario | None = None
+    ) -> EstimateWorkspace:
+        default = settings.DEFAULT_RATE_CARD
+        action, problem = "", None
+        if request.method == "POST":
+            requested = str(request.POST.get("action", ""))
+            action = requested if ESTIMATE_ACTION.match(requested) else ""
+            data, problem = apply_estimate_action(request, action)
+        elif saved is not None:
+            data = estimate_data(saved.document, default, saved.revision)
+        else:
+            slugs = [s for s in request.GET.get("templates", "").split(",") if s in BY_SLUG]
+            document = {"scenarios": [{"scenario": BY_SLUG[s].document} for s in slugs]}
+            data = estimate_data(document, default)
+        cards = CardDirectory()
+        from calculator.sharing import owned_ids
+
+        user_id = request.user.pk if request.user.is_authenticated else None
+        mine = SavedScenario.objects.owned_by(user_id, owned_ids(request)).filter(
+            kind=SavedScenario.SCENARIO
+        )
+        form = EstimateForm(
+            data, cards=cards.choices(), saved=[(s.share_key, s.title) for s in mine[:100]]
+        )
+        items = ItemFormSet(data, prefix="i")
+        workspace = cls(form, items, None, action, cards, saved, problem=problem, errors=[])
+        if form.is_valid() and items.is_valid() and workspace._document() is not None:
+            try:
+                workspace.quote = price_estimate_document(
+                    workspace.document, cards, workspace.pinned
+                )
+            except ScenarioError as error:
+                workspace.errors = [str(p) for p in error.problems]
+        return workspace
+
+    @property
+    def pinned(self) -> RateCard | None:
+        return self.saved.pinned_card if self.saved is not None else None
+
+    def _document(self) -> dict[str, Any] | None:
+        data = self.form.cleaned_data
+        if not self.items.forms:
+            self.errors = [
+                "Add at least one scenario: from the templates, your saved scenarios or a share link."
+            ]
+            return None
+        self.document = {
+            "name": data["name"],
+            "rate_card": data["rate_card"],
+            "scenarios": [
+                {
+                    "scenario": f.cleaned_data["document"],
+                    "sessions_per_month": f.cleaned_data["sessions_per_month"],
+                }
+                for f in self.items.forms
+            ],
+            "discount": {
+                "percent": f"{data.get('discount_percent') or 0}",
+                "meters": {
+                    str(meter): f"{data[f'discount_{meter}']}"
+                    for meter in Meter
+                    if data.get(f"discount_{meter}") is not None
+                },
+            },
+            "growth": {
+                "monthly_percent": f"{data.get('growth_percent') or 0}",
+                "months": data["months"],
+            },
+        }
+        return self.document
+
+    def context(self) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "form": self.form,
+            "items": self.items,
+            "quote": self.quote,
+            "saved": self.saved,
+            "problem": self.problem,
+            "estimate_errors": self.errors or [],
+        }
+        if self.quote is not None:
+            context.update(estimate_context(self.quote))
+        return context
+
+
+def estimate_context(quote: EstimateQuote) -> dict[str, Any]:
+    return {
+        "quote": quote,
+        "projection_figure": charts.projection(quote),
+        "projection_rows": list(zip(quote.projection, quote.cumulative(), strict=True)),
+    }
+
+
+def render_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> HttpResponse:
+    template = "estimate.html"
+    if request.htmx and workspace.action not in ("save", "save-copy"):
+        template += "#estimate" if workspace.action else "#estimate-results"
+    return TemplateResponse(request, template, workspace.context())
+
+
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    from calculator import sharing  # sharing builds on this module
+
+    workspace = EstimateWorkspace.from_request(request)
+    if workspace.action in ("save", "save-copy") and workspace.quote is not None:
+        saved = sharing.save_new_estimate(request, workspace)
+        return sharing.redirect_to_editor(request, saved)
+    return render_estimate(request, workspace)
