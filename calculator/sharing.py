@@ -279,7 +279,7 @@ def copy(request: HttpRequest, share_key: str) -> HttpResponse:
     original = scenario_or_404(share_key)
     document = original.document
     document["name"] = f"{original.title} (copy)"
-    saved = _new_saved(request, document, original.pinned_card)
+    saved = _new_saved(request, document, original.pinned_card, kind=original.kind)
     messages.success(
         request, "This is your copy: change it as you like; the original is unchanged."
     )

@@ -1,0 +1,41 @@
+"""An estimate built, projected and shared in a real browser."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_build_an_estimate_set_growth_share_it_and_open_it_read_only(page, browser, console_errors):
+    page.goto(f"{page.base_url}/estimates/new/")
+    page.select_option("#id_new_template", "ivr-only")
+    page.click("#add-template")
+    page.wait_for_selector("text=IVR only")
+    page.select_option("#id_new_template", "ivr-agent")
+    page.click("#add-template")
+    page.wait_for_selector("[data-figure=fig-projection] .main-svg")
+    flat = page.evaluate(
+        "document.querySelector('[data-figure=fig-projection]')._fullData[0].y.slice()"
+    )
+    assert len(set(flat)) == 1
+    page.fill("#id_growth_percent", "10")
+    page.wait_for_function(
+        "(() => { const d = document.querySelector('[data-figure=fig-projection]')._fullData;"
+        " return d && d[0].y[11] > d[0].y[0]; })()"
+    )
+    page.fill("#id_name", "Acme: IVR and agents")
+    page.wait_for_timeout(600)
+    month = page.inner_text("[data-total=month]")
+    page.click("#save")
+    page.wait_for_url("**/s/*/edit/")
+    share_url = page.input_value("#share-link")
+
+    context = browser.new_context()
+    visitor = context.new_page()
+    visitor.goto(share_url)
+    visitor.wait_for_selector("[data-figure=fig-projection] .main-svg")
+    assert visitor.inner_text("h1").startswith("Acme: IVR and agents")
+    assert visitor.inner_text("[data-total=month]") == month
+    assert visitor.locator("#estimate-form").count() == 0
+    assert visitor.locator("table.projection tbody tr").count() == 12
+    context.close()
+    assert console_errors == []
