@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 
 from billing.engine import EstimateQuote, Meter, Model, Quote
 from billing.engine.money import money_text
+from billing.engine.pricing import Crossover
 from billing.engine.timefmt import clock, minutes_text
 
 MAX_ROWS = 60
@@ -469,6 +470,96 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
             },
             "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
             "uirevision": "projection",
+        },
+        "config": CONFIG,
+    }
+
+
+def model_curves(
+    counts: list[int],
+    curves: dict[Model, list[Decimal | None]],
+    crossovers: Sequence[Crossover],
+    currency: str,
+) -> dict[str, Any]:
+    """Monthly cost under each model as the number of participants grows."""
+    colors = {
+        Model.SIP_MEDIASERVER: "#2563eb",
+        Model.VIDEO_PPM: "#0891b2",
+        Model.VIDEO_SSM: "#0d9488",
+    }
+    traces: list[dict[str, Any]] = []
+    for model, values in curves.items():
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": model.label,
+                "x": counts,
+                "y": [None if v is None else float(v) for v in values],
+                "text": ["" if v is None else money_text(v, currency) for v in values],
+                "line": {"color": colors[model], "width": 2},
+                "hovertemplate": "%{x} participants: %{text} a month<extra>"
+                + model.label
+                + "</extra>",
+            }
+        )
+    annotations = [
+        {
+            "x": c.participants,
+            "y": float(curves[c.cheaper][counts.index(c.participants)] or 0),
+            "text": f"{c.participants}: {c.cheaper.label} becomes cheaper",
+            "showarrow": True,
+            "arrowhead": 2,
+            "ax": 0,
+            "ay": -40,
+            "font": {"size": 11},
+        }
+        for c in crossovers
+    ]
+    return {
+        "data": traces,
+        "layout": {
+            "height": 360,
+            "margin": {"l": 70, "r": 20, "t": 40, "b": 50},
+            "xaxis": {
+                "title": {"text": "Participants in each session"},
+                "dtick": max(1, len(counts) // 12),
+            },
+            "yaxis": {"title": {"text": f"Cost a month ({currency})"}, "rangemode": "tozero"},
+            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+            "annotations": annotations,
+            "uirevision": "curves",
+        },
+        "config": CONFIG,
+    }
+
+
+def side_by_side(
+    names: list[str], meters: list[Meter], amounts: list[list[Decimal]], currency: str
+) -> dict[str, Any]:
+    """Monthly cost by meter of several saved scenarios or estimates, grouped."""
+    palette = ["#2563eb", "#f59e0b", "#059669", "#7c3aed", "#dc2626", "#0891b2"]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "name": name,
+                "x": [meter.label for meter in meters],
+                "y": [float(v) for v in values],
+                "text": [money_text(v, currency) for v in values],
+                "textposition": "none",
+                "marker": {"color": palette[i % len(palette)]},
+                "hovertemplate": "%{x}: %{text}<extra>" + name.replace("<", "") + "</extra>",
+            }
+            for i, (name, values) in enumerate(zip(names, amounts, strict=True))
+        ],
+        "layout": {
+            "barmode": "group",
+            "height": 340,
+            "margin": {"l": 70, "r": 20, "t": 40, "b": 60},
+            "yaxis": {"title": {"text": f"Cost a month ({currency})"}, "rangemode": "tozero"},
+            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+            "uirevision": "side-by-side",
         },
         "config": CONFIG,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.cards import CardDirectory
 from billing.engine import (
     EstimateQuote,
+    Meter,
     Quote,
     RateCard,
     ScenarioError,
@@ -31,8 +33,10 @@ from billing.engine import (
     same_prices,
 )
 from billing.engine.jsonio import dumps
+from billing.engine.meters import METER_ORDER
 from billing.service import base_card, price_document, price_estimate_document
-from calculator.estimates import EstimateWorkspace, estimate_context, render_estimate
+from calculator import charts
+from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
 from calculator.models import SavedScenario
 from calculator.workspace import Workspace, quote_context, render_workspace
@@ -486,3 +490,69 @@ def mine(request: HttpRequest) -> HttpResponse:
     user_id = request.user.pk if request.user.is_authenticated else None
     scenarios = SavedScenario.objects.owned_by(user_id, owned_ids(request))
     return TemplateResponse(request, "mine.html", {"scenarios": scenarios})
+
+
+# -- Several saved scenarios and estimates side by side ------------------------------------
+
+
+@dataclass(frozen=True)
+class Compared:
+    saved: SavedScenario
+    quote: Quote | EstimateQuote
+
+    def monthly(self) -> dict[Meter, tuple[str, Decimal]]:
+        """Each meter's monthly minutes and (net) cost."""
+        if isinstance(self.quote, EstimateQuote):
+            return {d.line.meter: (d.line.quantity, d.net) for d in self.quote.month.lines}
+        return {line.meter: (line.quantity, line.amount) for line in self.quote.monthly.lines}
+
+
+@require_GET
+def compare_saved(request: HttpRequest) -> HttpResponse:
+    """Two or more saved scenarios or estimates, by their share links: per-meter minutes and
+    cost a month, and each one's difference from the first."""
+    wanted = [
+        match.group(1) for text in request.GET.getlist("k") if (match := SHARE_KEY.search(text))
+    ]
+    found = {s.share_key: s for s in SavedScenario.objects.filter(share_key__in=wanted)}
+    items = [
+        Compared(found[key], priced(found[key])) for key in dict.fromkeys(wanted) if key in found
+    ]
+    missing = [key for key in wanted if key not in found]
+    user_id = request.user.pk if request.user.is_authenticated else None
+    context: dict[str, Any] = {
+        "items": items,
+        "missing": missing,
+        "mine": SavedScenario.objects.owned_by(user_id, owned_ids(request))[:50],
+        "chosen": set(wanted),
+    }
+    currencies = {item.quote.card.currency for item in items}
+    if len(items) >= 2 and len(currencies) == 1:
+        monthly = [item.monthly() for item in items]
+        meters = [meter for meter in METER_ORDER if any(meter in m for m in monthly)]
+        zero = ("0", Decimal(0))
+        first = [m.get(meter, zero)[1] for meter in meters for m in monthly[:1]]
+        context["currency"] = currency = currencies.pop()
+        context["rows"] = [
+            (
+                meter,
+                [
+                    (m.get(meter, zero)[0], m.get(meter, zero)[1], m.get(meter, zero)[1] - base)
+                    for m in monthly
+                ],
+            )
+            for meter, base in zip(meters, first, strict=True)
+        ]
+        totals = [sum((v for _, v in m.values()), Decimal(0)) for m in monthly]
+        context["totals"] = [(t, t - totals[0]) for t in totals]
+        context["figure"] = charts.side_by_side(
+            [item.saved.title for item in items],
+            meters,
+            [[m.get(meter, zero)[1] for meter in meters] for m in monthly],
+            currency,
+        )
+    elif len(currencies) > 1:
+        context["problem"] = (
+            "These are priced in different currencies, so they cannot be set side by side."
+        )
+    return TemplateResponse(request, "compare_saved.html", context)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("editor/", views.editor, name="editor"),
     path("compare/", views.compare, name="compare"),
+    path("compare/saved/", sharing.compare_saved, name="compare-saved"),
     path("rules/", views.rules, name="rules"),
     path("import/", sharing.import_view, name="import"),
     path("estimates/new/", estimates.new, name="estimate-new"),

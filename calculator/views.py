@@ -7,8 +7,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.engine import Meter, Model, ScenarioError
+from billing.engine.pricing import model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
-from calculator import sharing
+from calculator import charts, sharing
 from calculator.models import SavedScenario
 from calculator.presets import PRESETS
 from calculator.workspace import Workspace, render_workspace
@@ -42,6 +43,14 @@ def compare(request: HttpRequest) -> HttpResponse:
     workspace = Workspace.from_request(request)
     context = workspace.context()
     if workspace.quote is not None:
+        quote = workspace.quote
+        people = len(quote.scenario.participants)
+        counts = list(range(1, min(60, max(12, 3 * people)) + 1))
+        curves, crossovers = model_curves(quote.scenario, quote.card, counts)
+        context["curves_figure"] = charts.model_curves(
+            counts, curves, crossovers, quote.card.currency
+        )
+        context["crossovers"] = crossovers
         priced = [q for _, q in context["models"] if not isinstance(q, ScenarioError)]
         context["cheapest"] = min(priced, key=lambda q: q.monthly.total).scenario.model
         context["meters"] = [

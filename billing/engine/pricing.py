@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from .errors import ScenarioError
@@ -153,3 +154,52 @@ def quote_document(quote: Quote) -> dict[str, Any]:
 
 def meters_used(quote: Quote) -> list[Meter]:
     return [line.meter for line in quote.per_session.lines]
+
+
+def with_participants(scenario: Scenario, count: int) -> Scenario:
+    """The scenario with `count` participants, its own cycled: the same mix, more people."""
+    people = scenario.participants
+    if not people:
+        return scenario
+    grown = tuple(
+        replace(
+            people[i % len(people)], name=f"{people[i % len(people)].name} #{i // len(people) + 1}"
+        )
+        if i >= len(people)
+        else people[i]
+        for i in range(count)
+    )
+    return replace(scenario, participants=grown)
+
+
+@dataclass(frozen=True, slots=True)
+class Crossover:
+    participants: int
+    cheaper: Model
+    than: Model
+
+
+def model_curves(
+    scenario: Scenario, card: RateCard, counts: list[int]
+) -> tuple[dict[Model, list[Decimal | None]], list[Crossover]]:
+    """Monthly cost under each model as the participants grow, and where the cheapest changes."""
+    curves: dict[Model, list[Decimal | None]] = {model: [] for model in Model}
+    for count in counts:
+        grown = with_participants(scenario, count)
+        for model, quote in compare_models(grown, card):
+            curves[model].append(None if isinstance(quote, ScenarioError) else quote.monthly.total)
+    crossovers = []
+    previous: Model | None = None
+    for index, count in enumerate(counts):
+        priced = [
+            (value, model)
+            for model, values in curves.items()
+            if (value := values[index]) is not None
+        ]
+        if not priced:
+            continue
+        cheapest = min(priced)[1]
+        if previous is not None and cheapest is not previous:
+            crossovers.append(Crossover(count, cheapest, previous))
+        previous = cheapest
+    return curves, crossovers

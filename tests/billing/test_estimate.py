@@ -168,3 +168,22 @@ def test_bad_estimates_name_their_problems(document, path):
     with pytest.raises(ScenarioError) as error:
         parse_estimate(document)
     assert path in {p.path for p in error.value.problems}
+
+
+def test_model_curves_find_where_subscribed_minutes_overtake_participant_minutes():
+    from billing.engine import Model, parse_scenario
+    from billing.engine.pricing import model_curves, with_participants
+
+    meeting = parse_scenario(
+        {"model": "video_ppm", "participants": [leg(0, 600, publish=0, media="video")]}
+    )
+    assert len(with_participants(meeting, 5).participants) == 5
+    card = flat_card()  # participant minutes 0.0041, subscribed minutes 0.0015
+    curves, crossovers = model_curves(meeting, card, list(range(1, 8)))
+    # n people all publishing: PPM 10n min x 0.0041; SSM 10n(n-1) min x 0.0015.
+    assert curves[Model.VIDEO_PPM][3] == Decimal("0.16")
+    assert curves[Model.VIDEO_SSM][3] == Decimal("0.18")
+    ssm_to_ppm = [
+        c for c in crossovers if c.cheaper is Model.VIDEO_PPM and c.than is Model.VIDEO_SSM
+    ]
+    assert [c.participants for c in ssm_to_ppm] == [4]

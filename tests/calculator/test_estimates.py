@@ -237,3 +237,46 @@ def test_estimate_print_view(client):
     html = Client().get(f"/s/{saved.share_key}/print/").content.decode()
     assert "Cost estimate" in html
     assert total(html, "month") == "$480.00"
+
+
+def test_two_saved_items_side_by_side_with_differences_and_a_chart(client):
+    from calculator.forms import document_data
+
+    response = client.post(
+        "/editor/", {**document_data(BY_SLUG["ivr-agent"].document, "default"), "action": "save"}
+    )
+    scenario_key = response["Location"].split("/")[2]
+    estimate = save_estimate(client)
+    html = (
+        Client()
+        .get(f"/compare/saved/?k={scenario_key}&k=http://x/s/{estimate.share_key}/")
+        .content.decode()
+    )
+    # IVR then agent: 65,000 voice min = $260.00 a month; the estimate: $480.00.
+    assert "$260.00" in html
+    assert "$480.00" in html
+    assert "+$220.00" in html
+    figure = __import__("json").loads(
+        re.search(
+            r'<script id="fig-side" type="application/json">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+    go.Figure(data=figure["data"], layout=figure["layout"])
+    assert [trace["y"] for trace in figure["data"]] == [[260.0], [480.0]]
+
+
+def test_compare_saved_names_unknown_links(client):
+    html = client.get("/compare/saved/?k=http://x/s/aaaaaaaaaaaaaaaaaaaaaaaa/").content.decode()
+    assert "No saved scenario or estimate has 1 of those links" in html
+
+
+def test_the_model_comparison_shows_where_one_model_overtakes_another(client):
+    html = client.get("/compare/?template=video-meeting").content.decode()
+    figure = __import__("json").loads(
+        re.search(
+            r'<script id="fig-curves" type="application/json">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+    go.Figure(data=figure["data"], layout=figure["layout"])
+    assert len(figure["data"]) == 3
+    assert "is cheaper than" in html
