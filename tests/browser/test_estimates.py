@@ -12,15 +12,17 @@ def test_build_an_estimate_set_growth_share_it_and_open_it_read_only(page, brows
     page.wait_for_selector("text=IVR only")
     page.select_option("#id_new_template", "ivr-agent")
     page.click("#add-template")
-    page.wait_for_selector("[data-figure=fig-projection] .main-svg")
-    flat = page.evaluate(
-        "document.querySelector('[data-figure=fig-projection]')._fullData[0].y.slice()"
-    )
+    # Wait for the second scenario's results, then for its chart to be drawn.
+    page.wait_for_selector("#estimate-results tr:has-text('IVR then agent transfer')")
+    flat = page.wait_for_function(
+        "(() => { const d = document.querySelector('[data-figure=fig-projection]')._fullData;"
+        " return d && d.length && d[0].y.slice(); })()"
+    ).json_value()
     assert len(set(flat)) == 1
     page.fill("#id_growth_percent", "10")
     page.wait_for_function(
         "(() => { const d = document.querySelector('[data-figure=fig-projection]')._fullData;"
-        " return d && d[0].y[11] > d[0].y[0]; })()"
+        " return d && d.length && d[0].y[11] > d[0].y[0]; })()"
     )
     page.fill("#id_name", "Acme: IVR and agents")
     page.wait_for_timeout(600)
