@@ -6,7 +6,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from heapq import nsmallest
 from typing import NamedTuple
 
 from .meters import Meter, Model
@@ -60,6 +59,20 @@ def _call_meter(media: str) -> Meter:
     return Meter.VIDEO_CALL if media == "video" else Meter.VOICE_CALL
 
 
+class Rounder:
+    """A card's rounding with a memo: a session's durations repeat, and Decimal division is dear."""
+
+    def __init__(self, card: RateCard) -> None:
+        self.card = card
+        self.memo: dict[Decimal, int] = {}
+
+    def __call__(self, duration: Decimal) -> int:
+        seconds = self.memo.get(duration)
+        if seconds is None:
+            seconds = self.memo[duration] = self.card.billed_seconds(duration)
+        return seconds
+
+
 def _interval_charges(
     intervals: Iterable[Interval],
     meter: Callable[[Interval], Meter],
@@ -97,7 +110,7 @@ def _extras(scenario: Scenario, card: RateCard) -> list[Charge]:
 
 
 def _sip_interconnect(participants: Iterable[Participant], card: RateCard) -> list[Charge]:
-    billed = card.billed_seconds
+    billed = Rounder(card)
     charges = []
     for index, p in enumerate(participants):
         if p.endpoint == "sip":
@@ -138,20 +151,6 @@ def _usage(
     return Usage(tuple(charges), totals, billing_start, notes)
 
 
-class Rounder:
-    """A card's rounding with a memo: a session's durations repeat, and Decimal division is dear."""
-
-    def __init__(self, card: RateCard) -> None:
-        self.card = card
-        self.memo: dict[Decimal, int] = {}
-
-    def __call__(self, duration: Decimal) -> int:
-        seconds = self.memo.get(duration)
-        if seconds is None:
-            seconds = self.memo[duration] = self.card.billed_seconds(duration)
-        return seconds
-
-
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
     billed = Rounder(card)
@@ -174,12 +173,12 @@ def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
 
 def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
     """The earlier of the first publish and the second connection's join; None if neither."""
-    candidates = [p.publish for p in participants if p.publish is not None]
-    first_publish = min(candidates) if candidates else None
-    second_join = None
+    publishes = [p.publish for p in participants if p.publish is not None]
+    options = [min(publishes)] if publishes else []
     if len(participants) >= 2:
-        second_join = nsmallest(2, (p.join for p in participants))[1]
-    options = [t for t in (first_publish, second_join) if t is not None]
+        joins = [p.join for p in participants]
+        joins.remove(min(joins))
+        options.append(min(joins))
     return min(options) if options else None
 
 

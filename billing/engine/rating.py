@@ -75,8 +75,7 @@ def _describe_kind(kind: str, items: list[Charge]) -> str:
             listed = ", ".join(f"{c.label} {minutes_text(c.seconds)}" for c in items)
             return f"{head} ({listed})"
         return f"{head} by {len(items):,} {noun}, {minutes_text(total)} in all"
-    exact = all(c.end - c.start == c.seconds for c in items)
-    if exact and len({c.seconds for c in items}) == 1:
+    if len({c.seconds for c in items}) == 1 and all(c.end - c.start == c.seconds for c in items):
         return f"{len(items):,} {noun} × {minutes_text(items[0].seconds)}"
     if len(items) <= ITEMS_LISTED:
         listed = " + ".join(_item_text(c) for c in items)
