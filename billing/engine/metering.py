@@ -211,22 +211,37 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     return _usage(charges + _extras(scenario, card), start, tuple(notes))
 
 
+Moment = int | Decimal
+
+
+def _moments(values: list[Decimal]) -> list[Moment]:
+    """The times as ints when every one is whole (int() never exceeds a time, so equal sums
+    prove it): the subscription loop runs once per subscriber and publisher, and whole-number
+    arithmetic is several times cheaper than Decimal's, with the same exact results."""
+    whole = list(map(int, values))
+    return list(whole) if sum(whole) == sum(values) else list(values)
+
+
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     """Each subscriber bills, per other publisher and per stream, the time both overlap."""
-    memo: dict[Decimal, int] = {}
+    people = scenario.participants
+    memo: dict[Moment, int] = {}
     rounded = card.billed_seconds
+    joins = _moments([p.join for p in people])
+    leaves = _moments([p.leave for p in people])
+    publishes = [p.publish for p in people]
+    published = _moments([t for t in publishes if t is not None])
+    starts = iter(published)
     publishers = sorted(
-        (p.publish, p.leave, p.streams, index)
-        for index, p in enumerate(scenario.participants)
-        if p.publish is not None and p.leave > p.publish
+        (next(starts), leaves[i], people[i].streams, i)
+        for i, t in enumerate(publishes)
+        if t is not None
     )
+    publishers = [pub for pub in publishers if pub[1] > pub[0]]
     publish_times = [pub[0] for pub in publishers]
     charges = []
     meter = Meter.SUBSCRIBED
-    for index, p in enumerate(scenario.participants):
-        if not p.subscribes:
-            continue
-        a, b = p.join, p.leave
+    for index, a, b in [(i, joins[i], leaves[i]) for i, p in enumerate(people) if p.subscribes]:
         seconds = count = 0
         # Only publishers that start publishing before this subscriber leaves can overlap it.
         for pub_start, pub_end, streams, pub_index in publishers[: bisect_left(publish_times, b)]:
@@ -235,13 +250,16 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             overlap = (b if b < pub_end else pub_end) - (a if a > pub_start else pub_start)
             billed = memo.get(overlap)
             if billed is None:
-                billed = memo[overlap] = rounded(overlap)
+                billed = memo[overlap] = rounded(Decimal(overlap))
             if billed:
                 seconds += streams * billed
                 count += streams
         if seconds:
-            charges.append(Charge(meter, "subscriber", p.name, a, b, seconds, count, index))
-    charges += _sip_interconnect(scenario.participants, card)
+            p = people[index]
+            charges.append(
+                Charge(meter, "subscriber", p.name, p.join, p.leave, seconds, count, index)
+            )
+    charges += _sip_interconnect(people, card)
     return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
 
 
