@@ -17,7 +17,7 @@ from typing import Any
 
 from .metering import Usage, meter_usage
 from .meters import Meter
-from .money import format_quantity, minor_units, money_text, round_half_up
+from .money import minor_units, money_text, round_half_up
 from .pricing import card_summary, line_document
 from .ratecard import RateCard
 from .rating import Line, Period, rate_month, rate_session
@@ -318,18 +318,7 @@ def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
             "sessions": month.sessions,
             "lines": [
                 {
-                    **line_document(d.line, monthly=True),
-                    "tiers": [
-                        {
-                            "tier": s.tier,
-                            "from": str(s.floor),
-                            "up_to": None if s.up_to is None else str(s.up_to),
-                            "quantity": format_quantity(s.minutes),
-                            "rate": str(s.rate),
-                            "amount": str(s.amount),
-                        }
-                        for s in d.line.slices
-                    ],
+                    **line_document(d.line, monthly=True, all_tiers=True),
                     "list_amount": f"{d.line.amount:f}",
                     "discount_percent": f"{d.percent:f}",
                     "discount": f"{d.discount:f}",

@@ -92,7 +92,9 @@ def compare_models(
     return results
 
 
-def line_document(line: Line, *, monthly: bool) -> dict[str, Any]:
+def line_document(line: Line, *, monthly: bool, all_tiers: bool = False) -> dict[str, Any]:
+    """A line of a result; a monthly line lists its tier slices when it has several (or
+    always, with `all_tiers`: an estimate shows which tier every slice fell in)."""
     document: dict[str, Any] = {
         "meter": str(line.meter),
         "quantity": format_quantity(line.minutes),
@@ -100,7 +102,7 @@ def line_document(line: Line, *, monthly: bool) -> dict[str, Any]:
         "amount": f"{line.amount:f}",
         "explanation": line.explanation,
     }
-    if monthly and len(line.slices) > 1:
+    if monthly and (all_tiers or len(line.slices) > 1):
         document["tiers"] = [
             {
                 "tier": s.tier,
