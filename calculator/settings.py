@@ -94,6 +94,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Scenario documents may be large (10,000 participants) but never more than 2 MB.
 MAX_DOCUMENT_BYTES = envint("MAX_DOCUMENT_BYTES", 2_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_DOCUMENT_BYTES
+# The editor posts nine fields a participant: up to 10,000 participants must fit.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 
 # The stored rate card that prices a scenario naming no card, and that inline cards override.
 DEFAULT_RATE_CARD = envstr("DEFAULT_RATE_CARD", "default")
