@@ -307,9 +307,15 @@ def test_compare_page_marks_the_cheapest_model(client):
 
 def test_a_scenario_with_hundreds_of_participants_posts_from_the_editor(client):
     bulk = {
-        "action": "bulk", "bulk-count": "300", "bulk-name": "Attendee", "bulk-join_from": "0:00",
-        "bulk-join_to": "5:00", "bulk-leave_from": "50:00", "bulk-leave_to": "60:00",
-        "bulk-endpoint": "client", "bulk-media": "video",
+        "action": "bulk",
+        "bulk-count": "300",
+        "bulk-name": "Attendee",
+        "bulk-join_from": "0:00",
+        "bulk-join_to": "5:00",
+        "bulk-leave_from": "50:00",
+        "bulk-leave_to": "60:00",
+        "bulk-endpoint": "client",
+        "bulk-media": "video",
     }
     html = client.post("/editor/", {**data_for("webinar"), **bulk}).content.decode()
     assert len(rows(html)) == 402

@@ -1,0 +1,140 @@
+"""The engine against a deliberately naive second implementation that walks the session
+second by second, for small whole-second scenarios of every model."""
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from billing.engine import Meter, parse_scenario, price
+from tests.conftest import flat_card
+
+SECONDS = 300
+
+
+def rounded(seconds: int, increment: int, minimum: int) -> int:
+    if seconds == 0:
+        return 0
+    whole = 0
+    while whole < seconds:  # step up an increment at a time: no division to get wrong
+        whole += increment
+    return max(minimum, whole)
+
+
+def active(start: int, end: int, t: int) -> bool:
+    """Second t (the second from t to t + 1) lies within [start, end)."""
+    return start <= t < end
+
+
+def naive(document: dict, increment: int, minimum: int) -> dict[Meter, int]:
+    people = document["participants"]
+    totals: dict[Meter, int] = {}
+
+    def add(meter: Meter, seconds: int) -> None:
+        if seconds:
+            totals[meter] = totals.get(meter, 0) + rounded(seconds, increment, minimum)
+
+    def count(start: int, end: int, also=lambda t: True) -> int:
+        return sum(1 for t in range(SECONDS) if active(start, end, t) and also(t))
+
+    model = document["model"]
+    if model == "sip_mediaserver":
+        for p in people:
+            add(
+                Meter.VIDEO_CALL if p["media"] == "video" else Meter.VOICE_CALL,
+                count(p["join"], p["leave"]),
+            )
+        for c in document["conferences"]:
+            add(
+                Meter.VIDEO_CALL if c["media"] == "video" else Meter.VOICE_CALL,
+                count(c["start"], c["end"]),
+            )
+    elif model == "video_ppm":
+        start = None
+        for t in range(SECONDS + 1):
+            publishing = any(p["publish"] is not None and p["publish"] <= t for p in people)
+            joined = sum(1 for p in people if p["join"] <= t)
+            if publishing or joined >= 2:
+                start = t
+                break
+        if start is not None:
+            for p in people:
+                add(Meter.PARTICIPANT, count(p["join"], p["leave"], lambda t, s=start: t >= s))
+    else:
+        for i, s in enumerate(people):
+            if not s["subscribes"]:
+                continue
+            for j, p in enumerate(people):
+                if i == j or p["publish"] is None:
+                    continue
+                both = count(
+                    s["join"], s["leave"], lambda t, p=p: active(p["publish"], p["leave"], t)
+                )
+                for _ in range(p["streams"]):
+                    add(Meter.SUBSCRIBED, both)
+    if model != "sip_mediaserver":
+        for p in people:
+            if p["endpoint"] == "sip":
+                add(Meter.SIP_INTERCONNECT, count(p["join"], p["leave"]))
+    for r in document["recordings"]:
+        add(Meter.RECORDING, count(r["start"], r["end"]))
+    for m in document["monitoring"]:
+        add(Meter.MONITORING, count(m["start"], m["end"]))
+    return totals
+
+
+moments = st.integers(0, SECONDS)
+
+
+@st.composite
+def participant(draw):
+    a, b = sorted((draw(moments), draw(moments)))
+    publish = draw(st.one_of(st.none(), st.integers(a, b)))
+    return {
+        "join": a,
+        "leave": b,
+        "publish": publish,
+        "media": draw(st.sampled_from(["voice", "video"])),
+        "endpoint": draw(st.sampled_from(["sip", "webrtc", "client"])),
+        "streams": draw(st.integers(1, 2)),
+        "subscribes": draw(st.booleans()),
+    }
+
+
+@st.composite
+def interval(draw, media=False):
+    a, b = sorted((draw(moments), draw(moments)))
+    return {
+        "start": a,
+        "end": b,
+        **({"media": draw(st.sampled_from(["voice", "video"]))} if media else {}),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["sip_mediaserver", "video_ppm", "video_ssm"]),
+    st.lists(participant(), max_size=5),
+    st.lists(interval(media=True), max_size=2),
+    st.lists(interval(), max_size=2),
+    st.lists(interval(), max_size=2),
+    st.sampled_from([1, 6, 30, 60]),
+    st.sampled_from([0, 30, 60]),
+)
+def test_the_engine_agrees_with_a_second_by_second_walk(
+    model, people, conferences, recordings, monitoring, increment, minimum
+):
+    document = {
+        "model": model,
+        "participants": people,
+        "conferences": conferences,
+        "recordings": recordings,
+        "monitoring": monitoring,
+    }
+    quote = price(
+        parse_scenario(document), flat_card(increment_seconds=increment, minimum_seconds=minimum)
+    )
+    assert quote.usage.seconds == naive(document, increment, minimum)
+    assert sum(line.amount for line in quote.per_session.lines) == quote.per_session.total
+    assert sum(line.amount for line in quote.monthly.lines) == quote.monthly.total
+    assert all(isinstance(line.amount, Decimal) for line in quote.monthly.lines)
