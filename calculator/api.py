@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -47,6 +48,8 @@ def api(*methods: str) -> Callable[[View], View]:
                 return error_response(
                     400, [{"path": "", "message": "the request body is over 2 MB"}]
                 )
+            except DatabaseError:
+                raise  # DatabaseUnavailableMiddleware answers with a JSON 503
             except Exception:
                 log.exception("API request failed")
                 return error_response(500, [{"path": "", "message": "internal error"}])

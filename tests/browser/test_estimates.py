@@ -31,7 +31,7 @@ def test_build_an_estimate_set_growth_share_it_and_open_it_read_only(page, brows
     page.wait_for_url("**/s/*/edit/")
     share_url = page.input_value("#share-link")
 
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     visitor = context.new_page()
     visitor.goto(share_url)
     visitor.wait_for_selector("[data-figure=fig-projection] .main-svg")

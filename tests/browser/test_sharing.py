@@ -14,7 +14,7 @@ def test_save_share_copy_edit_and_the_original_is_unchanged(page, browser, conso
     share_url = page.input_value("#share-link")
     month = page.inner_text("[data-total=month]")
 
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     visitor = context.new_page()
     visitor.goto(share_url)
     visitor.wait_for_selector("[data-figure=fig-timeline] .main-svg")

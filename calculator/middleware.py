@@ -1,0 +1,52 @@
+"""Security headers and failures of the database, for every response."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+log = logging.getLogger(__name__)
+
+
+class SecurityHeadersMiddleware:
+    """A Content Security Policy with no inline script: htmx, Plotly and our own script are
+    files of this site; JSON data blocks are not executed. Plotly sets inline styles."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down or locked gets a clear 503 and a retry hint, not a traceback.
+    The page is rendered without touching the database."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DatabaseError):
+            return None
+        log.error("database unavailable: %s", exception)
+        message = "The calculator's database is unavailable just now. Nothing was changed; please try again in a minute."
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                {"error": message, "problems": [{"path": "", "message": message}]}, status=503
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+        response["Retry-After"] = "30"
+        return response

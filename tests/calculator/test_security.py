@@ -1,0 +1,90 @@
+"""Security headers, CSRF, deployment checks and a database that is not there."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_page_carries_the_security_headers():
+    response = Client().get("/editor/?template=ivr-only")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_have_no_inline_script():
+    html = Client().get("/editor/?template=video-meeting").content.decode()
+    import re
+
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert 'src="' in tag or 'type="application/json"' in tag, tag
+
+
+def test_state_changing_requests_need_the_csrf_token():
+    from calculator.forms import document_data
+    from calculator.presets import BY_SLUG
+
+    client = Client(enforce_csrf_checks=True)
+    data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}
+    assert client.post("/editor/", data).status_code == 403
+    client.get("/editor/")
+    token = client.cookies["csrftoken"].value
+    response = client.post("/editor/", data, HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204  # saved; htmx is told where to go
+
+
+def test_a_database_that_is_down_gives_a_clear_503_page():
+    with mock.patch(
+        "calculator.views.SavedScenario.objects.owned_by", side_effect=OperationalError("down")
+    ):
+        response = Client().get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "database is unavailable" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+
+
+def test_a_locked_database_gives_the_api_a_json_503():
+    with mock.patch(
+        "billing.cards.CardDirectory.__init__", side_effect=OperationalError("database is locked")
+    ):
+        response = Client().post(
+            "/api/estimate", {"model": "sip_mediaserver"}, content_type="application/json"
+        )
+    assert response.status_code == 503
+    assert response.json()["problems"][0]["message"].startswith(
+        "The calculator's database is unavailable"
+    )
+
+
+def test_deploy_checks_pass_in_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "HTTPS": "true",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "calculator.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/deploy.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
