@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from billing.engine import ScenarioError, card_document
 from billing.models import RateCardVersion
 from billing.service import load_json, price_any
+from calculator.ratelimit import describe, retry_after
 
 log = logging.getLogger(__name__)
 View = Callable[[HttpRequest], JsonResponse]
@@ -61,6 +62,12 @@ def api(*methods: str) -> Callable[[View], View]:
 
 @api("POST")
 def estimate(request: HttpRequest) -> JsonResponse:
+    wait = retry_after(request, "api")
+    if wait is not None:
+        message = f"Too many requests: {describe('api')}. Try again in {wait} seconds."
+        response = error_response(429, [{"path": "", "message": message}])
+        response["Retry-After"] = str(wait)
+        return response
     return JsonResponse(price_any(load_json(request.body)))
 
 

@@ -131,3 +131,17 @@ if envbool("BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+# -- Rate limits (per client address, fixed windows, in the cache) ------------------------
+RATE_LIMITS = {
+    "api": (envint("RATE_LIMIT_API", 120), 60),
+    "save": (envint("RATE_LIMIT_SAVE", 30), 60),
+}
+TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if envstr("CACHE_URL", ""):
+    # A shared cache for several instances, e.g. redis://host:6379/0 (Django's Redis backend).
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": envstr("CACHE_URL", ""),
+    }

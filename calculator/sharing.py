@@ -39,6 +39,7 @@ from calculator import charts
 from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
 from calculator.models import SavedScenario
+from calculator.ratelimit import describe, retry_after
 from calculator.workspace import Workspace, quote_context, render_workspace
 
 SESSION_KEY = "owned_scenarios"
@@ -74,6 +75,18 @@ def forbidden(request: HttpRequest, scenario: SavedScenario) -> HttpResponse:
 def owned_scenario(request: HttpRequest, share_key: str) -> SavedScenario | HttpResponse:
     scenario = scenario_or_404(share_key)
     return scenario if can_edit(request, scenario) else forbidden(request, scenario)
+
+
+def too_many_saves(request: HttpRequest) -> HttpResponse | None:
+    """A 429 page when this address saves faster than the limit allows, else None."""
+    wait = retry_after(request, "save")
+    if wait is None:
+        return None
+    response = TemplateResponse(
+        request, "429.html", {"limit": describe("save"), "wait": wait}, status=429
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def redirect_to_editor(request: HttpRequest, scenario: SavedScenario) -> HttpResponse:
@@ -225,6 +238,8 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = owned_scenario(request, share_key)
     if isinstance(saved, HttpResponse):
         return saved
+    if request.POST.get("action") in ("save", "save-copy") and (limited := too_many_saves(request)):
+        return limited
     if saved.is_estimate:
         return _edit_estimate(request, saved)
     workspace = Workspace.from_request(request, saved=saved)
@@ -281,6 +296,8 @@ def claim(request: HttpRequest, share_key: str, token: str) -> HttpResponse:
 def copy(request: HttpRequest, share_key: str) -> HttpResponse:
     """Anyone who can see a scenario may copy it; the copy is theirs, the original untouched."""
     original = scenario_or_404(share_key)
+    if limited := too_many_saves(request):
+        return limited
     document = original.document
     document["name"] = f"{original.title} (copy)"
     saved = _new_saved(request, document, original.pinned_card, kind=original.kind)

@@ -30,6 +30,10 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def editor(request: HttpRequest) -> HttpResponse:
+    if request.POST.get("action") in ("save", "save-copy") and (
+        limited := sharing.too_many_saves(request)
+    ):
+        return limited
     workspace = Workspace.from_request(request)
     if workspace.action in ("save", "save-copy"):
         saved = sharing.save_new(request, workspace)

@@ -41,3 +41,11 @@ def minutes(quote: Quote, meter: Meter) -> Decimal:
 
 def leg(join: int, leave: int, **fields: Any) -> dict[str, Any]:
     return {"join": join, "leave": leave, **fields}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count per address in the cache; every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()

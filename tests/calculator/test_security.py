@@ -88,3 +88,44 @@ def test_deploy_checks_pass_in_production_settings(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture
+def tight_limits(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATE_LIMITS = {"api": (2, 60), "save": (2, 60)}
+    yield
+    cache.clear()
+
+
+def test_the_api_answers_429_past_its_rate_limit(tight_limits):
+    client = Client()
+    body = {"model": "sip_mediaserver", "participants": [{"join": 0, "leave": 60}]}
+    for _ in range(2):
+        assert (
+            client.post("/api/estimate", body, content_type="application/json").status_code == 200
+        )
+    response = client.post("/api/estimate", body, content_type="application/json")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "at most 2 API requests a minute" in response.json()["error"]
+
+
+def test_saving_answers_429_past_its_rate_limit_and_saves_nothing_more(tight_limits):
+    from calculator.forms import document_data
+    from calculator.models import SavedScenario
+    from calculator.presets import BY_SLUG
+
+    client = Client()
+    data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}
+    assert [client.post("/editor/", data).status_code for _ in range(2)] == [302, 302]
+    response = client.post("/editor/", data)
+    assert response.status_code == 429
+    assert "Too many saves" in response.content.decode()
+    assert SavedScenario.objects.count() == 2
+    # Live recalculation is not limited.
+    assert (
+        client.post("/editor/", {**data, "action": ""}, HTTP_HX_REQUEST="true").status_code == 200
+    )
