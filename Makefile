@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-postgres bench lint format setup superuser
+.PHONY: run serve test test-postgres bench loadtest lint format setup superuser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production serving: gunicorn, DEBUG off, static files collected, compressed and cached
+# forever by hashed name. Set SECRET_KEY (and DATABASE_URL, ALLOWED_HOSTS, HTTPS...) in the
+# environment; without one, a random key is made for this run only (sessions end with it).
+WORKERS ?= $(shell echo $$(( 2 * $$(nproc) + 1 )))
+serve: setup
+	@export DEBUG=false SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(BIN)/python manage.py collectstatic --noinput -v0 && \
+	exec $(BIN)/gunicorn calculator.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) \
+		--timeout 30 --graceful-timeout 20 --access-logfile - --log-level info
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from billing.engine import ScenarioError, card_document
 from billing.models import RateCardVersion
 from billing.service import load_json, price_any
+from calculator.openapi import document as openapi_document
 from calculator.ratelimit import describe, retry_after
 
 log = logging.getLogger(__name__)
@@ -97,3 +98,8 @@ def rate_cards(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     return error_response(404, [{"path": "", "message": f"no API endpoint at {request.path}"}])
+
+
+@api("GET")
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi_document())

@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/estimate", api.estimate, name="api-estimate"),
     path("api/rate-cards", api.rate_cards, name="api-rate-cards"),
+    path("api/openapi.json", api.openapi, name="api-openapi"),
     re_path(r"^api/(?P<path>.*)$", api.not_found),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,279 @@
+"""The JSON API's OpenAPI 3.0 document, served at /api/openapi.json.
+
+The request schemas give the shape; rules across fields (leave not before join, tiers in
+order, limits) are the engine's, and their violations are answered 400 with every problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing.engine import Meter, Model
+from billing.engine.scenario import DIRECTIONS, ENDPOINTS
+
+DECIMAL = {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$", "example": "0.0040"}
+SECONDS = {"type": "number", "minimum": 0, "maximum": 604800}
+METERS = [str(meter) for meter in Meter]
+PROBLEMS = {
+    "type": "object",
+    "required": ["error", "problems"],
+    "properties": {
+        "error": {"type": "string"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+RATE_CARD_OBJECT = {
+    "type": "object",
+    "properties": {
+        "base": {"type": "string"},
+        "name": {"type": "string"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "increment_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
+        "minimum_seconds": {"type": "integer", "minimum": 0, "maximum": 86400},
+        "rates": {
+            "type": "object",
+            "properties": {m: DECIMAL for m in METERS},
+            "additionalProperties": False,
+        },
+        "tiers": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                m: {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["rate"],
+                        "properties": {"up_to": {**DECIMAL, "nullable": True}, "rate": DECIMAL},
+                    },
+                }
+                for m in METERS
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+INTERVAL = {
+    "type": "object",
+    "required": ["start", "end"],
+    "properties": {
+        "start": SECONDS,
+        "end": SECONDS,
+        "media": {"type": "string", "enum": ["voice", "video"]},
+    },
+}
+SCENARIO = {
+    "type": "object",
+    "required": ["model"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 200},
+        "model": {"type": "string", "enum": [str(m) for m in Model]},
+        "sessions_per_month": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+        "participants": {
+            "type": "array",
+            "maxItems": 10000,
+            "items": {
+                "type": "object",
+                "required": ["join", "leave"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": 200},
+                    "media": {"type": "string", "enum": ["voice", "video"]},
+                    "endpoint": {"type": "string", "enum": list(ENDPOINTS)},
+                    "direction": {"type": "string", "enum": list(DIRECTIONS)},
+                    "join": SECONDS,
+                    "leave": SECONDS,
+                    "publish": {**SECONDS, "nullable": True},
+                    "streams": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "subscribes": {"type": "boolean"},
+                },
+            },
+        },
+        "conferences": {"type": "array", "maxItems": 1000, "items": INTERVAL},
+        "recordings": {"type": "array", "maxItems": 1000, "items": INTERVAL},
+        "monitoring": {"type": "array", "maxItems": 1000, "items": INTERVAL},
+        "rate_card": {"oneOf": [{"type": "string"}, RATE_CARD_OBJECT]},
+    },
+}
+ESTIMATE = {
+    "type": "object",
+    "required": ["scenarios"],
+    "properties": {
+        "name": {"type": "string"},
+        "scenarios": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {
+                "type": "object",
+                "required": ["scenario"],
+                "properties": {
+                    "scenario": {"$ref": "#/components/schemas/Scenario"},
+                    "sessions_per_month": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 1_000_000_000,
+                    },
+                },
+            },
+        },
+        "rate_card": {"oneOf": [{"type": "string"}, RATE_CARD_OBJECT]},
+        "discount": {
+            "type": "object",
+            "properties": {"percent": DECIMAL, "meters": {"type": "object"}},
+        },
+        "growth": {
+            "type": "object",
+            "properties": {
+                "monthly_percent": {"type": "string"},
+                "months": {"type": "integer", "minimum": 1, "maximum": 36},
+            },
+        },
+    },
+}
+LINE = {
+    "type": "object",
+    "required": ["meter", "quantity", "rate", "amount", "explanation"],
+    "properties": {
+        "meter": {"type": "string", "enum": METERS},
+        "quantity": DECIMAL,
+        "rate": DECIMAL,
+        "amount": DECIMAL,
+        "explanation": {"type": "string"},
+    },
+}
+RESULT = {
+    "type": "object",
+    "required": ["currency", "monthly", "notes"],
+    "properties": {
+        "model": {"type": "string"},
+        "kind": {"type": "string"},
+        "currency": {"type": "string"},
+        "per_session": {
+            "type": "object",
+            "required": ["lines", "total"],
+            "properties": {"lines": {"type": "array", "items": LINE}, "total": DECIMAL},
+        },
+        "monthly": {
+            "type": "object",
+            "required": ["lines", "total"],
+            "properties": {"lines": {"type": "array", "items": LINE}, "total": DECIMAL},
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}},
+    }
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Communications cost calculator API",
+            "version": "1",
+            "description": "Price a scenario or an estimate of several scenarios. JSON on every status; no cookie or CSRF token.",
+        },
+        "paths": {
+            "/api/estimate": {
+                "post": {
+                    "summary": "Price a scenario or an estimate",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/Scenario"},
+                                        {"$ref": "#/components/schemas/Estimate"},
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The result",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Result"}
+                                }
+                            },
+                        },
+                        "400": error("Every problem of the document, by path"),
+                        "429": error("Too many requests from one address; see Retry-After"),
+                        "503": error("The database is unavailable; see Retry-After"),
+                    },
+                }
+            },
+            "/api/rate-cards": {
+                "get": {
+                    "summary": "The stored rate cards in effect",
+                    "responses": {
+                        "200": {
+                            "description": "The cards",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["rate_cards"],
+                                        "properties": {
+                                            "rate_cards": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "object",
+                                                    "required": [
+                                                        "slug",
+                                                        "name",
+                                                        "version",
+                                                        "effective_date",
+                                                        "currency",
+                                                        "rates",
+                                                    ],
+                                                    "properties": {
+                                                        "slug": {"type": "string"},
+                                                        "name": {"type": "string"},
+                                                        "version": {"type": "integer"},
+                                                        "effective_date": {
+                                                            "type": "string",
+                                                            "format": "date",
+                                                        },
+                                                        "default": {"type": "boolean"},
+                                                        "currency": {"type": "string"},
+                                                        "increment_seconds": {"type": "integer"},
+                                                        "minimum_seconds": {"type": "integer"},
+                                                        "rates": {"type": "object"},
+                                                        "tiers": {"type": "object"},
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "503": error("The database is unavailable"),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Scenario": SCENARIO,
+                "Estimate": ESTIMATE,
+                "Result": RESULT,
+                "Problems": PROBLEMS,
+            }
+        },
+    }
