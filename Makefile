@@ -41,6 +41,13 @@ test-postgres: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
+# 50 clients for 60 s against gunicorn on loopback (wrk from Debian's packages), then
+# concurrent saves of one scenario. SECONDS=10 for a quick look.
+SECONDS ?= 60
+loadtest: $(VENV)/.installed
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.load --seconds $(SECONDS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
