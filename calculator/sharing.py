@@ -10,13 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.cards import CardDirectory
@@ -216,13 +219,25 @@ def share(request: HttpRequest, share_key: str) -> HttpResponse:
         "owner": owner,
         "newer": newer_card(saved) if owner else None,
         "edit_link": _pop_edit_link(request, saved) if owner else None,
+        "body": shared_body(saved),
     }
-    quote = priced(saved)
-    if isinstance(quote, EstimateQuote):
-        return TemplateResponse(
-            request, "estimate_share.html", {**context, **estimate_context(quote)}
-        )
-    return TemplateResponse(request, "share.html", {**context, **quote_context(quote)})
+    template = "estimate_share.html" if saved.is_estimate else "share.html"
+    return TemplateResponse(request, template, context)
+
+
+def shared_body(saved: SavedScenario) -> str:
+    """The priced body of a share page. A saved row fully determines it (its pinned card
+    included), so it is rendered once per revision and served from the cache after that."""
+    key = f"shared-body:{saved.pk}:{saved.revision}:{saved.updated_at.timestamp()}"
+    body = cache.get(key)
+    if body is None:
+        quote = priced(saved)
+        if isinstance(quote, EstimateQuote):
+            body = render_to_string("_estimate_body.html", {"saved": saved, **estimate_context(quote)})
+        else:
+            body = render_to_string("_share_body.html", {"saved": saved, **quote_context(quote)})
+        cache.set(key, body, timeout=3600)
+    return mark_safe(body)  # noqa: S308 - our own template's output
 
 
 def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
