@@ -59,18 +59,41 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="loadtest-"))
     port = 18000 + os.getpid() % 1000
     env = {
-        **os.environ, "DEBUG": "false", "SECRET_KEY": "loadtest-" + "x" * 50,
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "loadtest-" + "x" * 50,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{work}/load.sqlite3"),
-        "STATIC_ROOT": str(work / "static"), "RATE_LIMIT_SAVE": "100000", "RATE_LIMIT_API": "100000",
+        "STATIC_ROOT": str(work / "static"),
+        "RATE_LIMIT_SAVE": "100000",
+        "RATE_LIMIT_API": "100000",
     }
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    workers = str(2 * (os.cpu_count() or 1) + 1)
-    server = subprocess.Popen(
-        [python, "-m", "gunicorn", "calculator.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", workers, "--log-level", "warning"], cwd=ROOT, env=env,
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
+    workers = str(2 * (os.cpu_count() or 1) + 1)
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "calculator.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                workers,
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+
+    server = start()
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base)
@@ -88,26 +111,112 @@ def main() -> None:
         cookie = next(c for c in opener.handlers if isinstance(c, HTTPCookieProcessor)).cookiejar
         token = next(c.value for c in cookie if c.name == "csrftoken")
         session_cookie = "; ".join(f"{c.name}={c.value}" for c in cookie)
-        saved = opener.open(Request(f"{base}/editor/", data=urlencode({**data, "action": "save"}).encode(),
-                                    headers={"X-CSRFToken": token}))
+        saved = opener.open(
+            Request(
+                f"{base}/editor/",
+                data=urlencode({**data, "action": "save"}).encode(),
+                headers={"X-CSRFToken": token},
+            )
+        )
         share_path = re.search(r"/s/[^/]+/", saved.geturl()).group(0)
         lua = work / "mix.lua"
         lua.write_text(LUA)
-        print(f"gunicorn, {workers} workers; {args.clients} clients for {args.seconds} s: "
-              "live recalculation of a 20-participant scenario and its share page, half each")
+        print(
+            f"gunicorn, {workers} workers; {args.clients} clients for {args.seconds} s: "
+            "live recalculation of a 20-participant scenario and its share page, half each"
+        )
         result = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(args.clients), "-d", f"{args.seconds}s", "--latency",
-             "--timeout", "10s", "-s", str(lua), base],
-            env={**os.environ, "LIVE_BODY": urlencode(data), "CSRF_TOKEN": token,
-                 "COOKIE": session_cookie, "SHARE_PATH": share_path},
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(args.clients),
+                "-d",
+                f"{args.seconds}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                str(lua),
+                base,
+            ],
+            env={
+                **os.environ,
+                "LIVE_BODY": urlencode(data),
+                "CSRF_TOKEN": token,
+                "COOKIE": session_cookie,
+                "SHARE_PATH": share_path,
+            },
+            capture_output=True,
+            text=True,
+            check=True,
         )
         print(result.stdout)
         concurrent_saves(opener, base, share_path, token, data)
+        server = restart_mid_save(server, start, opener, base, token, data)
     finally:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def restart_mid_save(server, start, opener, base: str, token: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Save new scenarios from 10 threads; kill the server (SIGKILL, every worker) in the
+    middle and start it again. Every save that was answered must be there, intact."""
+    import signal
+
+    from billing.engine import parse_scenario
+    from calculator.models import SavedScenario
+
+    answered: list[str] = []
+    failed = 0
+    stop = time.monotonic() + 6
+
+    def keep_saving() -> None:
+        nonlocal failed
+        while time.monotonic() < stop:
+            try:
+                response = opener.open(
+                    Request(
+                        f"{base}/editor/",
+                        data=urlencode({**data, "action": "save"}).encode(),
+                        headers={"X-CSRFToken": token},
+                    ),
+                    timeout=5,
+                )
+                key = re.search(r"/s/([^/]+)/edit/", response.geturl())
+                if key:
+                    answered.append(key.group(1))
+            except Exception:
+                failed += 1
+                time.sleep(0.05)
+
+    before = SavedScenario.objects.count()
+    threads = [threading.Thread(target=keep_saving) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    time.sleep(0.5)
+    server = start()
+    wait_for(base)
+    for thread in threads:
+        thread.join()
+    rows = SavedScenario.objects.all()
+    keys = set(rows.values_list("share_key", flat=True))
+    intact = 0
+    for row in rows:
+        parse_scenario(row.document)
+        intact += 1
+    lost = [key for key in answered if key not in keys]
+    print(
+        f"restart mid-save: {len(answered)} saves answered, {failed} refused while the server was down, "
+        f"{SavedScenario.objects.count() - before} rows added, {len(lost)} answered saves lost, "
+        f"{intact} rows all parse"
+    )
+    return server
 
 
 def concurrent_saves(opener, base: str, share_path: str, token: str, data: dict[str, str]) -> None:
@@ -120,10 +229,12 @@ def concurrent_saves(opener, base: str, share_path: str, token: str, data: dict[
     def save(n: int) -> None:
         body = {**data, "revision": revision, "action": "save", "name": f"Save {n}"}
         try:
-            response = opener.open(Request(edit, data=urlencode(body).encode(), headers={"X-CSRFToken": token}))
+            response = opener.open(
+                Request(edit, data=urlencode(body).encode(), headers={"X-CSRFToken": token})
+            )
             page = response.read().decode()
             outcomes.append("refused" if "Not saved" in page else "saved")
-        except Exception as error:  # noqa: BLE001 - every outcome is counted
+        except Exception as error:
             outcomes.append(f"error {getattr(error, 'code', error)}")
 
     threads = [threading.Thread(target=save, args=(n,)) for n in range(20)]
@@ -133,9 +244,11 @@ def concurrent_saves(opener, base: str, share_path: str, token: str, data: dict[
         thread.join()
     page = urlopen(f"{base}{share_path}").read().decode()
     name = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1).strip()
-    print(f"20 concurrent saves of one revision: {outcomes.count('saved')} saved, "
-          f"{outcomes.count('refused')} refused as stale, {len(outcomes) - outcomes.count('saved') - outcomes.count('refused')} other; "
-          f"the share page shows “{name}”")
+    print(
+        f"20 concurrent saves of one revision: {outcomes.count('saved')} saved, "
+        f"{outcomes.count('refused')} refused as stale, {len(outcomes) - outcomes.count('saved') - outcomes.count('refused')} other; "
+        f"the share page shows “{name}”"
+    )
 
 
 def wait_for(base: str) -> None:

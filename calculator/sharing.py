@@ -233,11 +233,13 @@ def shared_body(saved: SavedScenario) -> str:
     if body is None:
         quote = priced(saved)
         if isinstance(quote, EstimateQuote):
-            body = render_to_string("_estimate_body.html", {"saved": saved, **estimate_context(quote)})
+            body = render_to_string(
+                "_estimate_body.html", {"saved": saved, **estimate_context(quote)}
+            )
         else:
             body = render_to_string("_share_body.html", {"saved": saved, **quote_context(quote)})
         cache.set(key, body, timeout=3600)
-    return mark_safe(body)  # noqa: S308 - our own template's output
+    return mark_safe(body)
 
 
 def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:

@@ -104,3 +104,27 @@ def test_admin_refuses_bad_cards(admin_client_logged_in, data, message):
 
 def test_admin_offers_save_as_new_version():
     assert RateCardVersionAdmin(RateCardVersion, AdminSite()).save_as is True
+
+
+@pytest.mark.parametrize(
+    ("tiers", "message"),
+    [
+        ([("100", "1"), ("100", "1"), ("", "1")], "tiers must not overlap"),
+        ([("0", "1"), ("", "1")], "greater than zero"),
+        ([("100", "1"), ("200", "1")], "exactly one tier must be open"),
+        ([("100", "-1"), ("", "1")], "greater than or equal to 0"),
+    ],
+)
+def test_admin_refuses_overlapping_or_unbounded_tiers(admin_client_logged_in, tiers, message):
+    data = {"tiers-TOTAL_FORMS": str(len(tiers))}
+    for n, (up_to, rate) in enumerate(tiers):
+        data.update(
+            {
+                f"tiers-{n}-meter": "voice_call_minutes",
+                f"tiers-{n}-up_to": up_to,
+                f"tiers-{n}-rate": rate,
+            }
+        )
+    response = admin_post(admin_client_logged_in, data)
+    assert message in response.content.decode()
+    assert not RateCardVersion.objects.filter(slug="z").exists()

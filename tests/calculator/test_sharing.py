@@ -362,3 +362,41 @@ def test_export_then_import_keeps_tiers_and_currency(owner):
 def save_from(client, data) -> SavedScenario:
     response = client.post("/editor/", data)
     return SavedScenario.objects.get(share_key=response["Location"].split("/")[2])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_of_one_revision_lose_nothing_and_corrupt_nothing():
+    import threading
+
+    owner = Client()
+    saved = save(owner)
+    base = editor_data(owner, saved)
+    session = owner.cookies
+    outcomes = []
+
+    def save_as(n):
+        client = Client()
+        client.cookies = session
+        response = client.post(
+            f"/s/{saved.share_key}/edit/", {**base, "name": f"Tab {n}", "action": "save"}
+        )
+        if response.status_code == 302:
+            outcomes.append(("saved", n))
+        elif "Not saved" in response.content.decode():
+            outcomes.append(("refused", n))
+        else:
+            outcomes.append((response.status_code, n))
+
+    threads = [threading.Thread(target=save_as, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [n for kind, n in outcomes if kind == "saved"]
+    assert len(outcomes) == 8
+    assert len(winners) == 1
+    assert all(kind in ("saved", "refused", 503) for kind, _ in outcomes)
+    saved.refresh_from_db()
+    assert saved.revision == 2
+    assert saved.name == f"Tab {winners[0]}"
+    assert saved.document["name"] == f"Tab {winners[0]}"
