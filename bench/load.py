@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener, urlopen
 
@@ -165,30 +166,36 @@ def restart_mid_save(server, start, opener, base: str, token: str, data: dict[st
     """Save new scenarios from 10 threads; kill the server (SIGKILL, every worker) in the
     middle and start it again. Every save that was answered must be there, intact."""
     import signal
+    from urllib.request import HTTPRedirectHandler
 
     from billing.engine import parse_scenario
     from calculator.models import SavedScenario
 
+    class NoRedirect(HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
+    cookies = next(h for h in opener.handlers if isinstance(h, HTTPCookieProcessor))
+    direct = build_opener(cookies, NoRedirect())
     answered: list[str] = []
     failed = 0
-    stop = time.monotonic() + 6
+    stop = time.monotonic() + 8
 
     def keep_saving() -> None:
         nonlocal failed
+        body = urlencode({**data, "action": "save"}).encode()
         while time.monotonic() < stop:
+            request = Request(f"{base}/editor/", data=body, headers={"X-CSRFToken": token})
             try:
-                response = opener.open(
-                    Request(
-                        f"{base}/editor/",
-                        data=urlencode({**data, "action": "save"}).encode(),
-                        headers={"X-CSRFToken": token},
-                    ),
-                    timeout=5,
-                )
-                key = re.search(r"/s/([^/]+)/edit/", response.geturl())
-                if key:
+                direct.open(request, timeout=5)
+                failed += 1  # a page came back, not the redirect of a save
+            except HTTPError as error:
+                key = re.search(r"/s/([^/]+)/edit/", error.headers.get("Location") or "")
+                if error.code == 302 and key:
                     answered.append(key.group(1))
-            except Exception:
+                else:
+                    failed += 1
+            except OSError:  # refused or cut off while the server restarts
                 failed += 1
                 time.sleep(0.05)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
@@ -511,6 +512,11 @@ def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_view(request: HttpRequest) -> HttpResponse:
     """A scenario document, uploaded or pasted, opens in the editor (not yet saved)."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_DOCUMENT_BYTES + 64_000:
+        # Refused before Django reads the upload at all.
+        return TemplateResponse(
+            request, "import.html", {"form": ImportForm(), "too_big": True}, status=413
+        )
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         workspace = Workspace.from_request(request, initial=form.cleaned_data["document"])

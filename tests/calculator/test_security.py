@@ -129,3 +129,42 @@ def test_saving_answers_429_past_its_rate_limit_and_saves_nothing_more(tight_lim
     assert (
         client.post("/editor/", {**data, "action": ""}, HTTP_HX_REQUEST="true").status_code == 200
     )
+
+
+def test_an_oversized_import_is_refused_before_it_is_read():
+    import io
+
+    upload = io.BytesIO(b" " * 2_200_000)
+    upload.name = "big.json"
+    response = Client().post("/import/", {"file": upload})
+    assert response.status_code == 413
+    assert "over 2 MB" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/editor/?template=ivr-only", "/rules/", "/s/aaaaaaaaaaaaaaaaaaaaaaaa/", "/api/rate-cards"],
+)
+def test_an_unreachable_database_gives_a_503_not_a_traceback(path):
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        f"r = Client().get({path!r});"
+        "print(r.status_code, r.get('Retry-After'), b'Traceback' in r.content)"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
+        "DJANGO_SETTINGS_MODULE": "calculator.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["503", "30", "False"], result.stdout + result.stderr[-2000:]
