@@ -24,7 +24,8 @@ run: setup
 # Production serving: gunicorn, DEBUG off, static files collected, compressed and cached
 # forever by hashed name. Set SECRET_KEY (and DATABASE_URL, ALLOWED_HOSTS, HTTPS...) in the
 # environment; without one, a random key is made for this run only (sessions end with it).
-WORKERS ?= $(shell echo $$(( 2 * $$(nproc) + 1 )))
+# Pricing is CPU work: one worker a core and one spare measured best (make loadtest).
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 serve: setup
 	@export DEBUG=false SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \

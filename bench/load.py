@@ -73,7 +73,7 @@ def main() -> None:
     subprocess.run(
         [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
-    workers = str(2 * (os.cpu_count() or 1) + 1)
+    workers = os.environ.get("WORKERS") or str((os.cpu_count() or 1) + 1)
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
