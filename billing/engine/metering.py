@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from .errors import ScenarioError
 from .meters import Meter, Model
 from .ratecard import RateCard
 from .scenario import Interval, Participant, Scenario
@@ -222,9 +223,22 @@ def _moments(values: list[Decimal]) -> list[Moment]:
     return list(whole) if sum(whole) == sum(values) else list(values)
 
 
+MAX_SUBSCRIPTIONS = 2_000_000
+
+
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     """Each subscriber bills, per other publisher and per stream, the time both overlap."""
     people = scenario.participants
+    subscribers = sum(1 for p in people if p.subscribes)
+    publishers_count = sum(1 for p in people if p.publish is not None)
+    if subscribers * publishers_count > MAX_SUBSCRIPTIONS:
+        # Each subscription is rounded on its own: the work grows with their number.
+        raise ScenarioError.single(
+            "participants",
+            f"{subscribers:,} subscribers × {publishers_count:,} publishers is more subscriptions than "
+            f"one request prices under video_ssm (at most {MAX_SUBSCRIPTIONS:,}); split the session "
+            "or use fewer publishers",
+        )
     memo: dict[Moment, int] = {}
     rounded = card.billed_seconds
     joins = _moments([p.join for p in people])

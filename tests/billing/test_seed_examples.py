@@ -212,3 +212,15 @@ def test_recordings_and_monitoring_bill_the_same_under_the_video_models():
         )
         assert minutes(quote, Meter.RECORDING) == 10
         assert minutes(quote, Meter.MONITORING) == 2
+
+
+def test_an_unpriceably_large_subscribed_minutes_session_is_refused_with_a_reason():
+    import pytest
+
+    from billing.engine import ScenarioError
+
+    people = [leg(0, 60, publish=0) for _ in range(1500)]
+    with pytest.raises(ScenarioError) as error:
+        quote_of({"model": "video_ssm", "participants": people})
+    assert error.value.problems[0].path == "participants"
+    assert "1,500 subscribers × 1,500 publishers" in error.value.problems[0].message
