@@ -20,7 +20,7 @@ from billing.engine import EstimateQuote, Meter, RateCard, ScenarioError
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.jsonio import dumps
 from billing.engine.scenario import MAX_SESSIONS_PER_MONTH
-from billing.service import price_estimate_document
+from billing.service import load_json, price_estimate_document
 from calculator import charts
 from calculator.forms import DocumentField, RowForm, SharedFields
 from calculator.models import SavedScenario
@@ -84,8 +84,6 @@ class ItemForm(RowForm):
     def title(self) -> str:
         document = self["document"].value()
         try:
-            from billing.service import load_json
-
             value = load_json(document) if isinstance(document, str) else document
             return str(value.get("name") or "Untitled scenario")
         except (ScenarioError, AttributeError):
@@ -224,7 +222,7 @@ class EstimateWorkspace:
             document = {"scenarios": [{"scenario": BY_SLUG[s].document} for s in slugs]}
             data = estimate_data(document, default)
         cards = CardDirectory()
-        from calculator.sharing import owned_ids
+        from calculator.sharing import owned_ids  # sharing builds on this module
 
         user_id = request.user.pk if request.user.is_authenticated else None
         mine = SavedScenario.objects.owned_by(user_id, owned_ids(request)).filter(
