@@ -49,3 +49,14 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def default_card_installed(transactional_db):
+    """Tests with real transactions flush the database between tests, taking the default
+    card the migration installed with it; put it back."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("billing.migrations.0002_default_rate_card").install(apps, None)

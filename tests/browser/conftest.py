@@ -6,7 +6,6 @@ skip, except under CI=true, where a missing browser is a failure.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -51,12 +50,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def default_card(transactional_db: None) -> None:
-    """Live-server tests flush the database between tests; put the default card back."""
-    from django.apps import apps
-
-    install = importlib.import_module("billing.migrations.0002_default_rate_card").install
-    install(apps, None)
+def default_card(default_card_installed: None) -> None:
+    """Live-server tests flush the database between tests; the default card is put back."""
 
 
 @pytest.fixture

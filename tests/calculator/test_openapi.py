@@ -17,13 +17,8 @@ schema = schemathesis.openapi.from_dict(document())
 
 
 @pytest.fixture(autouse=True)
-def _db(transactional_db, settings):
+def _db(default_card_installed, settings):
     """The WSGI app reads the default card from the test database; no rate limit in the run."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("billing.migrations.0002_default_rate_card").install(apps, None)
     settings.RATE_LIMITS = {"api": (1_000_000, 60), "save": (1_000_000, 60)}
 
 

@@ -365,7 +365,7 @@ def save_from(client, data) -> SavedScenario:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_saves_of_one_revision_lose_nothing_and_corrupt_nothing():
+def test_concurrent_saves_of_one_revision_lose_nothing_and_corrupt_nothing(default_card_installed):
     import threading
 
     owner = Client()
