@@ -91,7 +91,7 @@ def main() -> None:
     for model in Model:
         for n in args.sizes:
             s = scenario(model, n)
-            repeat = 7 if n <= 10_000 else 3
+            repeat = 7 if n <= 10_000 else 5
             pairs = [(p.join, p.leave) for p in s.participants]
             floor = best_of(repeat, lambda pairs=pairs: sorted(pairs))
             engine = best_of(repeat, lambda s=s: price(s, card))

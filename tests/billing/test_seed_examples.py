@@ -214,13 +214,24 @@ def test_recordings_and_monitoring_bill_the_same_under_the_video_models():
         assert minutes(quote, Meter.MONITORING) == 2
 
 
-def test_an_unpriceably_large_subscribed_minutes_session_is_refused_with_a_reason():
+def test_every_subscription_of_a_large_all_publishing_session_is_priced():
+    people = [leg(0, 60 if n % 2 else 61, publish=0) for n in range(400)]
+    quote = quote_of({"model": "video_ssm", "participants": people})
+    # 400 people, all publishing: 400 x 399 subscriptions, each rounded on its own. Between
+    # two who stay 61 s the subscription is 2 minutes; any other pair overlaps 60 s, 1 minute.
+    assert minutes(quote, Meter.SUBSCRIBED) == 400 * 399 + 200 * 199
+
+
+def test_more_subscriptions_than_one_request_may_price_are_refused_with_a_reason():
     import pytest
 
-    from billing.engine import ScenarioError
+    from billing.engine import Participant, Scenario, ScenarioError, price
+    from billing.engine.meters import Model
 
-    people = [leg(0, 60, publish=0) for _ in range(1500)]
+    people = tuple(
+        Participant(f"P{n}", Decimal(0), Decimal(60), publish=Decimal(0)) for n in range(10_001)
+    )
     with pytest.raises(ScenarioError) as error:
-        quote_of({"model": "video_ssm", "participants": people})
+        price(Scenario(Model.VIDEO_SSM, people), flat_card())
     assert error.value.problems[0].path == "participants"
-    assert "1,500 subscribers × 1,500 publishers" in error.value.problems[0].message
+    assert "10,001 subscribers × 10,001 publishers" in error.value.problems[0].message
