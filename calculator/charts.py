@@ -422,7 +422,7 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
     """Monthly net cost by meter over the projection, stacked, with the cost per session on a
     second axis: graduated tiers make it fall as volume grows."""
     currency = quote.card.currency
-    months = [f"Month {m.number}" for m in quote.projection]
+    months = [m.number for m in quote.projection]
     meters = [meter for meter in METER_COLORS if any(m.net_of(meter) for m in quote.projection)]
     traces: list[dict[str, Any]] = [
         {
@@ -433,7 +433,7 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
             "text": [money_text(m.net_of(meter), currency) for m in quote.projection],
             "textposition": "none",
             "marker": {"color": METER_COLORS[meter]},
-            "hovertemplate": "%{x}: %{text}<extra>" + meter.label + "</extra>",
+            "hovertemplate": "Month %{x}: %{text}<extra>" + meter.label + "</extra>",
         }
         for meter in meters
     ]
@@ -450,7 +450,7 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
             "text": [money_text(v.quantize(Decimal("0.000001")), currency) for v in per_session],
             "yaxis": "y2",
             "line": {"color": "#14213d", "width": 2},
-            "hovertemplate": "%{x}: %{text} a session<extra></extra>",
+            "hovertemplate": "Month %{x}: %{text} a session<extra></extra>",
         }
     )
     return {
@@ -458,6 +458,7 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
         "layout": {
             "barmode": "stack",
             "height": 360,
+            "xaxis": {"title": {"text": "Month"}, "dtick": 1 if len(months) <= 12 else 3},
             "margin": {"l": 60, "r": 60, "t": 40, "b": 60},
             "yaxis": {"title": {"text": f"Net cost a month ({currency})"}, "rangemode": "tozero"},
             "yaxis2": {
