@@ -7,6 +7,7 @@ engine that looks at each interval once costs at least about that much.
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
 import time
 from collections.abc import Callable
@@ -17,22 +18,14 @@ from billing.engine import Model, Participant, RateCard, Scenario, price, read_r
 SIZES = (10, 1_000, 10_000, 100_000)
 PRESENTERS = 5
 
+# The sample card the app installs (its migration holds the rates), read without Django.
+_SAMPLE = importlib.import_module("billing.migrations.0002_default_rate_card")
 CARD = read_rate_card(
     {
-        "rates": {
-            "voice_call_minutes": "0.0040",
-            "video_call_minutes": "0.0100",
-            "recording_minutes": "0.0025",
-            "monitoring_minutes": "0.0020",
-            "participant_minutes": "0.0040",
-            "subscribed_minutes": "0.0015",
-            "sip_interconnect_minutes": "0.0035",
-        },
+        "rates": _SAMPLE.SAMPLE_RATES,
         "tiers": {
-            "voice_call_minutes": [
-                {"up_to": "100000", "rate": "0.0040"},
-                {"up_to": None, "rate": "0.0032"},
-            ]
+            meter: [{"up_to": up_to, "rate": rate} for up_to, rate in tiers]
+            for meter, tiers in _SAMPLE.SAMPLE_TIERS.items()
         },
     }
 )

@@ -59,25 +59,28 @@ def console_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(browser, console_errors, live_server, default_card):  # type: ignore[no-untyped-def]
-    # The tests read the page's state with evaluated expressions, which the site's Content
-    # Security Policy forbids; test_security.py drives the pages with the policy enforced.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+def _page(browser, console_errors, live_server, **options):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
     page = context.new_page()
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console_errors.append(str(e)))
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
+    return context, page
+
+
+@pytest.fixture
+def page(browser, console_errors, live_server, default_card):  # type: ignore[no-untyped-def]
+    # The tests read the page's state with evaluated expressions, which the site's Content
+    # Security Policy forbids; test_security.py drives the pages with the policy enforced.
+    context, page = _page(browser, console_errors, live_server, bypass_csp=True)
     yield page
     context.close()
 
 
 @pytest.fixture
 def page_without_js(browser, live_server, default_card):  # type: ignore[no-untyped-def]
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.base_url = live_server.url
+    context, page = _page(browser, [], live_server, java_script_enabled=False)
     yield page
     context.close()
 
@@ -85,11 +88,6 @@ def page_without_js(browser, live_server, default_card):  # type: ignore[no-unty
 @pytest.fixture
 def strict_page(browser, console_errors, live_server, default_card):  # type: ignore[no-untyped-def]
     """A page with the Content Security Policy enforced; a violation is a console error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: console_errors.append(str(e)))
-    page.set_default_timeout(10_000)
-    page.base_url = live_server.url
+    context, page = _page(browser, console_errors, live_server)
     yield page
     context.close()
