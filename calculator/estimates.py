@@ -222,12 +222,9 @@ class EstimateWorkspace:
             document = {"scenarios": [{"scenario": BY_SLUG[s].document} for s in slugs]}
             data = estimate_data(document, default)
         cards = CardDirectory()
-        from calculator.sharing import owned_ids  # sharing builds on this module
+        from calculator.sharing import mine_for  # sharing builds on this module
 
-        user_id = request.user.pk if request.user.is_authenticated else None
-        mine = SavedScenario.objects.owned_by(user_id, owned_ids(request)).filter(
-            kind=SavedScenario.SCENARIO
-        )
+        mine = mine_for(request).filter(kind=SavedScenario.SCENARIO)
         form = EstimateForm(
             data, cards=cards.choices(), saved=[(s.share_key, s.title) for s in mine[:100]]
         )

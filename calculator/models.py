@@ -25,8 +25,12 @@ def hash_token(token: str) -> str:
 
 
 class SavedScenarioQuerySet(models.QuerySet["SavedScenario"]):
-    def owned_by(self, user_id: int | None, session_ids: list[int]) -> SavedScenarioQuerySet:
+    def owned_by(
+        self, user_id: int | None, session_ids: list[int], browser_hash: str = ""
+    ) -> SavedScenarioQuerySet:
         owned = models.Q(pk__in=session_ids, owner__isnull=True)
+        if browser_hash:
+            owned |= models.Q(browser_key_hash=browser_hash, owner__isnull=True)
         if user_id is not None:
             owned |= models.Q(owner_id=user_id)
         return self.filter(owned).order_by("-updated_at")
@@ -42,6 +46,9 @@ class SavedScenario(models.Model):
     share_key = models.CharField(max_length=32, unique=True, default=new_share_key, editable=False)
     # Only a hash of the private edit token is kept: the database alone cannot edit anything.
     edit_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The browser that saved it without an account: a hash of a secret kept in its session.
+    # One secret a browser, set once, so saves made at the same moment cannot lose each other.
+    browser_key_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -4,7 +4,9 @@ export and import. Every permission check is made here, in the view, whatever th
 from __future__ import annotations
 
 import csv
+import hmac
 import io
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -42,7 +44,7 @@ from billing.service import base_card, price_document, price_estimate_document
 from calculator import charts
 from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
-from calculator.models import SavedScenario
+from calculator.models import SavedScenario, SavedScenarioQuerySet, hash_token
 from calculator.ratelimit import describe, retry_after
 from calculator.workspace import Workspace, quote_context, render_workspace
 
@@ -52,8 +54,20 @@ SESSION_KEY = "owned_scenarios"
 # -- Who may change what ----------------------------------------------------------------------
 
 
+BROWSER_KEY = "browser_owner"
+
+
 def owned_ids(request: HttpRequest) -> list[int]:
+    """Scenarios this browser was given by a private edit link."""
     return [int(i) for i in request.session.get(SESSION_KEY, [])]
+
+
+def browser_hash(request: HttpRequest, create: bool = False) -> str:
+    """The hash of this browser's owner secret; with `create`, made on first use."""
+    token = request.session.get(BROWSER_KEY)
+    if token is None and create:
+        token = request.session[BROWSER_KEY] = secrets.token_urlsafe(32)
+    return hash_token(token) if token else ""
 
 
 def remember(request: HttpRequest, scenario: SavedScenario) -> None:
@@ -65,7 +79,16 @@ def remember(request: HttpRequest, scenario: SavedScenario) -> None:
 def can_edit(request: HttpRequest, scenario: SavedScenario) -> bool:
     if scenario.owner_id is not None:
         return bool(request.user.is_authenticated and request.user.pk == scenario.owner_id)
+    mine = browser_hash(request)
+    if mine and scenario.browser_key_hash and hmac.compare_digest(mine, scenario.browser_key_hash):
+        return True
     return scenario.pk in owned_ids(request)
+
+
+def mine_for(request: HttpRequest) -> SavedScenarioQuerySet:
+    """What this user, or this browser, may change."""
+    user_id = request.user.pk if request.user.is_authenticated else None
+    return SavedScenario.objects.owned_by(user_id, owned_ids(request), browser_hash(request))
 
 
 def scenario_or_404(share_key: str) -> SavedScenario:
@@ -120,8 +143,8 @@ def _new_saved(
         scenario.owner = request.user  # type: ignore[assignment]
     else:
         token = scenario.issue_edit_token()
+        scenario.browser_key_hash = browser_hash(request, create=True)
     scenario.save()
-    remember(request, scenario)
     if token is not None:
         # Shown once: only the token's hash is stored.
         request.session["edit_link"] = {
@@ -527,8 +550,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    user_id = request.user.pk if request.user.is_authenticated else None
-    scenarios = SavedScenario.objects.owned_by(user_id, owned_ids(request))
+    scenarios = mine_for(request)
     return TemplateResponse(request, "mine.html", {"scenarios": scenarios})
 
 
@@ -559,11 +581,10 @@ def compare_saved(request: HttpRequest) -> HttpResponse:
         Compared(found[key], priced(found[key])) for key in dict.fromkeys(wanted) if key in found
     ]
     missing = [key for key in wanted if key not in found]
-    user_id = request.user.pk if request.user.is_authenticated else None
     context: dict[str, Any] = {
         "items": items,
         "missing": missing,
-        "mine": SavedScenario.objects.owned_by(user_id, owned_ids(request))[:50],
+        "mine": mine_for(request)[:50],
         "chosen": set(wanted),
     }
     currencies = {item.quote.card.currency for item in items}

@@ -10,7 +10,6 @@ from billing.engine import Meter, Model, ScenarioError
 from billing.engine.pricing import model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
 from calculator import charts, sharing
-from calculator.models import SavedScenario
 from calculator.presets import PRESETS
 from calculator.workspace import Workspace, render_workspace
 
@@ -23,8 +22,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    user_id = request.user.pk if request.user.is_authenticated else None
-    saved = SavedScenario.objects.owned_by(user_id, sharing.owned_ids(request))[:12]
+    saved = sharing.mine_for(request)[:12]
     return TemplateResponse(request, "start.html", {"presets": PRESETS, "saved": saved})
 
 

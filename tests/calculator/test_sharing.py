@@ -400,3 +400,31 @@ def test_concurrent_saves_of_one_revision_lose_nothing_and_corrupt_nothing(defau
     assert saved.revision == 2
     assert saved.name == f"Tab {winners[0]}"
     assert saved.document["name"] == f"Tab {winners[0]}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_saves_from_one_browser_all_stay_its_own(default_card_installed):
+    import threading
+
+    browser = Client()
+    save(browser)  # the browser's owner secret is made on its first save
+    session = browser.cookies
+    keys = []
+
+    def save_new():
+        client = Client()
+        client.cookies = session
+        response = client.post("/editor/", {**form_data(), "action": "save"})
+        keys.append(response["Location"].split("/")[2])
+
+    threads = [threading.Thread(target=save_new) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 6
+    for key in keys:
+        assert browser.get(f"/s/{key}/edit/").status_code == 200
+    mine = browser.get("/mine/").content.decode()
+    assert all(key in mine for key in keys)
+    assert Client().get(f"/s/{keys[0]}/edit/").status_code == 403
