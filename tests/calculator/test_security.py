@@ -49,7 +49,7 @@ def test_state_changing_requests_need_the_csrf_token():
 
 def test_a_database_that_is_down_gives_a_clear_503_page():
     with mock.patch(
-        "calculator.views.SavedScenario.objects.owned_by", side_effect=OperationalError("down")
+        "calculator.models.SavedScenarioQuerySet.owned_by", side_effect=OperationalError("down")
     ):
         response = Client().get("/")
     assert response.status_code == 503
