@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.conf import settings
@@ -41,12 +42,34 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, DatabaseError):
             return None
         log.error("database unavailable: %s", exception)
-        message = "The calculator's database is unavailable just now. Nothing was changed; please try again in a minute."
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                {"error": message, "problems": [{"path": "", "message": message}]}, status=503
-            )
-        else:
-            response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
-        response["Retry-After"] = "30"
-        return response
+        return unavailable(request)
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    message = (
+        "The calculator's database is unavailable just now. "
+        "Nothing was changed; please try again in a minute."
+    )
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"error": message, "problems": [{"path": "", "message": message}]}, status=503
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort (handler500), for errors outside any view too — a session that
+    cannot be saved, say. A database error is still a 503; anything else a plain 500 page
+    (JSON under /api/), never a traceback."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DatabaseError):
+        return unavailable(request)
+    if request.path.startswith("/api/"):
+        message = "internal error"
+        return JsonResponse(
+            {"error": message, "problems": [{"path": "", "message": message}]}, status=500
+        )
+    return HttpResponse(render_to_string("500.html"), status=500)

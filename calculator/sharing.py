@@ -55,6 +55,7 @@ SESSION_KEY = "owned_scenarios"
 
 
 BROWSER_KEY = "browser_owner"
+EDIT_LINK = "edit-link"
 
 
 def owned_ids(request: HttpRequest) -> list[int]:
@@ -146,13 +147,12 @@ def _new_saved(
         scenario.browser_key_hash = browser_hash(request, create=True)
     scenario.save()
     if token is not None:
-        # Shown once: only the token's hash is stored.
-        request.session["edit_link"] = {
-            "key": scenario.share_key,
-            "url": request.build_absolute_uri(
-                reverse("saved-claim", args=[scenario.share_key, token])
-            ),
-        }
+        # Shown once (only the token's hash is stored), carried to the next page as a
+        # message in a signed cookie: saving does not write the session.
+        link = request.build_absolute_uri(reverse("saved-claim", args=[scenario.share_key, token]))
+        messages.add_message(
+            request, messages.INFO, f"{scenario.share_key} {link}", extra_tags=EDIT_LINK
+        )
     return scenario
 
 
@@ -267,10 +267,11 @@ def shared_body(saved: SavedScenario) -> str:
 
 
 def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
-    link = request.session.get("edit_link")
-    if link and link.get("key") == saved.share_key:
-        del request.session["edit_link"]
-        return str(link["url"])
+    for message in messages.get_messages(request):
+        if EDIT_LINK in message.tags:
+            key, link = message.message.split(" ", 1)
+            if key == saved.share_key:
+                return link
     return None
 
 

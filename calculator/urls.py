@@ -30,3 +30,5 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api.not_found),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "calculator.middleware.server_error"
