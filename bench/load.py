@@ -58,7 +58,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="loadtest-"))
-    port = 18000 + os.getpid() % 1000
+    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -266,6 +266,15 @@ def wait_for(base: str) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("the server did not start")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for the server under test."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

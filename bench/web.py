@@ -155,7 +155,7 @@ def main() -> None:
 def over_http(data: str) -> None:
     """The same two requests over loopback to gunicorn (one worker): the server time a
     browser waits for, HTTP handling included for both."""
-    port = 20000 + os.getpid() % 20000
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -173,7 +173,9 @@ def over_http(data: str) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(300):
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited while starting")
             try:
                 urlopen(f"{base}/healthz", timeout=1).read()
                 break
@@ -212,6 +214,15 @@ def csrf(base: str) -> tuple[str, str]:
     with urlopen(f"{base}/editor/", timeout=5) as response:
         cookie = response.headers["Set-Cookie"].split(";", 1)[0]
     return cookie.split("=", 1)[1], cookie
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for the server under test."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":
