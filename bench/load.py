@@ -21,6 +21,8 @@ from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener, urlopen
 
+from bench import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 LUA = r"""
 local live_body = os.getenv("LIVE_BODY")
@@ -266,15 +268,6 @@ def wait_for(base: str) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("the server did not start")
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, for the server under test."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

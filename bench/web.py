@@ -18,6 +18,8 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
+from bench import free_port
+
 STATIC_ROOT = tempfile.mkdtemp(prefix="bench-static-")
 os.environ.update(
     DEBUG="false",
@@ -214,15 +216,6 @@ def csrf(base: str) -> tuple[str, str]:
     with urlopen(f"{base}/editor/", timeout=5) as response:
         cookie = response.headers["Set-Cookie"].split(";", 1)[0]
     return cookie.split("=", 1)[1], cookie
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, for the server under test."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":
