@@ -60,10 +60,6 @@ def default_card() -> RateCard:
     return CardDirectory().default()
 
 
-def stored_card(slug: str) -> RateCard:
-    return CardDirectory().card(slug)
-
-
 def base_card(
     ref: RateCardRef, cards: CardDirectory | None = None, pinned: RateCard | None = None
 ) -> RateCard:

@@ -204,8 +204,8 @@ def _axis_format(end: Decimal) -> str:
     return "day %-j %H:%M"
 
 
-def timeline(quote: Quote) -> dict[str, Any]:
-    rows = group_rows(timeline_rows(quote))
+def timeline(rows: Sequence[Row]) -> dict[str, Any]:
+    """The timeline of rows (`group_rows(timeline_rows(quote))`)."""
     connected = _bar("Connected, not billed", COLORS["unbilled"])
     billed = _bar("Billed", COLORS["billed"])
     publishing = _bar("Publishing", COLORS["publishing"], width=0.3)
@@ -277,8 +277,9 @@ def connected_steps(quote: Quote) -> tuple[list[Decimal], list[int]]:
     return times, counts
 
 
-def concurrency(quote: Quote) -> dict[str, Any]:
-    times, counts = connected_steps(quote)
+def concurrency(quote: Quote, steps: tuple[list[Decimal], list[int]]) -> dict[str, Any]:
+    """Participants connected over time (`connected_steps(quote)`), billing start marked."""
+    times, counts = steps
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -409,8 +410,8 @@ def timeline_table(rows: Sequence[Row]) -> SafeString:
     )
 
 
-def steps_table(quote: Quote) -> SafeString:
-    times, counts = connected_steps(quote)
+def steps_table(steps: tuple[list[Decimal], list[int]]) -> SafeString:
+    times, counts = steps
     return format_html_join(
         "",
         '<tr><td>{}</td><td class="num">{}</td></tr>',

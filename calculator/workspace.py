@@ -90,16 +90,18 @@ class Workspace:
 def quote_context(quote: Quote) -> dict[str, Any]:
     """What the results show of a quote: lines, figures, their tables, the other models."""
     monthly = {line.meter: line for line in quote.monthly.lines}
+    rows = charts.group_rows(charts.timeline_rows(quote))
+    steps = charts.connected_steps(quote)
     return {
         "quote": quote,
         "lines": [(line, monthly.get(line.meter)) for line in quote.per_session.lines],
         "figures": {
-            "timeline": charts.timeline(quote),
-            "concurrency": charts.concurrency(quote),
+            "timeline": charts.timeline(rows),
+            "concurrency": charts.concurrency(quote, steps),
             "costs": charts.costs(quote),
         },
-        "timeline_table": charts.timeline_table(charts.group_rows(charts.timeline_rows(quote))),
-        "steps_table": charts.steps_table(quote),
+        "timeline_table": charts.timeline_table(rows),
+        "steps_table": charts.steps_table(steps),
         "models": compare_models(quote.scenario, quote.card, quote),
     }
 

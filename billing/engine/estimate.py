@@ -26,10 +26,8 @@ from .scenario import (
     MAX_SESSIONS_PER_MONTH,
     RateCardRef,
     Scenario,
-    override_document,
     read_card_ref,
     read_scenario,
-    scenario_document,
 )
 from .timefmt import minutes_text
 
@@ -353,27 +351,3 @@ def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
             f" = {money_text(month.net_total, currency)}"
         ),
     }
-
-
-def estimate_source(estimate: Estimate) -> dict[str, Any]:
-    """The estimate back as its input document."""
-    document: dict[str, Any] = {
-        "name": estimate.name,
-        "scenarios": [
-            {"scenario": scenario_document(i.scenario), "sessions_per_month": i.sessions_per_month}
-            for i in estimate.items
-        ],
-        "discount": {
-            "percent": f"{estimate.discount.percent:f}",
-            "meters": {str(m): f"{p:f}" for m, p in estimate.discount.meters.items()},
-        },
-        "growth": {
-            "monthly_percent": f"{estimate.growth.monthly_percent:f}",
-            "months": estimate.growth.months,
-        },
-    }
-    if isinstance(estimate.rate_card, str):
-        document["rate_card"] = estimate.rate_card
-    elif estimate.rate_card is not None:
-        document["rate_card"] = override_document(estimate.rate_card)
-    return document

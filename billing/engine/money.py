@@ -63,11 +63,6 @@ def format_quantity(value: Fraction, places: int = 6) -> str:
     return _plain(round_half_up(value, places))
 
 
-def format_amount(value: Fraction, min_places: int = 4, max_places: int = 6) -> str:
-    """A sub-cent amount: at least `min_places` decimals, exact up to `max_places`."""
-    return _plain(session_amount(value, min_places, max_places))
-
-
 def session_amount(value: Fraction, min_places: int = 4, max_places: int = 6) -> Decimal:
     exact = exact_decimal(value)
     if exact is None or _places(exact) > max_places:
@@ -94,10 +89,3 @@ def money_text(amount: Decimal, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     body = f"{abs(amount):,f}"
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
-
-
-def number_text(value: Decimal | int) -> str:
-    """A quantity with thousands separators: 200,000 or 5.5."""
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value.normalize() if value == value.to_integral_value() else value:,f}"

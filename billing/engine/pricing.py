@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import ScenarioError
 from .metering import Usage, meter_usage
-from .meters import Meter, Model
+from .meters import Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
 from .rating import Line, Period, rate_month, rate_session
@@ -152,10 +152,6 @@ def quote_document(quote: Quote) -> dict[str, Any]:
         "rate_card": card_summary(quote.card),
         "notes": list(quote.notes),
     }
-
-
-def meters_used(quote: Quote) -> list[Meter]:
-    return [line.meter for line in quote.per_session.lines]
 
 
 def with_participants(scenario: Scenario, count: int) -> Scenario:

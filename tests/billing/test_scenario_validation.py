@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing.engine import ScenarioError, parse_scenario, scenario_document
+from billing.engine.scenario import SCENARIO_FIELDS
 from tests.conftest import leg
 
 
@@ -192,16 +193,6 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
-FIELDS = [
-    "name",
-    "model",
-    "sessions_per_month",
-    "participants",
-    "conferences",
-    "recordings",
-    "monitoring",
-    "rate_card",
-]
 participant_like = st.dictionaries(
     st.sampled_from(
         [
@@ -224,7 +215,7 @@ participant_like = st.dictionaries(
 @given(
     st.one_of(
         json_values,
-        st.dictionaries(st.sampled_from(FIELDS), json_values),
+        st.dictionaries(st.sampled_from(SCENARIO_FIELDS), json_values),
         st.fixed_dictionaries(
             {"model": st.sampled_from(["sip_mediaserver", "video_ppm", "video_ssm"])},
             optional={

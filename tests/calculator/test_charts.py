@@ -18,8 +18,12 @@ def quote_for(document):
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.slug)
 def test_every_templates_figures_are_valid_plotly(preset):
     quote = quote_for(preset.document)
-    for build in (charts.timeline, charts.concurrency, charts.costs):
-        figure = build(quote)
+    figures = (
+        charts.timeline(charts.group_rows(charts.timeline_rows(quote))),
+        charts.concurrency(quote, charts.connected_steps(quote)),
+        charts.costs(quote),
+    )
+    for figure in figures:
         go.Figure(data=figure["data"], layout=figure["layout"])  # raises on anything invalid
         assert figure["layout"]["uirevision"]
 
@@ -35,7 +39,7 @@ def test_timeline_bills_video_participants_only_from_when_billing_starts():
     assert rows["Host"].connected == (0, 600)
     assert rows["Host"].billed == ((120, 600),)
     assert rows["Guest"].billed == ((300, 600),)
-    figure = charts.timeline(quote)
+    figure = charts.timeline(charts.group_rows(charts.timeline_rows(quote)))
     names = [trace["name"] for trace in figure["data"]]
     assert names[:2] == ["Connected, not billed", "Billed"]
     billed = figure["data"][1]
@@ -94,7 +98,7 @@ def test_connected_steps_count_participants_over_time():
 
 def test_concurrency_marks_when_billing_starts():
     quote = quote_for({"model": "video_ppm", "participants": [leg(0, 600, publish=90)]})
-    figure = charts.concurrency(quote)
+    figure = charts.concurrency(quote, charts.connected_steps(quote))
     assert figure["layout"]["shapes"][0]["x0"] == "1970-01-01 00:01:30.000"
     assert figure["layout"]["annotations"][0]["text"] == "Billing starts 1:30"
 
