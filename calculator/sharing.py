@@ -245,8 +245,7 @@ def share(request: HttpRequest, share_key: str) -> HttpResponse:
         "edit_link": _pop_edit_link(request, saved) if owner else None,
         "body": shared_body(saved),
     }
-    template = "estimate_share.html" if saved.is_estimate else "share.html"
-    return TemplateResponse(request, template, context)
+    return TemplateResponse(request, "share.html", context)
 
 
 def shared_body(saved: SavedScenario) -> str:
@@ -526,11 +525,8 @@ def _filename(saved: SavedScenario) -> str:
 def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
     quote = priced(saved)
-    if isinstance(quote, EstimateQuote):
-        return TemplateResponse(
-            request, "estimate_print.html", {"saved": saved, **estimate_context(quote)}
-        )
-    return TemplateResponse(request, "print.html", {"saved": saved, **quote_context(quote)})
+    context = estimate_context(quote) if isinstance(quote, EstimateQuote) else quote_context(quote)
+    return TemplateResponse(request, "print.html", {"saved": saved, **context})
 
 
 @require_http_methods(["GET", "POST"])
