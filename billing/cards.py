@@ -25,6 +25,7 @@ class Listed:
     name: str
     version: int
     updated_at: datetime.datetime
+    description: str = ""
 
 
 def engine_card(listed: Listed) -> RateCard:
@@ -46,7 +47,7 @@ class CardDirectory:
     def __init__(self) -> None:
         self.current: dict[str, Listed] = {}
         rows = RateCardVersion.objects.in_effect().values_list(
-            "id", "slug", "name", "version", "updated_at"
+            "id", "slug", "name", "version", "updated_at", "description"
         )
         for row in rows:
             self.current.setdefault(row[1], Listed(*row))

@@ -12,8 +12,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from billing.cards import CardDirectory, engine_card
 from billing.engine import ScenarioError, card_document
-from billing.models import RateCardVersion
 from billing.service import load_json, price_any
 from calculator.openapi import document as openapi_document
 from calculator.ratelimit import describe, retry_after
@@ -74,22 +74,18 @@ def estimate(request: HttpRequest) -> JsonResponse:
 
 @api("GET")
 def rate_cards(request: HttpRequest) -> JsonResponse:
-    from django.conf import settings
-
+    directory = CardDirectory()
     cards: list[dict[str, Any]] = []
-    current = {}
-    for version in RateCardVersion.objects.in_effect().prefetch_related("rates", "tiers"):
-        current.setdefault(version.slug, version)
-    for slug, version in sorted(current.items()):
-        card = version.to_engine()
+    for slug, listed in sorted(directory.current.items()):
+        card = engine_card(listed)
         cards.append(
             {
                 "slug": slug,
-                "name": version.name,
-                "version": version.version,
-                "effective_date": version.effective_date.isoformat(),
-                "default": slug == settings.DEFAULT_RATE_CARD,
-                "description": version.description,
+                "name": listed.name,
+                "version": listed.version,
+                "effective_date": card.effective_date.isoformat() if card.effective_date else None,
+                "default": slug == directory.default_slug,
+                "description": listed.description,
                 **card_document(card),
             }
         )
