@@ -7,6 +7,7 @@ place pixels; every amount a person reads is the engine's exact decimal, preform
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,8 +15,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import EstimateQuote, Meter, Model, Quote
 from billing.engine.money import money_text
@@ -395,8 +395,7 @@ def costs(quote: Quote) -> dict[str, Any]:
 
 def timeline_table(rows: Sequence[Row]) -> SafeString:
     """Table rows of the timeline: what was connected, what was billed, billed minutes."""
-    return format_html_join(
-        "",
+    return table_rows(
         '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td class="num">{}</td></tr>',
         (
             (
@@ -412,11 +411,17 @@ def timeline_table(rows: Sequence[Row]) -> SafeString:
 
 def steps_table(steps: tuple[list[Decimal], list[int]]) -> SafeString:
     times, counts = steps
-    return format_html_join(
-        "",
+    return table_rows(
         '<tr><td>{}</td><td class="num">{}</td></tr>',
         ((clock(moment), count) for moment, count in zip(times, counts, strict=True)),
     )
+
+
+def table_rows(row_html: str, rows: Iterable[Iterable[object]]) -> SafeString:
+    """Django's format_html_join, every value escaped, without its per-value cost (these
+    tables have hundreds of cells and are redrawn as the user types)."""
+    escape = html.escape
+    return mark_safe("".join(row_html.format(*(escape(str(v)) for v in row)) for row in rows))
 
 
 def projection(quote: EstimateQuote) -> dict[str, Any]:

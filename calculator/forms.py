@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -244,21 +245,36 @@ SCENARIO_FIELDS = [
 ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^(bulk|save|save-copy)$")
 
 
-def rows_of(data: Mapping[str, Any], prefix: str) -> list[dict[str, str]]:
-    """A section's rows as typed. Only rows present in the data count, whatever TOTAL_FORMS
-    claims, so a forged count cannot make the server build thousands of empty forms."""
-    _, _, fields = SECTIONS[prefix]
-    try:
-        declared = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
-    except (TypeError, ValueError):
-        declared = 0
-    limit = MAX_PARTICIPANTS if prefix == "p" else MAX_INTERVALS
-    pattern = re.compile(rf"^{prefix}-(\d+)-")
-    present = {int(m.group(1)) for key in data if (m := pattern.match(key))}
-    total = max(0, min(declared, limit, max(present, default=-1) + 1))
-    return [
-        {name: str(data.get(f"{prefix}-{i}-{name}", "")) for name in fields} for i in range(total)
-    ]
+ROW_KEY = re.compile(r"^([pcrm])-(\d+)-")
+
+
+def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Each section's rows as typed. Only rows present in the data count, whatever TOTAL_FORMS
+    claims, so a forged count cannot make the server build thousands of empty rows."""
+    present: dict[str, int] = dict.fromkeys(SECTIONS, -1)
+    for key in data:
+        if match := ROW_KEY.match(key):
+            prefix, index = match.group(1), int(match.group(2))
+            if index > present[prefix]:
+                present[prefix] = index
+    sections = {}
+    for prefix, (_, _, fields) in SECTIONS.items():
+        try:
+            declared = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+        except (TypeError, ValueError):
+            declared = 0
+        limit = MAX_PARTICIPANTS if prefix == "p" else MAX_INTERVALS
+        total = max(0, min(declared, limit, present[prefix] + 1))
+        sections[prefix] = [
+            {name: str(data.get(f"{prefix}-{i}-{name}", "")) for name in fields}
+            for i in range(total)
+        ]
+    return sections
+
+
+def scenario_of(data: Mapping[str, Any]) -> dict[str, str]:
+    """The scenario's own fields as typed."""
+    return {key: str(data.get(key, "")) for key in SCENARIO_FIELDS}
 
 
 def data_from(
@@ -333,8 +349,13 @@ def document_data(
 def apply_action(data: Mapping[str, Any], action: str, bulk: BulkAddForm | None) -> dict[str, str]:
     """Add, duplicate or remove a row, or bulk-add participants, keeping every typed value.
     With no action, the data comes back as it was, less rows that were never sent."""
-    scenario = {key: str(data.get(key, "")) for key in SCENARIO_FIELDS}
-    sections = {prefix: rows_of(data, prefix) for prefix in SECTIONS}
+    scenario, sections = scenario_of(data), sections_of(data)
+    act(sections, action, bulk)
+    return data_from(scenario, sections)
+
+
+def act(sections: dict[str, list[dict[str, str]]], action: str, bulk: BulkAddForm | None) -> None:
+    """`apply_action` on rows already split into sections, in place."""
     match = ACTION.match(action)
     if match and action == "bulk":
         if bulk is not None and bulk.is_valid():
@@ -354,7 +375,6 @@ def apply_action(data: Mapping[str, Any], action: str, bulk: BulkAddForm | None)
                 if "name" in copy:
                     copy["name"] = f"{copy['name'] or 'Participant'} (copy)"
                 rows.insert(index + 1, copy)
-    return data_from(scenario, sections)
 
 
 def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
@@ -382,36 +402,105 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
 PATH = re.compile(r"^(participants|conferences|recordings|monitoring)\[(\d+)\](?:\.(\w+))?$")
 
 
+FieldErrors = dict[str, list[str]]
+
+
+def clean_fields(
+    fields: Mapping[str, forms.Field], typed: Mapping[str, str], prefix: str, errors: FieldErrors
+) -> dict[str, Any]:
+    """One form's values cleaned by its fields, as the bound form would clean them (each
+    widget reads its value, the field cleans it), without building the form; messages go to
+    `errors` under each input's HTML name."""
+    cleaned: dict[str, Any] = {}
+    for name, form_field in fields.items():
+        try:
+            value = form_field.widget.value_from_datadict(typed, {}, name)
+            cleaned[name] = form_field.clean(value)
+        except ValidationError as error:
+            errors.setdefault(f"{prefix}{name}", []).extend(error.messages)
+    return cleaned
+
+
+# An unbound form's fields, to clean with; the rate card's choices differ from request to
+# request, so that field is made for each.
+_SCENARIO_FIELDS = ScenarioForm().fields
+
+
 @dataclass
 class Editor:
-    """The scenario form and its four row sections, bound to one set of data."""
+    """The scenario's fields and its four row sections as typed, cleaned by the forms' fields.
 
-    form: ScenarioForm
-    sections: dict[str, forms.BaseFormSet]  # type: ignore[type-arg]
+    Cleaning runs field by field without building the forms: a live update needs only the
+    values and the messages, and bound forms (a BoundField for each of some 200 inputs) were
+    most of its time. A page that shows the inputs builds the forms (`form`, `sections`) from
+    the same data; the engine's problems are put beside their fields there too.
+    """
+
+    scenario: dict[str, str]
+    rows: dict[str, list[dict[str, str]]]
+    cards: list[tuple[str, str]]
+    cleaned: dict[str, Any] = field(default_factory=dict)
+    cleaned_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: FieldErrors = field(default_factory=dict)
     general_errors: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def bind(cls, data: Mapping[str, Any], cards: Iterable[tuple[str, str]]) -> Editor:
-        return cls(
-            form=ScenarioForm(data, cards=cards),
-            sections={
-                prefix: formset(data, prefix=prefix) for prefix, (_, formset, _) in SECTIONS.items()
-            },
-        )
-
-    @property
-    def participants(self) -> forms.BaseFormSet:  # type: ignore[type-arg]
-        return self.sections["p"]
+    def bind(
+        cls,
+        scenario: dict[str, str],
+        rows: dict[str, list[dict[str, str]]],
+        cards: Iterable[tuple[str, str]],
+    ) -> Editor:
+        editor = cls(scenario, rows, list(cards))
+        rate_card = forms.ChoiceField(choices=editor.cards, label="Rate card")
+        fields = {
+            name: rate_card if name == "rate_card" else f for name, f in _SCENARIO_FIELDS.items()
+        }
+        editor.cleaned = clean_fields(fields, scenario, "", editor.errors)
+        for prefix, typed_rows in rows.items():
+            row_fields = SECTIONS[prefix][1].form.base_fields
+            editor.cleaned_rows[prefix] = [
+                clean_fields(row_fields, row, f"{prefix}-{i}-", editor.errors)
+                for i, row in enumerate(typed_rows)
+            ]
+        return editor
 
     def is_valid(self) -> bool:
-        valid = self.form.is_valid()
-        for formset in self.sections.values():
-            valid = formset.is_valid() and valid
-        return valid
+        return not self.errors
+
+    @cached_property
+    def form(self) -> ScenarioForm:
+        """The bound scenario form, for a page that shows it."""
+        self._build_forms()
+        return self.form
+
+    @cached_property
+    def sections(self) -> dict[str, forms.BaseFormSet]:  # type: ignore[type-arg]
+        """The bound row formsets, for a page that shows them."""
+        self._build_forms()
+        return self.sections
+
+    def _build_forms(self) -> None:
+        data = data_from(self.scenario, self.rows)
+        form = ScenarioForm(data, cards=self.cards)
+        sections = {
+            prefix: formset(data, prefix=prefix) for prefix, (_, formset, _) in SECTIONS.items()
+        }
+        form.full_clean()
+        for formset in sections.values():
+            formset.full_clean()
+        for problem in self.problems:
+            target = self._target(problem.path)
+            if target is not None:
+                prefix, row, name = target
+                bound = form if prefix is None else sections[prefix].forms[row]
+                bound.add_error(name, problem.message)
+        self.__dict__.update(form=form, sections=sections)
 
     def document(self, default_card: str) -> dict[str, Any]:
-        """The scenario document of the cleaned forms; call after is_valid()."""
-        data = self.form.cleaned_data
+        """The scenario document of the cleaned values; call after is_valid()."""
+        data = self.cleaned
         rates = {
             str(meter): str(data[f"rate_{meter}"])
             for meter in Meter
@@ -430,7 +519,7 @@ class Editor:
         card: Any = data["rate_card"]
         if overrides:
             card = {"base": data["rate_card"], **overrides}
-        rows = {prefix: [f.cleaned_data for f in fs.forms] for prefix, fs in self.sections.items()}
+        rows = self.cleaned_rows
         return {
             "name": data["name"],
             "model": data["model"],
@@ -460,45 +549,43 @@ class Editor:
     def add_problems(self, problems: Iterable[Problem]) -> None:
         """Put the engine's problems beside the fields they name."""
         for problem in problems:
-            match = PATH.match(problem.path)
-            if match:
-                name, index, field_name = match.groups()
-                formset = self.sections[PREFIX_OF[name]]
-                row = int(index)
-                if row < len(formset.forms) and field_name in formset.forms[row].fields:
-                    formset.forms[row].add_error(field_name, problem.message)
-                    continue
-            target = _scenario_field(problem.path)
-            if target is not None:
-                self.form.add_error(target, problem.message)
-            else:
+            target = self._target(problem.path)
+            if target is None:
                 self.general_errors.append(str(problem))
+                continue
+            prefix, row, name = target
+            html_name = name if prefix is None else f"{prefix}-{row}-{name}"
+            self.errors.setdefault(html_name, []).append(problem.message)
+            self.problems.append(problem)
 
-    def field_errors(self) -> dict[str, list[str]]:
+    def _target(self, path: str) -> tuple[str | None, int, str] | None:
+        """(section prefix or None for the scenario's fields, row, field) a path names."""
+        match = PATH.match(path)
+        if match:
+            name, index, field_name = match.groups()
+            prefix, row = PREFIX_OF[name], int(index)
+            if row < len(self.rows[prefix]) and field_name in self.rows[prefix][row]:
+                return prefix, row, field_name
+        target = _scenario_field(path)
+        return None if target is None else (None, 0, target)
+
+    def field_errors(self) -> FieldErrors:
         """Every field's errors by its HTML name, for the live page to place."""
-        errors: dict[str, list[str]] = {}
-        for form in [self.form, *(f for fs in self.sections.values() for f in fs.forms)]:
-            for name, messages in form.errors.items():
-                if name != "__all__":
-                    errors[form.add_prefix(name)] = list(messages)
-        return errors
+        return self.errors
 
     def all_errors(self) -> list[tuple[str, str]]:
         """(label, message) pairs for a summary at the top of the results."""
         summary = [("", message) for message in self.general_errors]
-        for name, message in ((n, m) for n, ms in self.form.errors.items() for m in ms):
-            summary.append(
-                (str(self.form.fields[name].label) if name in self.form.fields else "", message)
-            )
-        for prefix, formset in self.sections.items():
-            section = SECTIONS[prefix][0]
-            for message in formset.non_form_errors():
-                summary.append((section.capitalize(), message))
-            for i, form in enumerate(formset.forms):
-                for name, messages in form.errors.items():
-                    for message in messages:
-                        summary.append((f"{section.capitalize()} row {i + 1}, {name}", message))
-        return summary
+        rows = []
+        for html_name, messages in self.errors.items():
+            if match := ROW_KEY.match(html_name):
+                section = SECTIONS[match.group(1)][0].capitalize()
+                label = f"{section} row {int(match.group(2)) + 1}, {html_name[match.end() :]}"
+                rows.extend((label, message) for message in messages)
+            else:
+                label = str(_SCENARIO_FIELDS[html_name].label)
+                summary.extend((label, message) for message in messages)
+        return summary + rows
 
 
 def _scenario_field(path: str) -> str | None:

@@ -291,7 +291,7 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     ):
         scenario = parse_scenario(workspace.document)
         card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
-        revision = workspace.editor.form.cleaned_data.get("revision")
+        revision = workspace.editor.cleaned.get("revision")
         if save_existing(request, saved, workspace.document, card, revision):
             return redirect_to_editor(request, saved)
     if workspace.action == "save-copy":

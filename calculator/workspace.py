@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,15 @@ from billing.cards import CardDirectory
 from billing.engine import Quote, RateCard, ScenarioError, compare_models
 from billing.service import price_document
 from calculator import charts
-from calculator.forms import ACTION, BulkAddForm, Editor, apply_action, document_data
+from calculator.forms import (
+    ACTION,
+    BulkAddForm,
+    Editor,
+    act,
+    document_data,
+    scenario_of,
+    sections_of,
+)
 from calculator.models import SavedScenario
 from calculator.presets import BLANK, BY_SLUG
 
@@ -49,15 +58,16 @@ class Workspace:
             action = requested if ACTION.match(requested) else ""
             if action == "bulk":
                 bulk = BulkAddForm(request.POST, prefix="bulk")
-            data: dict[str, str] = apply_action(request.POST, action, bulk)
+            data: Mapping[str, Any] = request.POST
         elif saved is not None:
             data = document_data(saved.document, default, revision=saved.revision)
         else:
             preset = BY_SLUG.get(request.GET.get("template", ""))
-            document = initial or (preset.document if preset else BLANK)
-            data = document_data(document, default)
+            data = document_data(initial or (preset.document if preset else BLANK), default)
+        rows = sections_of(data)
+        act(rows, action, bulk)
         cards = CardDirectory()
-        editor = Editor.bind(data, cards.choices())
+        editor = Editor.bind(scenario_of(data), rows, cards.choices())
         workspace = cls(editor, bulk, None, action, cards, saved)
         if editor.is_valid():
             workspace.document = editor.document(default)
@@ -71,17 +81,19 @@ class Workspace:
     def pinned(self) -> RateCard | None:
         return self.saved.pinned_card if self.saved is not None else None
 
-    def context(self) -> dict[str, Any]:
+    def context(self, results_only: bool = False) -> dict[str, Any]:
+        """What the editor page shows; `results_only` leaves out the inputs' forms, which only
+        the whole page and its editor part draw."""
         context: dict[str, Any] = {
             "editor": self.editor,
-            "form": self.editor.form,
-            "sections": self.editor.sections,
             "bulk": self.bulk,
             "quote": self.quote,
             "errors": self.editor.all_errors(),
             "field_errors": self.editor.field_errors(),
             "saved": self.saved,
         }
+        if not results_only:
+            context.update(form=self.editor.form, sections=self.editor.sections)
         if self.quote is not None:
             context.update(quote_context(self.quote))
         return context
@@ -108,7 +120,9 @@ def quote_context(quote: Quote) -> dict[str, Any]:
 
 def render_workspace(request: HttpRequest, workspace: Workspace) -> HttpResponse:
     template = "editor.html"
+    results_only = False
     if request.htmx and workspace.action not in ("save", "save-copy"):
         # Typing re-renders the results; adding or removing rows re-renders the editor.
-        template += "#editor" if workspace.action else "#results"
-    return TemplateResponse(request, template, workspace.context())
+        results_only = not workspace.action
+        template += "#results" if results_only else "#editor"
+    return TemplateResponse(request, template, workspace.context(results_only))

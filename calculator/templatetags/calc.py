@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import Model
 from billing.engine.money import format_quantity, money_text
@@ -13,6 +16,22 @@ from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
 
 register = template.Library()
+
+
+# What Django's json_script escapes, so that the JSON cannot close its script element.
+JSON_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+
+
+@register.filter
+def json_data(value: object, element_id: str) -> SafeString:
+    """Django's json_script for plain data (figures, field errors), at the speed of the C
+    encoder: these are redrawn as the user types."""
+    text = json.dumps(value, separators=(",", ":"))
+    for char, escaped in JSON_ESCAPES:
+        text = text.replace(char, escaped)
+    return format_html(
+        '<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text)
+    )
 
 
 @register.filter
