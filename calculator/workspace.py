@@ -36,7 +36,7 @@ class Workspace:
     """
 
     editor: Editor
-    bulk: BulkAddForm
+    bulk: BulkAddForm | None
     quote: Quote | None
     action: str
     cards: CardDirectory
@@ -52,7 +52,7 @@ class Workspace:
     ) -> Workspace:
         default = settings.DEFAULT_RATE_CARD
         action = ""
-        bulk = BulkAddForm(prefix="bulk")
+        bulk = None  # the empty form is made only for a page that draws it
         if request.method == "POST" and initial is None:
             requested = request.POST.get("action", "")
             action = requested if ACTION.match(requested) else ""
@@ -86,14 +86,17 @@ class Workspace:
         the whole page and its editor part draw."""
         context: dict[str, Any] = {
             "editor": self.editor,
-            "bulk": self.bulk,
             "quote": self.quote,
             "errors": self.editor.all_errors(),
             "field_errors": self.editor.field_errors(),
             "saved": self.saved,
         }
         if not results_only:
-            context.update(form=self.editor.form, sections=self.editor.sections)
+            context.update(
+                form=self.editor.form,
+                sections=self.editor.sections,
+                bulk=self.bulk or BulkAddForm(prefix="bulk"),
+            )
         if self.quote is not None:
             context.update(quote_context(self.quote))
         return context
