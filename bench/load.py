@@ -1,13 +1,14 @@
 """`make loadtest`: 50 concurrent clients for 60 seconds against the app as `make serve` runs it
 (gunicorn, DEBUG off), on loopback; then concurrent saves of one scenario.
 
-Half the requests are live recalculations of the 20-participant scenario (htmx POSTs), half
-views of its share page. wrk (Debian's package) makes the load; the figures are wrk's.
+Half the requests are live recalculations of the 20-participant scenario (htmx POSTs, the
+fields as JSON as the page sends them), half views of its share page. wrk (Debian's package) makes the load; the figures are wrk's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LUA = r"""
 local live_body = os.getenv("LIVE_BODY")
 local headers = {
-  ["Content-Type"] = "application/x-www-form-urlencoded",
+  ["Content-Type"] = "application/json",
+  ["X-Form-Encoding"] = "json",
   ["HX-Request"] = "true",
   ["X-CSRFToken"] = os.getenv("CSRF_TOKEN"),
   ["Cookie"] = os.getenv("COOKIE"),
@@ -146,7 +148,7 @@ def main() -> None:
             ],
             env={
                 **os.environ,
-                "LIVE_BODY": urlencode(data),
+                "LIVE_BODY": json.dumps(data),
                 "CSRF_TOKEN": token,
                 "COOKIE": session_cookie,
                 "SHARE_PATH": share_path,

@@ -23,6 +23,7 @@ from billing.engine.scenario import MAX_SESSIONS_PER_MONTH
 from billing.service import load_json, price_estimate_document
 from calculator import charts
 from calculator.forms import DocumentField, RowForm, SharedFields
+from calculator.jsonform import accepts_json_form
 from calculator.models import SavedScenario
 from calculator.presets import BY_SLUG, PRESETS
 
@@ -305,6 +306,7 @@ def render_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> HttpR
 
 
 @require_http_methods(["GET", "POST"])
+@accepts_json_form
 def new(request: HttpRequest) -> HttpResponse:
     from calculator import sharing  # sharing builds on this module
 

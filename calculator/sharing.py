@@ -44,6 +44,7 @@ from billing.service import base_card, price_document, price_estimate_document
 from calculator import charts
 from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
+from calculator.jsonform import accepts_json_form
 from calculator.models import SavedScenario, SavedScenarioQuerySet, hash_token
 from calculator.ratelimit import describe, retry_after
 from calculator.workspace import Workspace, quote_context, render_workspace
@@ -275,6 +276,7 @@ def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
 
 
 @require_http_methods(["GET", "POST"])
+@accepts_json_form
 def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = owned_scenario(request, share_key)
     if isinstance(saved, HttpResponse):

@@ -10,6 +10,7 @@ from billing.engine import Meter, Model, ScenarioError
 from billing.engine.pricing import model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
 from calculator import charts, sharing
+from calculator.jsonform import accepts_json_form
 from calculator.presets import PRESETS
 from calculator.workspace import Workspace, render_workspace
 
@@ -27,6 +28,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@accepts_json_form
 def editor(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") in ("save", "save-copy") and (
         limited := sharing.too_many_saves(request)

@@ -17,6 +17,8 @@ def session_total(page):
 
 def test_changing_a_leave_time_redraws_total_and_timeline_without_a_page_load(page, console_errors):
     open_template(page, "ivr-agent")
+    sent = []
+    page.on("request", lambda r: sent.append(r) if r.method == "POST" else None)
     before_total = session_total(page)
     before_bars = page.evaluate(
         "document.querySelector('[data-figure=fig-timeline]')._fullData[1].x.slice()"
@@ -34,6 +36,12 @@ def test_changing_a_leave_time_redraws_total_and_timeline_without_a_page_load(pa
     )
     assert after_bars != before_bars
     assert page.evaluate("window.__sameDocument") is True
+    # The fields go as one JSON object (the json-form extension), token included.
+    assert sent
+    assert sent[-1].headers["content-type"] == "application/json"
+    assert sent[-1].headers["x-form-encoding"] == "json"
+    assert sent[-1].post_data_json["p-1-leave"] == "12:00"
+    assert sent[-1].post_data_json["csrfmiddlewaretoken"]
     assert console_errors == []
 
 

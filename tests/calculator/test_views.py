@@ -320,3 +320,55 @@ def test_a_scenario_with_hundreds_of_participants_posts_from_the_editor(client):
     html = client.post("/editor/", {**data_for("webinar"), **bulk}).content.decode()
     assert len(rows(html)) == 402
     assert total(html, "session").startswith("$")
+
+
+# -- Forms sent as JSON (the page's json-form extension) -------------------------------------
+
+AS_JSON = {**HTMX, "HTTP_X_FORM_ENCODING": "json"}
+
+
+def test_a_live_update_sent_as_json_prices_the_same_as_the_form(client):
+    data = data_for("video-meeting", **{"p-1-leave": "41:30"})
+    as_form = client.post("/editor/", data, **HTMX).content.decode()
+    as_json = client.post("/editor/", data, content_type="application/json", **AS_JSON)
+    assert as_json.status_code == 200
+    assert total(as_json.content.decode(), "session") == total(as_form, "session")
+    assert 'id="results"' in as_json.content.decode()
+
+
+def test_a_json_form_needs_the_csrf_token_like_any_form():
+    client = Client(enforce_csrf_checks=True)
+    token = client.get("/editor/").cookies["csrftoken"].value
+    data = data_for("video-meeting")
+    refused = client.post("/editor/", data, content_type="application/json", **AS_JSON)
+    assert refused.status_code == 403
+    # The page sends the token in a header on every htmx request.
+    accepted = client.post(
+        "/editor/", data, content_type="application/json", HTTP_X_CSRFTOKEN=token, **AS_JSON
+    )
+    assert accepted.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", "the body is not JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"name": {"nested": 1}}', "the value of 'name' must be text"),
+        ('{"p-0-join": 5}', "the value of 'p-0-join' must be text"),
+    ],
+)
+def test_a_json_form_that_cannot_be_read_gets_a_clear_400(client, body, message):
+    response = client.post("/editor/", body, content_type="application/json", **AS_JSON)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_json_api_is_not_read_as_a_form(client):
+    document = BY_SLUG["conference"].document
+    response = client.post("/api/estimate", document, content_type="application/json", **HTMX)
+    assert response.status_code == 200
+    # Even saying it is a form: the API's body is a scenario, not form fields.
+    response = client.post("/api/estimate", document, content_type="application/json", **AS_JSON)
+    assert response.status_code == 200
+    assert response.json()["per_session"]["total"]
