@@ -7,6 +7,7 @@ serves them as production does (WhiteNoise, compressed, hashed names), DEBUG off
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from urllib.request import Request, urlopen
 
 from bench import free_port
@@ -38,6 +40,7 @@ from django.core.management import call_command  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from billing.engine.timefmt import clock  # noqa: E402
 from calculator.forms import document_data  # noqa: E402
 from calculator.presets import person  # noqa: E402
 
@@ -64,6 +67,17 @@ def twenty_people() -> dict[str, object]:
         "sessions_per_month": 40,
         "participants": people,
     }
+
+
+def keystrokes() -> list[str]:
+    """Live-update bodies of the 20-participant scenario, each with one leave time changed."""
+    data = document_data(twenty_people(), "default")
+    bodies = []
+    for n in range(60):
+        row = n % 20
+        changed = {**data, f"p-{row}-leave": clock(Decimal(2400 + 7 * n))}
+        bodies.append(json.dumps(changed))
+    return bodies
 
 
 def first_load(client: Client) -> list[tuple[str, int, int, str]]:
@@ -127,13 +141,15 @@ def main() -> None:
         )
     print(f"  {'total':<62} {'':>15} {total_sent / 1024:>8.1f} KB sent")
 
-    # Sent as the page sends a live update: htmx, the form's fields as one JSON object.
-    data = json.dumps(document_data(twenty_people(), "default"))
+    # Sent as the page sends a live update: htmx, the form's fields as one JSON object; each
+    # request differs from the last in one field, as when someone types.
+    bodies = keystrokes()
+    typed = itertools.cycle(bodies)
 
     def post(**extra: str) -> HttpResponse:
         return client.post(
             "/editor/",
-            data,
+            next(typed),
             content_type="application/json",
             HTTP_HX_REQUEST="true",
             HTTP_X_FORM_ENCODING="json",
@@ -157,10 +173,10 @@ def main() -> None:
         f"  in process (test client): live update {live_time * 1000:.2f} ms, "
         f"minimal view {minimal_time * 1000:.2f} ms, ratio {live_time / minimal_time:.1f}x"
     )
-    over_http(data)
+    over_http(bodies)
 
 
-def over_http(data: str) -> None:
+def over_http(bodies: list[str]) -> None:
     """The same two requests over loopback to gunicorn (one worker): the server time a
     browser waits for, HTTP handling included for both."""
     port = free_port()
@@ -190,7 +206,7 @@ def over_http(data: str) -> None:
             except OSError:
                 time.sleep(0.1)
         token, cookie = csrf(base)
-        body = data.encode()
+        typed = itertools.cycle([body.encode() for body in bodies])
         headers = {
             "Content-Type": "application/json",
             "X-Form-Encoding": "json",
@@ -200,7 +216,7 @@ def over_http(data: str) -> None:
         }
 
         def live() -> None:
-            request = Request(f"{base}/editor/", data=body, method="POST", headers=headers)
+            request = Request(f"{base}/editor/", data=next(typed), method="POST", headers=headers)
             with urlopen(request, timeout=5) as response:
                 response.read()
 

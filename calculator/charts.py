@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
@@ -72,6 +73,7 @@ def ms(seconds: Decimal) -> float:
 EPOCH = datetime(1970, 1, 1)
 
 
+@lru_cache(maxsize=4096)
 def stamp(seconds: Decimal) -> str:
     """A moment of the session as a date-axis position (plotly.js reads bare numbers on a
     date axis as years, so positions are written as dates from 1970-01-01)."""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django import forms
@@ -413,17 +413,43 @@ def clean_fields(
     `errors` under each input's HTML name."""
     cleaned: dict[str, Any] = {}
     for name, form_field in fields.items():
-        try:
-            value = form_field.widget.value_from_datadict(typed, {}, name)
-            cleaned[name] = form_field.clean(value)
-        except ValidationError as error:
-            errors.setdefault(f"{prefix}{name}", []).extend(error.messages)
+        value = form_field.widget.value_from_datadict(typed, {}, name)
+        if form_field in REMEMBERED:
+            ok, result = remembered_clean(form_field, value)
+        else:
+            ok, result = fresh_clean(form_field, value)
+        if ok:
+            cleaned[name] = result
+        else:
+            errors.setdefault(f"{prefix}{name}", []).extend(result)
     return cleaned
+
+
+def fresh_clean(form_field: forms.Field, value: Any) -> tuple[bool, Any]:
+    """(True, the cleaned value) or (False, the messages)."""
+    try:
+        return True, form_field.clean(value)
+    except ValidationError as error:
+        return False, tuple(error.messages)
+
+
+# As the user types, all but one of the editor's 200-odd inputs are as they were; the shared
+# fields below clean a text to the same immutable value (or messages) every time.
+remembered_clean = lru_cache(maxsize=20_000)(fresh_clean)
 
 
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
 _SCENARIO_FIELDS = ScenarioForm().fields
+
+# Fields whose cleaning is a pure function of the text, to an immutable value: every field of
+# the rows and of the scenario but the card's choices and the tiers (parsed to a mutable dict).
+REMEMBERED = frozenset(
+    [
+        *(f for name, f in _SCENARIO_FIELDS.items() if name not in ("rate_card", "tiers")),
+        *(f for _, formset, _ in SECTIONS.values() for f in formset.form.base_fields.values()),
+    ]
+)
 
 
 @dataclass

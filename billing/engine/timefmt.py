@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 from .money import format_quantity
 
 
+@lru_cache(maxsize=4096)
 def clock(seconds: Decimal | int) -> str:
-    """420 -> '7:00'; 3725 -> '1:02:05'; 90.5 -> '1:30.5'."""
+    """420 -> '7:00'; 3725 -> '1:02:05'; 90.5 -> '1:30.5'. Equal values read the same (1:30
+    for 90 and 90.0), so a page's hundreds of times are each worked out once."""
     value = Decimal(seconds)
     whole = int(value)
     fraction = value - whole
