@@ -232,15 +232,17 @@ def _ticks(values: list[Decimal]) -> tuple[npt.NDArray[Any], int]:
 
 
 MAX_SUBSCRIPTIONS = 100_000_000
+SUBSCRIPTIONS_PER_BLOCK = 1 << 18
 
 
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     """Each subscriber bills, per other publisher and per stream, the time both overlap,
     each subscription rounded on its own.
 
-    The work is subscribers x publishers, so it runs as whole-array integer arithmetic: for
-    each publisher, every subscriber's overlap, rounded, at once. Times are exact integers
-    (in microseconds when they have decimals), so the results are exact.
+    The work is subscribers x publishers, so it runs as whole-array integer arithmetic: every
+    subscriber's overlap with a block of publishers, rounded, at once (a small session is one
+    block). Times are exact integers (in microseconds when they have decimals), so the
+    results are exact.
     """
     people = scenario.participants
     subscribing = [i for i, p in enumerate(people) if p.subscribes]
@@ -266,19 +268,28 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         ps, pe = ticks[2 * s_count : 2 * s_count + p_count], ticks[2 * s_count + p_count :]
         step, minimum = card.increment_seconds, card.minimum_seconds
         step_ticks = step * scale
-        seconds = np.zeros(len(subscribing), dtype=a.dtype)
-        counts = np.zeros(len(subscribing), dtype=np.int64)
-        for n, publisher in enumerate(publishing):
-            overlap = np.minimum(b, pe[n]) - np.maximum(a, ps[n])
+        streams = np.array([people[i].streams for i in publishing], dtype=np.int64)
+        # Where a publisher also subscribes: (their subscriber row, their publisher column).
+        own_rows = np.array([bisect_left(subscribing, i) for i in publishing], dtype=np.int64)
+        is_own = own_rows < s_count
+        is_own[is_own] = np.array(subscribing)[own_rows[is_own]] == np.array(publishing)[is_own]
+        seconds = np.zeros(s_count, dtype=a.dtype)
+        counts = np.zeros(s_count, dtype=np.int64)
+        # Subscribers x a block of publishers at a time: one pass of array arithmetic for a
+        # small session, bounded memory for a large one.
+        block = max(1, SUBSCRIPTIONS_PER_BLOCK // s_count)
+        for low in range(0, p_count, block):
+            high = min(p_count, low + block)
+            overlap = np.minimum(b[:, None], pe[None, low:high]) - np.maximum(
+                a[:, None], ps[None, low:high]
+            )
             billed = np.where(overlap > 0, (overlap + step_ticks - 1) // step_ticks * step, 0)
             if minimum:
                 billed = np.where(overlap > 0, np.maximum(billed, minimum), 0)
-            own = bisect_left(subscribing, publisher)
-            if own < s_count and subscribing[own] == publisher:
-                billed[own] = 0  # nobody subscribes to themselves
-            streams = people[publisher].streams
-            seconds += billed * streams
-            counts += (billed > 0) * streams
+            own = np.flatnonzero(is_own[low:high])
+            billed[own_rows[low:high][own], own] = 0  # nobody subscribes to themselves
+            seconds += billed @ streams[low:high]
+            counts += (billed > 0) @ streams[low:high]
         meter = Meter.SUBSCRIBED
         totals, numbers = seconds.tolist(), counts.tolist()
         for k, person in enumerate(subscribing):
