@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 CURRENCY_MINOR_UNITS: dict[str, int] = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0}
 
@@ -55,8 +56,10 @@ def exact_decimal(value: Fraction) -> Decimal | None:
     return Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
 
 
+@lru_cache(maxsize=4096)
 def format_quantity(value: Fraction, places: int = 6) -> str:
-    """A quantity exactly when its expansion ends, else rounded to `places` decimals."""
+    """A quantity exactly when its expansion ends, else rounded to `places` decimals. (A
+    fraction has one form, so equal quantities read the same: worked out once per value.)"""
     exact = exact_decimal(value)
     if exact is not None and _places(exact) <= places:
         return _plain(exact)

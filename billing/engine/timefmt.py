@@ -50,6 +50,7 @@ def parse_clock(text: str) -> Decimal:
     return total
 
 
+@lru_cache(maxsize=4096)
 def minutes_text(seconds: int) -> str:
     """Billed seconds as minutes for an explanation: 600 -> '10 min', 7 -> '0.116667 min'."""
     return f"{Decimal(format_quantity(Fraction(seconds, 60))):,f} min"
