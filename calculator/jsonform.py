@@ -52,8 +52,10 @@ def form_fields(body: bytes) -> MultiValueDict[str, str] | str:
         return f"more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields."
     lists: dict[str, list[str]] = {}
     for name, value in data.items():
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, str) for v in values):
+        if type(value) is str:
+            lists[name] = [value]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            lists[name] = value
+        else:
             return f"the value of {name!r} must be text or a list of texts."
-        lists[name] = values
     return MultiValueDict(lists)
