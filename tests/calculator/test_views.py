@@ -372,3 +372,16 @@ def test_the_json_api_is_not_read_as_a_form(client):
     response = client.post("/api/estimate", document, content_type="application/json", **AS_JSON)
     assert response.status_code == 200
     assert response.json()["per_session"]["total"]
+
+
+def test_json_form_fields_read_as_a_form_post_reads():
+    from calculator.jsonform import form_fields
+
+    fields = form_fields(b'{"a": "1", "b": ["x", "y"], "c": []}')
+    assert fields.get("a") == "1"
+    assert fields.get("b") == "y"
+    assert fields.getlist("b") == ["x", "y"]
+    assert fields.getlist("a") == ["1"]
+    assert "c" not in fields
+    assert fields.getlist("c") == []
+    assert fields.getlist("missing") == []
