@@ -115,10 +115,13 @@ def _extras(scenario: Scenario, card: RateCard) -> list[Charge]:
     )
 
 
-def _sip_interconnect(participants: Iterable[Participant], card: RateCard) -> list[Charge]:
+def _sip_interconnect(
+    participants: Iterable[tuple[int, Participant]], card: RateCard
+) -> list[Charge]:
+    """Interconnect minutes of the SIP endpoints among (position, participant) pairs."""
     billed = Rounder(card)
     charges = []
-    for index, p in enumerate(participants):
+    for index, p in participants:
         if p.endpoint == "sip":
             seconds = billed(p.leave - p.join)
             if seconds:
@@ -214,7 +217,7 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
                 charges.append(
                     Charge(meter, "participant", p.name, begin, p.leave, seconds, 1, index)
                 )
-    charges += _sip_interconnect(scenario.participants, card)
+    charges += _sip_interconnect(enumerate(scenario.participants), card)
     return _usage(charges + _extras(scenario, card), start, tuple(notes))
 
 
@@ -222,9 +225,9 @@ def _ticks(values: list[Decimal]) -> tuple[npt.NDArray[Any], int]:
     """Times as exact integers, and their unit (1/scale s): whole seconds when every time is
     whole (int() never exceeds a time, so equal sums prove it), else the finest decimal place
     given; int64 while the arithmetic fits, Python ints beyond."""
-    whole = list(map(int, values))
-    if sum(whole) == sum(values):
-        return np.array(whole, dtype=np.int64), 1
+    whole = np.fromiter(map(int, values), dtype=np.int64, count=len(values))
+    if int(whole.sum()) == sum(values):
+        return whole, 1
     exponents = [v.as_tuple().exponent for v in values]
     scale = int(10 ** max((-e for e in exponents if isinstance(e, int)), default=0))
     fits = scale * MAX_SESSION_SECONDS * MAX_STREAMS < 2**62
@@ -245,8 +248,22 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     results are exact.
     """
     people = scenario.participants
-    subscribing = [i for i, p in enumerate(people) if p.subscribes]
-    publishing = [i for i, p in enumerate(people) if p.publish is not None and p.leave > p.publish]
+    # One pass over the participants gathers all the rest works from: in a session of
+    # 100,000, each further pass over their records costs more than the arithmetic.
+    subscribing: list[int] = []
+    publishing: list[int] = []
+    sip: list[int] = []
+    joins: list[Decimal] = []
+    leaves: list[Decimal] = []
+    for index, p in enumerate(people):
+        if p.subscribes:
+            subscribing.append(index)
+            joins.append(p.join)
+            leaves.append(p.leave)
+        if p.publish is not None and p.leave > p.publish:
+            publishing.append(index)
+        if p.endpoint == "sip":
+            sip.append(index)
     if len(subscribing) * len(publishing) > MAX_SUBSCRIPTIONS:
         # Each subscription is rounded on its own: the work grows with their number.
         raise ScenarioError.single(
@@ -259,8 +276,8 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     if subscribing and publishing:
         s_count, p_count = len(subscribing), len(publishing)
         ticks, scale = _ticks(
-            [people[i].join for i in subscribing]
-            + [people[i].leave for i in subscribing]
+            joins
+            + leaves
             + [people[i].publish or Decimal(0) for i in publishing]
             + [people[i].leave for i in publishing]
         )
@@ -292,15 +309,21 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             counts += (billed > 0) @ streams[low:high]
         meter = Meter.SUBSCRIBED
         totals, numbers = seconds.tolist(), counts.tolist()
-        for k, person in enumerate(subscribing):
-            if totals[k]:
-                p = people[person]
-                charges.append(
-                    Charge(
-                        meter, "subscriber", p.name, p.join, p.leave, totals[k], numbers[k], person
-                    )
+        for k in np.flatnonzero(seconds).tolist():
+            person = subscribing[k]
+            charges.append(
+                Charge(
+                    meter,
+                    "subscriber",
+                    people[person].name,
+                    joins[k],
+                    leaves[k],
+                    totals[k],
+                    numbers[k],
+                    person,
                 )
-    charges += _sip_interconnect(people, card)
+            )
+    charges += _sip_interconnect([(i, people[i]) for i in sip], card)
     return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
 
 
