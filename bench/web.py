@@ -42,31 +42,14 @@ from django.test import Client  # noqa: E402
 
 from billing.engine.timefmt import clock  # noqa: E402
 from calculator.forms import document_data  # noqa: E402
-from calculator.presets import person  # noqa: E402
+from calculator.presets import BY_SLUG  # noqa: E402
 
 ENCODINGS = {"HTTP_ACCEPT_ENCODING": "br, gzip"}
 
 
 def twenty_people() -> dict[str, object]:
-    people = [person("Host", 0, 3600, media="video", endpoint="webrtc", publish=0)]
-    people += [
-        person(
-            f"Member {n}",
-            30 * n,
-            3000 + 30 * n,
-            media="video",
-            endpoint="client",
-            publish=30 * n if n % 3 else None,
-        )
-        for n in range(1, 19)
-    ]
-    people.append(person("Dial-in", 300, 2400, endpoint="sip", publish=300))
-    return {
-        "name": "All-hands, 20 people",
-        "model": "video_ppm",
-        "sessions_per_month": 40,
-        "participants": people,
-    }
+    """The 20-participant template (the start page's team all-hands)."""
+    return BY_SLUG["all-hands"].document
 
 
 def keystrokes() -> list[str]:

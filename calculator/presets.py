@@ -43,6 +43,28 @@ def _webinar() -> dict[str, Any]:
     }
 
 
+def _all_hands() -> dict[str, Any]:
+    people = [person("Host", 0, 60 * M, media="video", endpoint="webrtc", publish=0)]
+    people += [
+        person(
+            f"Member {n}",
+            30 * n,
+            50 * M + 30 * n,
+            media="video",
+            endpoint="client",
+            publish=30 * n if n % 3 else None,
+        )
+        for n in range(1, 19)
+    ]
+    people.append(person("Dial-in", 5 * M, 40 * M, endpoint="sip", publish=5 * M))
+    return {
+        "name": "All-hands, 20 people",
+        "model": "video_ppm",
+        "sessions_per_month": 40,
+        "participants": people,
+    }
+
+
 PRESETS: tuple[Preset, ...] = (
     Preset(
         "ivr-only",
@@ -124,6 +146,12 @@ PRESETS: tuple[Preset, ...] = (
                 person("Dial-in", 6 * M, 30 * M, media="voice", endpoint="sip", publish=6 * M),
             ],
         },
+    ),
+    Preset(
+        "all-hands",
+        "Team all-hands, 20 people",
+        "Eighteen members trickle in over nine minutes, two thirds with cameras on; one dials in.",
+        _all_hands(),
     ),
     Preset(
         "webinar",
