@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from billing.cards import CardDirectory
-from billing.engine import Quote, RateCard, ScenarioError, compare_models
+from billing.engine import Model, Quote, RateCard, ScenarioError, compare_models
+from billing.engine.money import minor_units, money_text
 from billing.service import price_document
 from calculator import charts
 from calculator.forms import (
@@ -104,12 +106,12 @@ class Workspace:
 
 def quote_context(quote: Quote) -> dict[str, Any]:
     """What the results show of a quote: lines, figures, their tables, the other models."""
-    monthly = {line.meter: line for line in quote.monthly.lines}
     rows = charts.group_rows(charts.timeline_rows(quote))
     steps = charts.connected_steps(quote)
+    models = compare_models(quote.scenario, quote.card, quote)
     return {
         "quote": quote,
-        "lines": [(line, monthly.get(line.meter)) for line in quote.per_session.lines],
+        "lines": line_rows(quote),
         "figures": {
             "timeline": charts.timeline(rows),
             "concurrency": charts.concurrency(quote, steps),
@@ -117,8 +119,55 @@ def quote_context(quote: Quote) -> dict[str, Any]:
         },
         "timeline_table": charts.timeline_table(rows),
         "steps_table": charts.steps_table(steps),
-        "models": compare_models(quote.scenario, quote.card, quote),
+        "models": models,
+        "model_rows": model_rows(quote, models),
     }
+
+
+# The results tables are redrawn on every keystroke: their rows come formatted, as plain
+# dicts, which the template reads many times quicker than it digs through the quote.
+
+
+def line_rows(quote: Quote) -> list[dict[str, str]]:
+    """The breakdown's rows: each meter's line for a session beside its line for the month
+    (a month of no sessions has none)."""
+    currency = quote.card.currency
+    monthly = {line.meter: line for line in quote.monthly.lines}
+    nothing = money_text(Decimal(0).scaleb(-minor_units(currency)), currency)
+    rows = []
+    for line in quote.per_session.lines:
+        month = monthly.get(line.meter)
+        rows.append(
+            {
+                "meter": str(line.meter),
+                "label": line.meter.label,
+                "minutes": f"{Decimal(line.quantity):,f}",
+                "rate": money_text(line.rate, currency),
+                "amount": money_text(line.amount, currency),
+                "month_minutes": f"{Decimal(month.quantity):,f}" if month else "0",
+                "month_amount": money_text(month.amount, currency) if month else nothing,
+                "explanation": line.explanation,
+                "month_explanation": month.explanation if month else "no sessions in the month",
+            }
+        )
+    return rows
+
+
+def model_rows(
+    quote: Quote, models: list[tuple[Model, Quote | ScenarioError]]
+) -> list[dict[str, Any]]:
+    """The other models' totals, or why the scenario cannot be priced under one."""
+    currency = quote.card.currency
+    rows: list[dict[str, Any]] = []
+    for model, other in models:
+        row: dict[str, Any] = {"label": model.label, "current": model is quote.scenario.model}
+        if isinstance(other, ScenarioError):
+            row["problem"] = str(other)
+        else:
+            row["session"] = money_text(other.per_session.total, currency)
+            row["month"] = money_text(other.monthly.total, currency)
+        rows.append(row)
+    return rows
 
 
 def render_workspace(request: HttpRequest, workspace: Workspace) -> HttpResponse:

@@ -190,21 +190,26 @@ class Month:
     number: int
     sessions: int
     lines: tuple[DiscountedLine, ...]
+    places: int = 2  # the currency's minor units: a month of no lines still totals 0.00
+
+    @property
+    def zero(self) -> Decimal:
+        return Decimal(0).scaleb(-self.places)
 
     @property
     def list_total(self) -> Decimal:
-        return sum((d.line.amount for d in self.lines), Decimal(0))
+        return sum((d.line.amount for d in self.lines), self.zero)
 
     @property
     def discount_total(self) -> Decimal:
-        return sum((d.discount for d in self.lines), Decimal(0))
+        return sum((d.discount for d in self.lines), self.zero)
 
     @property
     def net_total(self) -> Decimal:
-        return sum((d.net for d in self.lines), Decimal(0))
+        return sum((d.net for d in self.lines), self.zero)
 
     def net_of(self, meter: Meter) -> Decimal:
-        return next((d.net for d in self.lines if d.line.meter == meter), Decimal(0))
+        return next((d.net for d in self.lines if d.line.meter == meter), self.zero)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +291,7 @@ def _month(
         percent = discount.of(line.meter)
         off = round_half_up(Fraction(line.amount) * Fraction(percent) / 100, places)
         lines.append(DiscountedLine(line, percent, off))
-    return Month(number, sum(sessions), tuple(lines))
+    return Month(number, sum(sessions), tuple(lines), places)
 
 
 # -- The result document ---------------------------------------------------------------------

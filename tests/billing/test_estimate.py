@@ -187,3 +187,12 @@ def test_model_curves_find_where_subscribed_minutes_overtake_participant_minutes
         c for c in crossovers if c.cheaper is Model.VIDEO_PPM and c.than is Model.VIDEO_SSM
     ]
     assert [c.participants for c in ssm_to_ppm] == [4]
+
+
+@pytest.mark.parametrize(("currency", "zero"), [("USD", "0.00"), ("JPY", "0")])
+def test_a_month_of_no_sessions_totals_zero_in_the_currencys_minor_units(currency, zero):
+    card = flat_card(currency=currency)
+    quote = price_estimate(parse_estimate(estimate((call(10, "IVR"), 0))), card)
+    assert quote.month.lines == ()
+    for total in (quote.month.list_total, quote.month.discount_total, quote.month.net_total):
+        assert str(total) == zero

@@ -385,3 +385,15 @@ def test_json_form_fields_read_as_a_form_post_reads():
     assert "c" not in fields
     assert fields.getlist("c") == []
     assert fields.getlist("missing") == []
+
+
+def test_a_month_of_no_sessions_prices_at_zero_instead_of_failing(client):
+    """0 sessions a month is allowed (0..1,000,000,000): the month's lines are empty."""
+    data = data_for("conference", sessions_per_month="0")
+    for extra in ({}, HTMX):
+        response = client.post("/editor/", data, **extra)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert total(html, "month") == "$0.00"
+        assert total(html, "session") != "$0.0000"
+        assert "no sessions in the month" in html
