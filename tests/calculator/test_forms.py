@@ -1,0 +1,59 @@
+"""The editor cleans its inputs field by field without building forms; the forms it builds for
+a page must say exactly the same. Random typing, the two compared."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing.engine import Meter
+from calculator.forms import SECTIONS, Editor, document_data, scenario_of, sections_of
+from calculator.presets import BY_SLUG
+
+CARDS = [("default", "Sample (v1)"), ("other", "Other (v2)")]
+
+# What people type, and what a forged request might send.
+TEXT = st.one_of(
+    st.sampled_from(
+        ["", " ", "0", "1", "-1", "5:00", "1:02:05", "90.5", "7:60", "abc", "1e3", "100", "101"]
+    ),
+    st.sampled_from(["video", "voice", "sip", "pstn", "client", "originating", "x", "on"]),
+    st.text(max_size=8),
+)
+ROW_FIELDS = {prefix: fields for prefix, (_, _, fields) in SECTIONS.items()}
+SCENARIO_TEXT = ["name", "model", "sessions_per_month", "rate_card", "currency"]
+SCENARIO_TEXT += ["increment_seconds", "minimum_seconds", *[f"rate_{m}" for m in Meter]]
+
+
+@st.composite
+def typed(draw):
+    data = document_data(BY_SLUG["conference"].document, "default")
+    scenario, rows = scenario_of(data), sections_of(data)
+    for name in draw(st.lists(st.sampled_from(SCENARIO_TEXT), max_size=4)):
+        scenario[name] = draw(TEXT)
+    for prefix in draw(st.lists(st.sampled_from(list(ROW_FIELDS)), max_size=3)):
+        row = {name: draw(TEXT) for name in ROW_FIELDS[prefix]}
+        rows[prefix].append(row)
+    return scenario, rows
+
+
+def form_errors(editor):
+    """The bound forms' own messages, by the inputs' HTML names."""
+    errors = {}
+    for form in [editor.form, *(f for fs in editor.sections.values() for f in fs.forms)]:
+        for name, messages in form.errors.items():
+            errors[form.add_prefix(name)] = list(messages)
+    return errors
+
+
+@pytest.mark.django_db
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(typed())
+def test_cleaning_without_forms_agrees_with_the_forms(state):
+    scenario, rows = state
+    editor = Editor.bind(scenario, rows, CARDS)
+    assert editor.field_errors() == form_errors(editor)
+    if editor.is_valid():
+        form = editor.form
+        assert {name: form.cleaned_data[name] for name in editor.cleaned} == editor.cleaned
+        for prefix, formset in editor.sections.items():
+            assert [f.cleaned_data for f in formset.forms] == editor.cleaned_rows[prefix]
