@@ -38,7 +38,7 @@ METER_COLORS = {
     Meter.VOICE_CALL: "#2563eb",
     Meter.VIDEO_CALL: "#7c3aed",
     Meter.PARTICIPANT: "#0891b2",
-    Meter.SUBSCRIBED: "#0d9488",
+    Meter.SUBSCRIBED: "#db2777",
     Meter.SIP_INTERCONNECT: "#f59e0b",
     Meter.RECORDING: "#dc2626",
     Meter.MONITORING: "#059669",
@@ -491,10 +491,11 @@ def model_curves(
     currency: str,
 ) -> dict[str, Any]:
     """Monthly cost under each model as the number of participants grows."""
+    # Each model in the colour of the meter it bills by (a call leg is voice or video).
     colors = {
-        Model.SIP_MEDIASERVER: "#2563eb",
-        Model.VIDEO_PPM: "#0891b2",
-        Model.VIDEO_SSM: "#0d9488",
+        Model.SIP_MEDIASERVER: METER_COLORS[Meter.VOICE_CALL],
+        Model.VIDEO_PPM: METER_COLORS[Meter.PARTICIPANT],
+        Model.VIDEO_SSM: METER_COLORS[Meter.SUBSCRIBED],
     }
     traces: list[dict[str, Any]] = []
     for model, values in curves.items():
