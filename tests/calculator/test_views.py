@@ -31,7 +31,7 @@ def total(html: str, which: str) -> str:
     return re.search(rf'data-total="{which}">([^<]+)<', html).group(1)
 
 
-def test_start_lists_six_templates_and_a_blank_scenario(client):
+def test_start_lists_every_template_and_a_blank_scenario(client):
     html = client.get("/").content.decode()
     assert len(PRESETS) >= 6
     for preset in PRESETS:
