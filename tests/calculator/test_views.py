@@ -397,3 +397,10 @@ def test_a_month_of_no_sessions_prices_at_zero_instead_of_failing(client):
         assert total(html, "month") == "$0.00"
         assert total(html, "session") != "$0.0000"
         assert "no sessions in the month" in html
+
+
+def test_every_response_says_how_long_the_server_took(client):
+    for response in (client.get("/healthz"), client.get("/editor/?template=conference")):
+        name, duration = response["Server-Timing"].split(";dur=")
+        assert name == "app"
+        assert float(duration) > 0
