@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 View = Callable[..., HttpResponse]
@@ -28,7 +29,13 @@ def accepts_json_form(view: View) -> View:
             and request.content_type == "application/json"
             and request.headers.get("X-Form-Encoding") == "json"
         ):
-            fields = form_fields(request.body)
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                fields: JsonFields | str = f"it is over {limit / 1_000_000:g} MB."
+            else:
+                fields = form_fields(body)
             if isinstance(fields, str):
                 return HttpResponseBadRequest(
                     f"The form could not be read: {fields}", content_type="text/plain"

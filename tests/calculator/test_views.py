@@ -404,3 +404,11 @@ def test_every_response_says_how_long_the_server_took(client):
         name, duration = response["Server-Timing"].split(";dur=")
         assert name == "app"
         assert float(duration) > 0
+
+
+def test_a_json_form_over_the_size_limit_gets_a_clear_400(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = '{"name": "' + "x" * 20_000 + '"}'
+    response = client.post("/editor/", body, content_type="application/json", **AS_JSON)
+    assert response.status_code == 400
+    assert "The form could not be read: it is over 0.01 MB." in response.content.decode()
