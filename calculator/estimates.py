@@ -310,9 +310,7 @@ def render_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> HttpR
 def new(request: HttpRequest) -> HttpResponse:
     from calculator import sharing  # sharing builds on this module
 
-    if request.POST.get("action") in ("save", "save-copy") and (
-        limited := sharing.too_many_saves(request)
-    ):
+    if limited := sharing.too_many_form_saves(request):
         return limited
     workspace = EstimateWorkspace.from_request(request)
     if workspace.action in ("save", "save-copy") and workspace.quote is not None:

@@ -301,6 +301,13 @@ def document_data(
     document: Mapping[str, Any], default_card: str, revision: int | None = None
 ) -> dict[str, str]:
     """Form data for a scenario document (a template, an import)."""
+    return data_from(*document_state(document, default_card, revision))
+
+
+def document_state(
+    document: Mapping[str, Any], default_card: str, revision: int | None = None
+) -> tuple[dict[str, str], dict[str, list[dict[str, str]]]]:
+    """A scenario document as the editor's typed state: its fields and each section's rows."""
     card = document.get("rate_card")
     scenario = {
         "name": document.get("name", ""),
@@ -343,19 +350,12 @@ def document_data(
             }
             for item in document.get(name, [])
         ]
-    return data_from(scenario, sections)
-
-
-def apply_action(data: Mapping[str, Any], action: str, bulk: BulkAddForm | None) -> dict[str, str]:
-    """Add, duplicate or remove a row, or bulk-add participants, keeping every typed value.
-    With no action, the data comes back as it was, less rows that were never sent."""
-    scenario, sections = scenario_of(data), sections_of(data)
-    act(sections, action, bulk)
-    return data_from(scenario, sections)
+    return scenario_of(scenario), sections
 
 
 def act(sections: dict[str, list[dict[str, str]]], action: str, bulk: BulkAddForm | None) -> None:
-    """`apply_action` on rows already split into sections, in place."""
+    """Add, duplicate or remove a row, or bulk-add participants, in place, keeping every typed
+    value. With no action the rows stay as they are."""
     match = ACTION.match(action)
     if match and action == "bulk":
         if bulk is not None and bulk.is_valid():
@@ -495,19 +495,18 @@ class Editor:
     def is_valid(self) -> bool:
         return not self.errors
 
-    @cached_property
+    @property
     def form(self) -> ScenarioForm:
         """The bound scenario form, for a page that shows it."""
-        self._build_forms()
-        return self.form
+        return self._bound[0]
 
-    @cached_property
+    @property
     def sections(self) -> dict[str, forms.BaseFormSet]:  # type: ignore[type-arg]
         """The bound row formsets, for a page that shows them."""
-        self._build_forms()
-        return self.sections
+        return self._bound[1]
 
-    def _build_forms(self) -> None:
+    @cached_property
+    def _bound(self) -> tuple[ScenarioForm, dict[str, forms.BaseFormSet]]:  # type: ignore[type-arg]
         data = data_from(self.scenario, self.rows)
         form = ScenarioForm(data, cards=self.cards)
         sections = {
@@ -522,7 +521,7 @@ class Editor:
                 prefix, row, name = target
                 bound = form if prefix is None else sections[prefix].forms[row]
                 bound.add_error(name, problem.message)
-        self.__dict__.update(form=form, sections=sections)
+        return form, sections
 
     def document(self, default_card: str) -> dict[str, Any]:
         """The scenario document of the cleaned values; call after is_valid()."""

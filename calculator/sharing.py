@@ -34,8 +34,6 @@ from billing.engine import (
     ScenarioError,
     card_document,
     card_snapshot,
-    parse_estimate,
-    parse_scenario,
     same_prices,
 )
 from billing.engine.jsonio import dumps
@@ -106,6 +104,14 @@ def owned_scenario(request: HttpRequest, share_key: str) -> SavedScenario | Http
     return scenario if can_edit(request, scenario) else forbidden(request, scenario)
 
 
+SAVE_ACTIONS = ("save", "save-copy")
+
+
+def too_many_form_saves(request: HttpRequest) -> HttpResponse | None:
+    """`too_many_saves`, for a form post whose action saves (an editor's Save buttons)."""
+    return too_many_saves(request) if request.POST.get("action") in SAVE_ACTIONS else None
+
+
 def too_many_saves(request: HttpRequest) -> HttpResponse | None:
     """A 429 page when this address saves faster than the limit allows, else None."""
     wait = retry_after(request, "save")
@@ -157,22 +163,29 @@ def _new_saved(
     return scenario
 
 
+def stored_card(workspace: Workspace | EstimateWorkspace) -> RateCard:
+    """The stored card a priced workspace's document names, to pin on save (inline overrides
+    stay in the document). The quote holds the document as parsed."""
+    quote = workspace.quote
+    assert quote is not None
+    ref = quote.estimate.rate_card if isinstance(quote, EstimateQuote) else quote.scenario.rate_card
+    return base_card(ref, workspace.cards, workspace.pinned)
+
+
 def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None:
     """Save the editor's scenario as a new saved scenario; None when it has problems."""
     if workspace.quote is None or workspace.document is None:
         return None
-    scenario = parse_scenario(workspace.document)
-    card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
-    saved = _new_saved(request, workspace.document, card)
+    saved = _new_saved(request, workspace.document, stored_card(workspace))
     messages.success(request, "Saved. The share link shows it read-only to anyone who has it.")
     return saved
 
 
 def save_new_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> SavedScenario:
     assert workspace.document is not None
-    estimate = parse_estimate(workspace.document)
-    card = base_card(estimate.rate_card, workspace.cards, workspace.pinned)
-    saved = _new_saved(request, workspace.document, card, kind=SavedScenario.ESTIMATE)
+    saved = _new_saved(
+        request, workspace.document, stored_card(workspace), kind=SavedScenario.ESTIMATE
+    )
     messages.success(
         request, "Saved. The share link shows the estimate read-only to anyone who has it."
     )
@@ -281,7 +294,7 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = owned_scenario(request, share_key)
     if isinstance(saved, HttpResponse):
         return saved
-    if request.POST.get("action") in ("save", "save-copy") and (limited := too_many_saves(request)):
+    if limited := too_many_form_saves(request):
         return limited
     if saved.is_estimate:
         return _edit_estimate(request, saved)
@@ -291,10 +304,8 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
         and workspace.quote is not None
         and workspace.document is not None
     ):
-        scenario = parse_scenario(workspace.document)
-        card = base_card(scenario.rate_card, workspace.cards, workspace.pinned)
         revision = workspace.editor.cleaned.get("revision")
-        if save_existing(request, saved, workspace.document, card, revision):
+        if save_existing(request, saved, workspace.document, stored_card(workspace), revision):
             return redirect_to_editor(request, saved)
     if workspace.action == "save-copy":
         copy = save_new(request, workspace)
@@ -310,10 +321,8 @@ def _edit_estimate(request: HttpRequest, saved: SavedScenario) -> HttpResponse:
     workspace = EstimateWorkspace.from_request(request, saved=saved)
     if workspace.quote is not None and workspace.document is not None:
         if workspace.action == "save":
-            estimate = parse_estimate(workspace.document)
-            card = base_card(estimate.rate_card, workspace.cards, workspace.pinned)
             revision = workspace.form.cleaned_data.get("revision")
-            if save_existing(request, saved, workspace.document, card, revision):
+            if save_existing(request, saved, workspace.document, stored_card(workspace), revision):
                 return redirect_to_editor(request, saved)
         elif workspace.action == "save-copy":
             return redirect_to_editor(request, save_new_estimate(request, workspace))

@@ -30,9 +30,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @accepts_json_form
 def editor(request: HttpRequest) -> HttpResponse:
-    if request.POST.get("action") in ("save", "save-copy") and (
-        limited := sharing.too_many_saves(request)
-    ):
+    if limited := sharing.too_many_form_saves(request):
         return limited
     workspace = Workspace.from_request(request)
     if workspace.action in ("save", "save-copy"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,12 +20,13 @@ from calculator.forms import (
     BulkAddForm,
     Editor,
     act,
-    document_data,
+    document_state,
     scenario_of,
     sections_of,
 )
 from calculator.models import SavedScenario
 from calculator.presets import BLANK, BY_SLUG
+from calculator.templatetags.calc import quantity
 
 
 @dataclass
@@ -60,16 +60,16 @@ class Workspace:
             action = requested if ACTION.match(requested) else ""
             if action == "bulk":
                 bulk = BulkAddForm(request.POST, prefix="bulk")
-            data: Mapping[str, Any] = request.POST
+            scenario, rows = scenario_of(request.POST), sections_of(request.POST)
         elif saved is not None:
-            data = document_data(saved.document, default, revision=saved.revision)
+            scenario, rows = document_state(saved.document, default, revision=saved.revision)
         else:
             preset = BY_SLUG.get(request.GET.get("template", ""))
-            data = document_data(initial or (preset.document if preset else BLANK), default)
-        rows = sections_of(data)
+            document = initial or (preset.document if preset else BLANK)
+            scenario, rows = document_state(document, default)
         act(rows, action, bulk)
         cards = CardDirectory()
-        editor = Editor.bind(scenario_of(data), rows, cards.choices())
+        editor = Editor.bind(scenario, rows, cards.choices())
         workspace = cls(editor, bulk, None, action, cards, saved)
         if editor.is_valid():
             workspace.document = editor.document(default)
@@ -141,10 +141,10 @@ def line_rows(quote: Quote) -> list[dict[str, str]]:
             {
                 "meter": str(line.meter),
                 "label": line.meter.label,
-                "minutes": f"{Decimal(line.quantity):,f}",
+                "minutes": quantity(line.quantity),
                 "rate": money_text(line.rate, currency),
                 "amount": money_text(line.amount, currency),
-                "month_minutes": f"{Decimal(month.quantity):,f}" if month else "0",
+                "month_minutes": quantity(month.quantity) if month else "0",
                 "month_amount": money_text(month.amount, currency) if month else nothing,
                 "explanation": line.explanation,
                 "month_explanation": month.explanation if month else "no sessions in the month",

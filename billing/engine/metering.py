@@ -283,13 +283,15 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         )
         a, b = ticks[:s_count], ticks[s_count : 2 * s_count]
         ps, pe = ticks[2 * s_count : 2 * s_count + p_count], ticks[2 * s_count + p_count :]
-        step, minimum = card.increment_seconds, card.minimum_seconds
-        step_ticks = step * scale
         streams = np.array([people[i].streams for i in publishing], dtype=np.int64)
-        # Where a publisher also subscribes: (their subscriber row, their publisher column).
-        own_rows = np.array([bisect_left(subscribing, i) for i in publishing], dtype=np.int64)
-        is_own = own_rows < s_count
-        is_own[is_own] = np.array(subscribing)[own_rows[is_own]] == np.array(publishing)[is_own]
+        # Nobody subscribes to themselves: the (subscriber row, publisher column) of each
+        # publisher who also subscribes is cleared below.
+        rows, columns = [], []
+        for column, person in enumerate(publishing):
+            if people[person].subscribes:
+                rows.append(bisect_left(subscribing, person))
+                columns.append(column)
+        own_rows, own_columns = np.array(rows, np.int64), np.array(columns, np.int64)
         seconds = np.zeros(s_count, dtype=a.dtype)
         counts = np.zeros(s_count, dtype=np.int64)
         # Subscribers x a block of publishers at a time: one pass of array arithmetic for a
@@ -300,11 +302,9 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             overlap = np.minimum(b[:, None], pe[None, low:high]) - np.maximum(
                 a[:, None], ps[None, low:high]
             )
-            billed = np.where(overlap > 0, (overlap + step_ticks - 1) // step_ticks * step, 0)
-            if minimum:
-                billed = np.where(overlap > 0, np.maximum(billed, minimum), 0)
-            own = np.flatnonzero(is_own[low:high])
-            billed[own_rows[low:high][own], own] = 0  # nobody subscribes to themselves
+            billed = card.billed_ticks(overlap, scale)
+            mine = (own_columns >= low) & (own_columns < high)
+            billed[own_rows[mine], own_columns[mine] - low] = 0
             seconds += billed @ streams[low:high]
             counts += (billed > 0) @ streams[low:high]
         meter = Meter.SUBSCRIBED

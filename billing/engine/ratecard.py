@@ -8,6 +8,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from .errors import ScenarioError
 from .meters import Meter
 from .reader import Reader, join_path
@@ -61,6 +64,15 @@ class RateCard:
         whole, part = divmod(duration, step)
         billed = (int(whole) + (1 if part else 0)) * step
         return billed if billed >= self.minimum_seconds else self.minimum_seconds
+
+    def billed_ticks(self, durations: npt.NDArray[Any], scale: int) -> npt.NDArray[Any]:
+        """`billed_seconds` of many durations at once, the durations given as exact integers
+        in 1/scale seconds, the result in whole seconds."""
+        step = self.increment_seconds
+        billed = (durations + step * scale - 1) // (step * scale) * step
+        if self.minimum_seconds:
+            billed = np.maximum(billed, self.minimum_seconds)
+        return np.where(durations > 0, billed, 0)
 
 
 @dataclass(frozen=True, slots=True)

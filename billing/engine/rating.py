@@ -18,7 +18,7 @@ ITEMS_LISTED = 4
 
 # A card's rates and tier bounds as fractions, converted once each (equal decimals are equal
 # fractions): every quote multiplies by them.
-exact: Callable[[Decimal], Fraction] = lru_cache(maxsize=1024)(Fraction)
+as_fraction: Callable[[Decimal], Fraction] = lru_cache(maxsize=1024)(Fraction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ def rate_session(seconds: Mapping[Meter, int], charges: Iterable[Charge], card: 
         if not billed:
             continue
         price = card.price_of(meter)
-        amount = session_amount(Fraction(billed, 60) * exact(price.rate))
+        amount = session_amount(Fraction(billed, 60) * as_fraction(price.rate))
         rate_note = " (first tier's rate)" if price.tiers else ""
         explanation = (
             f"{describe_charges(by_meter.get(meter, []))} "
@@ -154,10 +154,10 @@ def price_slices(price: MeterPrice, minutes: Fraction, places: int) -> list[Slic
     slices = []
     floor = Decimal(0)
     for number, tier in enumerate(price.tiers or (Tier(None, price.rate),), start=1):
-        top = minutes if tier.up_to is None else min(minutes, exact(tier.up_to))
+        top = minutes if tier.up_to is None else min(minutes, as_fraction(tier.up_to))
         if top > floor:
-            part = top - exact(floor)
-            amount = round_half_up(part * exact(tier.rate), places)
+            part = top - as_fraction(floor)
+            amount = round_half_up(part * as_fraction(tier.rate), places)
             slices.append(Slice(number, floor, tier.up_to, part, tier.rate, amount))
         if tier.up_to is None or minutes <= tier.up_to:
             break
