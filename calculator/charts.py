@@ -98,10 +98,11 @@ def _clip(spans: Iterable[Span], low: Decimal, high: Decimal) -> tuple[Span, ...
 def timeline_rows(quote: Quote) -> list[Row]:
     scenario, usage = quote.scenario, quote.usage
     model = scenario.model
-    billed_by_position: dict[tuple[str, int], int] = {}
-    for charge in usage.charges:
-        if charge.kind in ("leg", "participant", "subscriber"):
-            billed_by_position[("p", charge.position)] = charge.seconds
+    billed_by_participant: dict[int, int] = {}
+    for batch in usage.charges:
+        if batch.kind in ("leg", "participant", "subscriber"):
+            positions, seconds = batch.positions.tolist(), batch.seconds.tolist()
+            billed_by_participant.update(zip(positions, seconds, strict=True))
     publishing = [
         (p.publish, p.leave, i)
         for i, p in enumerate(scenario.participants)
@@ -125,7 +126,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 kind="participant",
                 connected=connected,
                 billed=billed,
-                billed_seconds=billed_by_position.get(("p", i), 0),
+                billed_seconds=billed_by_participant.get(i, 0),
                 publishing=(p.publish, p.leave)
                 if shows_publish and p.publish is not None
                 else None,

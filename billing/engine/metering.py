@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -37,9 +34,57 @@ class Charge(NamedTuple):
     position: int
 
 
+# The labels of items that are not participants: "Conference 2", "Recording 1", ...
+INTERVAL_LABELS = {"conference": "Conference", "recording": "Recording", "monitoring": "Monitoring"}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Charges:
+    """The billed items of one meter and one kind, as columns: item k is entry `positions[k]`
+    of `source` (the scenario's participants, or its conferences, recordings or monitoring),
+    billed from its start (or from `since`, when that is later) to its end, `seconds[k]` after
+    rounding, standing for `intervals[k]` separately rounded intervals.
+
+    A session of 100,000 participants is a few arrays, not 100,000 records to make, keep and
+    walk; `Charge` records are made only for the items someone reads (`batch[k]`, iteration).
+    """
+
+    meter: Meter
+    kind: str
+    source: tuple[Participant, ...] | tuple[Interval, ...]
+    positions: npt.NDArray[np.int64]
+    seconds: npt.NDArray[Any]
+    intervals: npt.NDArray[np.int64]
+    # Every item billed exactly its duration: none was rounded up.
+    exact: bool
+    since: Decimal | None = None
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, k: int) -> Charge:
+        position = int(self.positions[k])
+        item = self.source[position]
+        if isinstance(item, Participant):
+            label, start, end = item.name, item.join, item.leave
+        else:
+            label, start, end = f"{INTERVAL_LABELS[self.kind]} {position + 1}", item.start, item.end
+        if self.since is not None and self.since > start:
+            start = self.since
+        seconds, intervals = int(self.seconds[k]), int(self.intervals[k])
+        return Charge(self.meter, self.kind, label, start, end, seconds, intervals, position)
+
+    def __iter__(self) -> Iterator[Charge]:
+        return (self[k] for k in range(len(self)))
+
+    @property
+    def total(self) -> int:
+        return int(self.seconds.sum())
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
-    charges: tuple[Charge, ...]
+    charges: tuple[Charges, ...]
     seconds: dict[Meter, int]
     billing_start: Decimal | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -61,83 +106,72 @@ def meter_usage(scenario: Scenario, card: RateCard) -> Usage:
     return measure(scenario, card)
 
 
-def _call_meter(media: str) -> Meter:
-    return Meter.VIDEO_CALL if media == "video" else Meter.VOICE_CALL
+def _ticks(values: list[Decimal]) -> tuple[npt.NDArray[Any], int]:
+    """Times as exact integers, and their unit (1/scale s): whole seconds when every time is
+    whole (int() never exceeds a time, so equal sums prove it), else the finest decimal place
+    given; int64 while the arithmetic fits, Python ints beyond."""
+    whole = np.fromiter(map(int, values), dtype=np.int64, count=len(values))
+    if int(whole.sum()) == sum(values):
+        return whole, 1
+    exponents = [v.as_tuple().exponent for v in values]
+    scale = int(10 ** max((-e for e in exponents if isinstance(e, int)), default=0))
+    fits = scale * MAX_SESSION_SECONDS * MAX_STREAMS < 2**62
+    return np.array([int(v * scale) for v in values], dtype=np.int64 if fits else object), scale
 
 
-class Rounder:
-    """A card's rounding with a memo: a session's durations repeat, and Decimal division is dear."""
+class _Billed:
+    """Many intervals rounded at once by a card: their real durations in ticks (1/scale s)
+    and their billed seconds."""
 
-    def __init__(self, card: RateCard) -> None:
-        self.card = card
-        self.memo: dict[Decimal, int] = {}
+    def __init__(self, durations: npt.NDArray[Any], scale: int, card: RateCard) -> None:
+        self.durations = durations
+        self.scale = scale
+        self.seconds = card.billed_ticks(durations, scale)
 
-    def __call__(self, duration: Decimal) -> int:
-        seconds = self.memo.get(duration)
-        if seconds is None:
-            seconds = self.memo[duration] = self.card.billed_seconds(duration)
-        return seconds
-
-
-def _interval_charges(
-    intervals: Iterable[Interval],
-    meter: Callable[[Interval], Meter],
-    kind: str,
-    label: str,
-    billed: Callable[[Decimal], int],
-) -> list[Charge]:
-    charges = []
-    for index, interval in enumerate(intervals):
-        seconds = billed(interval.end - interval.start)
-        if seconds:
-            charges.append(
-                Charge(
-                    meter(interval),
-                    kind,
-                    f"{label} {index + 1}",
-                    interval.start,
-                    interval.end,
-                    seconds,
-                    1,
-                    index,
-                )
-            )
-    return charges
+    def charges(
+        self,
+        meter: Meter,
+        kind: str,
+        source: tuple[Participant, ...] | tuple[Interval, ...],
+        among: npt.NDArray[np.bool_] | None = None,
+        since: Decimal | None = None,
+    ) -> list[Charges]:
+        """The billed items (those `among` selects) as one batch, or none if nothing bills."""
+        billed = self.seconds > 0
+        if among is not None:
+            billed &= among
+        positions = np.flatnonzero(billed)
+        if not len(positions):
+            return []
+        seconds = self.seconds[positions]
+        exact = bool((seconds * self.scale == self.durations[positions]).all())
+        ones = np.ones(len(positions), dtype=np.int64)
+        return [Charges(meter, kind, source, positions, seconds, ones, exact, since)]
 
 
-def _extras(scenario: Scenario, card: RateCard) -> list[Charge]:
-    """Recordings and monitoring bill the same way under every model."""
-    billed = card.billed_seconds
-    return _interval_charges(
-        scenario.recordings, lambda _: Meter.RECORDING, "recording", "Recording", billed
-    ) + _interval_charges(
-        scenario.monitoring, lambda _: Meter.MONITORING, "monitoring", "Monitoring", billed
+def _interval_charges(intervals: tuple[Interval, ...], kind: str, card: RateCard) -> list[Charges]:
+    """Conference connections, recordings or monitoring: each interval rounded on its own;
+    conference connections bill as voice or video calls by their media."""
+    if not intervals:
+        return []
+    ticks, scale = _ticks([i.start for i in intervals] + [i.end for i in intervals])
+    count = len(intervals)
+    billed = _Billed(ticks[count:] - ticks[:count], scale, card)
+    if kind == "recording":
+        return billed.charges(Meter.RECORDING, kind, intervals)
+    if kind == "monitoring":
+        return billed.charges(Meter.MONITORING, kind, intervals)
+    video = np.array([i.media == "video" for i in intervals], dtype=np.bool_)
+    return billed.charges(Meter.VOICE_CALL, kind, intervals, ~video) + billed.charges(
+        Meter.VIDEO_CALL, kind, intervals, video
     )
 
 
-def _sip_interconnect(
-    participants: Iterable[tuple[int, Participant]], card: RateCard
-) -> list[Charge]:
-    """Interconnect minutes of the SIP endpoints among (position, participant) pairs."""
-    billed = Rounder(card)
-    charges = []
-    for index, p in participants:
-        if p.endpoint == "sip":
-            seconds = billed(p.leave - p.join)
-            if seconds:
-                charges.append(
-                    Charge(
-                        Meter.SIP_INTERCONNECT,
-                        "sip_interconnect",
-                        p.name,
-                        p.join,
-                        p.leave,
-                        seconds,
-                        1,
-                        index,
-                    )
-                )
-    return charges
+def _extras(scenario: Scenario, card: RateCard) -> list[Charges]:
+    """Recordings and monitoring bill the same way under every model."""
+    return _interval_charges(scenario.recordings, "recording", card) + _interval_charges(
+        scenario.monitoring, "monitoring", card
+    )
 
 
 def _ignored_conferences(scenario: Scenario) -> tuple[str, ...]:
@@ -152,86 +186,100 @@ def _ignored_conferences(scenario: Scenario) -> tuple[str, ...]:
 
 
 def _usage(
-    charges: list[Charge], billing_start: Decimal | None = None, notes: tuple[str, ...] = ()
+    charges: list[Charges], billing_start: Decimal | None = None, notes: tuple[str, ...] = ()
 ) -> Usage:
     totals: dict[Meter, int] = {}
-    # Charges come in runs of one meter; summing each run in C keeps big sessions quick.
-    for meter, run in groupby(charges, key=itemgetter(0)):
-        totals[meter] = totals.get(meter, 0) + sum(map(itemgetter(5), run))
+    for batch in charges:
+        totals[batch.meter] = totals.get(batch.meter, 0) + batch.total
     return Usage(tuple(charges), totals, billing_start, notes)
+
+
+class _People:
+    """The participants' columns that pricing reads, gathered in one pass over their records
+    (in a session of 100,000, each pass over them costs more than the arithmetic after)."""
+
+    def __init__(self, people: tuple[Participant, ...]) -> None:
+        joins: list[Decimal] = []
+        leaves: list[Decimal] = []
+        video: list[bool] = []
+        sip: list[bool] = []
+        subscribes: list[bool] = []
+        publishing: list[int] = []
+        for index, p in enumerate(people):
+            joins.append(p.join)
+            leaves.append(p.leave)
+            video.append(p.media == "video")
+            sip.append(p.endpoint == "sip")
+            subscribes.append(p.subscribes)
+            if p.publish is not None:
+                publishing.append(index)
+        count = len(people)
+        self.people = people
+        self.count = count
+        self.joins = joins
+        self.video = np.array(video, dtype=np.bool_)
+        self.sip = np.array(sip, dtype=np.bool_)
+        self.subscribes = np.array(subscribes, dtype=np.bool_)
+        self.publishing = np.array(publishing, dtype=np.int64)
+        publishes = [p.publish or Decimal(0) for p in map(people.__getitem__, publishing)]
+        ticks, self.scale = _ticks(joins + leaves + publishes)
+        self.join_ticks = ticks[:count]
+        self.leave_ticks = ticks[count : 2 * count]
+        self.publish_ticks = ticks[2 * count :]
+
+    def sip_interconnect(self, card: RateCard) -> list[Charges]:
+        """Interconnect minutes of the SIP endpoints: each one's whole connection."""
+        if not self.sip.any():
+            return []
+        billed = _Billed(self.leave_ticks - self.join_ticks, self.scale, card)
+        return billed.charges(Meter.SIP_INTERCONNECT, "sip_interconnect", self.people, self.sip)
+
+    def billing_start(self) -> Decimal | None:
+        """The earlier of the first publish and the second connection's join; None if neither."""
+        candidates = []
+        if len(self.publishing):
+            first = int(np.argmin(self.publish_ticks))
+            publisher = self.people[int(self.publishing[first])]
+            candidates.append((self.publish_ticks[first], publisher.publish))
+        if self.count >= 2:
+            second = int(np.argpartition(self.join_ticks, 1)[1])
+            candidates.append((self.join_ticks[second], self.joins[second]))
+        return min(candidates, key=lambda pair: pair[0])[1] if candidates else None
 
 
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
-    billed = Rounder(card)
-    memo, rounded = billed.memo, card.billed_seconds
-    charges = []
-    voice, video = Meter.VOICE_CALL, Meter.VIDEO_CALL
-    for index, p in enumerate(scenario.participants):
-        duration = p.leave - p.join
-        seconds = memo.get(duration)
-        if seconds is None:
-            seconds = memo[duration] = rounded(duration)
-        if seconds:
-            meter = video if p.media == "video" else voice
-            charges.append(Charge(meter, "leg", p.name, p.join, p.leave, seconds, 1, index))
-    charges += _interval_charges(
-        scenario.conferences, lambda c: _call_meter(c.media), "conference", "Conference", billed
-    )
+    people = _People(scenario.participants)
+    legs = _Billed(people.leave_ticks - people.join_ticks, people.scale, card)
+    charges = legs.charges(Meter.VOICE_CALL, "leg", people.people, ~people.video)
+    charges += legs.charges(Meter.VIDEO_CALL, "leg", people.people, people.video)
+    charges += _interval_charges(scenario.conferences, "conference", card)
     return _usage(charges + _extras(scenario, card))
 
 
 def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
     """The earlier of the first publish and the second connection's join; None if neither."""
-    publishes = [p.publish for p in participants if p.publish is not None]
-    options = [min(publishes)] if publishes else []
-    if len(participants) >= 2:
-        joins = [p.join for p in participants]
-        joins.remove(min(joins))
-        options.append(min(joins))
-    return min(options) if options else None
+    return _People(participants).billing_start()
 
 
 def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     """Participant minutes from the moment billing starts; SIP endpoints add interconnect."""
-    start = billing_start(scenario.participants)
+    people = _People(scenario.participants)
+    start = people.billing_start()
     charges = []
     notes = list(_ignored_conferences(scenario))
     if start is None:
-        if scenario.participants:
+        if people.count:
             notes.append(
                 "No participant minutes: nobody publishes and no second participant joins, "
                 "so billing never starts."
             )
     else:
-        memo: dict[Decimal, int] = {}
-        rounded = card.billed_seconds
-        meter = Meter.PARTICIPANT
-        for index, p in enumerate(scenario.participants):
-            begin = p.join if p.join > start else start
-            if p.leave > begin:
-                duration = p.leave - begin
-                seconds = memo.get(duration)
-                if seconds is None:
-                    seconds = memo[duration] = rounded(duration)
-                charges.append(
-                    Charge(meter, "participant", p.name, begin, p.leave, seconds, 1, index)
-                )
-    charges += _sip_interconnect(enumerate(scenario.participants), card)
+        begins = np.maximum(people.join_ticks, int(start * people.scale))
+        billed = _Billed(people.leave_ticks - begins, people.scale, card)
+        charges += billed.charges(Meter.PARTICIPANT, "participant", people.people, since=start)
+    charges += people.sip_interconnect(card)
     return _usage(charges + _extras(scenario, card), start, tuple(notes))
-
-
-def _ticks(values: list[Decimal]) -> tuple[npt.NDArray[Any], int]:
-    """Times as exact integers, and their unit (1/scale s): whole seconds when every time is
-    whole (int() never exceeds a time, so equal sums prove it), else the finest decimal place
-    given; int64 while the arithmetic fits, Python ints beyond."""
-    whole = np.fromiter(map(int, values), dtype=np.int64, count=len(values))
-    if int(whole.sum()) == sum(values):
-        return whole, 1
-    exponents = [v.as_tuple().exponent for v in values]
-    scale = int(10 ** max((-e for e in exponents if isinstance(e, int)), default=0))
-    fits = scale * MAX_SESSION_SECONDS * MAX_STREAMS < 2**62
-    return np.array([int(v * scale) for v in values], dtype=np.int64 if fits else object), scale
 
 
 MAX_SUBSCRIPTIONS = 100_000_000
@@ -247,51 +295,28 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     block). Times are exact integers (in microseconds when they have decimals), so the
     results are exact.
     """
-    people = scenario.participants
-    # One pass over the participants gathers all the rest works from: in a session of
-    # 100,000, each further pass over their records costs more than the arithmetic.
-    subscribing: list[int] = []
-    publishing: list[int] = []
-    sip: list[int] = []
-    joins: list[Decimal] = []
-    leaves: list[Decimal] = []
-    for index, p in enumerate(people):
-        if p.subscribes:
-            subscribing.append(index)
-            joins.append(p.join)
-            leaves.append(p.leave)
-        if p.publish is not None and p.leave > p.publish:
-            publishing.append(index)
-        if p.endpoint == "sip":
-            sip.append(index)
-    if len(subscribing) * len(publishing) > MAX_SUBSCRIPTIONS:
+    people = _People(scenario.participants)
+    subscribing = np.flatnonzero(people.subscribes)
+    publishes = people.leave_ticks[people.publishing] > people.publish_ticks
+    publishing = people.publishing[publishes]
+    s_count, p_count = len(subscribing), len(publishing)
+    if s_count * p_count > MAX_SUBSCRIPTIONS:
         # Each subscription is rounded on its own: the work grows with their number.
         raise ScenarioError.single(
             "participants",
-            f"{len(subscribing):,} subscribers × {len(publishing):,} publishers is more "
+            f"{s_count:,} subscribers × {p_count:,} publishers is more "
             f"subscriptions than one request prices under video_ssm (at most "
             f"{MAX_SUBSCRIPTIONS:,}); split the session or use fewer publishers",
         )
     charges = []
-    if subscribing and publishing:
-        s_count, p_count = len(subscribing), len(publishing)
-        ticks, scale = _ticks(
-            joins
-            + leaves
-            + [people[i].publish or Decimal(0) for i in publishing]
-            + [people[i].leave for i in publishing]
-        )
-        a, b = ticks[:s_count], ticks[s_count : 2 * s_count]
-        ps, pe = ticks[2 * s_count : 2 * s_count + p_count], ticks[2 * s_count + p_count :]
-        streams = np.array([people[i].streams for i in publishing], dtype=np.int64)
+    if s_count and p_count:
+        a, b = people.join_ticks[subscribing], people.leave_ticks[subscribing]
+        ps, pe = people.publish_ticks[publishes], people.leave_ticks[publishing]
+        streams = np.array([people.people[i].streams for i in publishing.tolist()], np.int64)
         # Nobody subscribes to themselves: the (subscriber row, publisher column) of each
         # publisher who also subscribes is cleared below.
-        rows, columns = [], []
-        for column, person in enumerate(publishing):
-            if people[person].subscribes:
-                rows.append(bisect_left(subscribing, person))
-                columns.append(column)
-        own_rows, own_columns = np.array(rows, np.int64), np.array(columns, np.int64)
+        own_columns = np.flatnonzero(people.subscribes[publishing])
+        own_rows = np.searchsorted(subscribing, publishing[own_columns])
         seconds = np.zeros(s_count, dtype=a.dtype)
         counts = np.zeros(s_count, dtype=np.int64)
         # Subscribers x a block of publishers at a time: one pass of array arithmetic for a
@@ -302,28 +327,29 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             overlap = np.minimum(b[:, None], pe[None, low:high]) - np.maximum(
                 a[:, None], ps[None, low:high]
             )
-            billed = card.billed_ticks(overlap, scale)
+            billed = card.billed_ticks(overlap, scale=people.scale)
             mine = (own_columns >= low) & (own_columns < high)
             billed[own_rows[mine], own_columns[mine] - low] = 0
             seconds += billed @ streams[low:high]
             counts += (billed > 0) @ streams[low:high]
-        meter = Meter.SUBSCRIBED
-        totals, numbers = seconds.tolist(), counts.tolist()
-        for k in np.flatnonzero(seconds).tolist():
-            person = subscribing[k]
+        kept = np.flatnonzero(seconds)
+        if len(kept):
+            positions = subscribing[kept]
+            exact = bool(
+                (seconds[kept] * people.scale == (b - a)[kept]).all() and (counts[kept] == 1).all()
+            )
             charges.append(
-                Charge(
-                    meter,
+                Charges(
+                    Meter.SUBSCRIBED,
                     "subscriber",
-                    people[person].name,
-                    joins[k],
-                    leaves[k],
-                    totals[k],
-                    numbers[k],
-                    person,
+                    people.people,
+                    positions,
+                    seconds[kept],
+                    counts[kept],
+                    exact,
                 )
             )
-    charges += _sip_interconnect([(i, people[i]) for i in sip], card)
+    charges += people.sip_interconnect(card)
     return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-from .metering import KIND_WORDS, Charge
+from .metering import KIND_WORDS, Charge, Charges
 from .meters import METER_ORDER, Meter
 from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
 from .ratecard import MeterPrice, RateCard, Tier
@@ -60,32 +60,29 @@ class Period:
         return next((line for line in self.lines if line.meter == meter), None)
 
 
-def describe_charges(charges: Sequence[Charge]) -> str:
+def describe_charges(charges: Sequence[Charges]) -> str:
     """What makes up a meter's minutes, in words and numbers, the way the seeds put it:
     `3 call legs × 10 min + 1 conference connection × 10 min`."""
-    by_kind: dict[str, list[Charge]] = {}
-    for charge in charges:
-        by_kind.setdefault(charge.kind, []).append(charge)
-    return " + ".join(_describe_kind(kind, items) for kind, items in by_kind.items())
+    return " + ".join(_describe_kind(batch) for batch in charges)
 
 
-def _describe_kind(kind: str, items: list[Charge]) -> str:
-    one, many = KIND_WORDS[kind]
-    noun = one if len(items) == 1 else many
-    total = sum(c.seconds for c in items)
-    if kind == "subscriber":
-        subscriptions = sum(c.intervals for c in items)
+def _describe_kind(items: Charges) -> str:
+    one, many = KIND_WORDS[items.kind]
+    count = len(items)
+    noun = one if count == 1 else many
+    if items.kind == "subscriber":
+        subscriptions = int(items.intervals.sum())
         head = f"{subscriptions:,} subscription{'s' if subscriptions != 1 else ''}"
-        if len(items) <= ITEMS_LISTED:
+        if count <= ITEMS_LISTED:
             listed = ", ".join(f"{c.label} {minutes_text(c.seconds)}" for c in items)
             return f"{head} ({listed})"
-        return f"{head} by {len(items):,} {noun}, {minutes_text(total)} in all"
-    if len({c.seconds for c in items}) == 1 and all(c.end - c.start == c.seconds for c in items):
-        return f"{len(items):,} {noun} × {minutes_text(items[0].seconds)}"
-    if len(items) <= ITEMS_LISTED:
+        return f"{head} by {count:,} {noun}, {minutes_text(items.total)} in all"
+    if items.exact and items.seconds.min() == items.seconds.max():
+        return f"{count:,} {noun} × {minutes_text(int(items.seconds[0]))}"
+    if count <= ITEMS_LISTED:
         listed = " + ".join(_item_text(c) for c in items)
-        return f"{len(items)} {noun} ({listed})"
-    return f"{len(items):,} {noun}, {minutes_text(total)} in all"
+        return f"{count} {noun} ({listed})"
+    return f"{count:,} {noun}, {minutes_text(items.total)} in all"
 
 
 def _item_text(charge: Charge) -> str:
@@ -96,11 +93,13 @@ def _item_text(charge: Charge) -> str:
     return f"{charge.label} {billed}"
 
 
-def rate_session(seconds: Mapping[Meter, int], charges: Iterable[Charge], card: RateCard) -> Period:
+def rate_session(
+    seconds: Mapping[Meter, int], charges: Iterable[Charges], card: RateCard
+) -> Period:
     """One session's lines: each meter's minutes at its (first tier's) rate."""
-    by_meter: dict[Meter, list[Charge]] = {}
-    for charge in charges:
-        by_meter.setdefault(charge.meter, []).append(charge)
+    by_meter: dict[Meter, list[Charges]] = {}
+    for batch in charges:
+        by_meter.setdefault(batch.meter, []).append(batch)
     lines = []
     for meter in METER_ORDER:
         billed = seconds.get(meter, 0)
