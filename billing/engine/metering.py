@@ -54,9 +54,12 @@ class Charges:
     source: tuple[Participant, ...] | tuple[Interval, ...]
     positions: npt.NDArray[np.int64]
     seconds: npt.NDArray[Any]
-    intervals: npt.NDArray[np.int64]
-    # Every item billed exactly its duration: none was rounded up.
-    exact: bool
+    total: int
+    # Every item billed the same seconds, exactly its duration (none was rounded up): the
+    # explanation can say "3 call legs x 10 min".
+    uniform: bool
+    # None: one interval each.
+    intervals: npt.NDArray[np.int64] | None = None
     since: Decimal | None = None
 
     def __len__(self) -> int:
@@ -71,15 +74,30 @@ class Charges:
             label, start, end = f"{INTERVAL_LABELS[self.kind]} {position + 1}", item.start, item.end
         if self.since is not None and self.since > start:
             start = self.since
-        seconds, intervals = int(self.seconds[k]), int(self.intervals[k])
+        seconds = int(self.seconds[k])
+        intervals = 1 if self.intervals is None else int(self.intervals[k])
         return Charge(self.meter, self.kind, label, start, end, seconds, intervals, position)
 
     def __iter__(self) -> Iterator[Charge]:
         return (self[k] for k in range(len(self)))
 
-    @property
-    def total(self) -> int:
-        return int(self.seconds.sum())
+    @classmethod
+    def of(
+        cls,
+        meter: Meter,
+        kind: str,
+        source: tuple[Participant, ...] | tuple[Interval, ...],
+        positions: npt.NDArray[np.int64],
+        seconds: npt.NDArray[Any],
+        durations: npt.NDArray[Any],
+        scale: int,
+        intervals: npt.NDArray[np.int64] | None = None,
+        since: Decimal | None = None,
+    ) -> Charges:
+        """A batch from its items' billed seconds and real durations (in 1/scale s)."""
+        uniform = bool(((seconds == seconds[0]) & (seconds * scale == durations)).all())
+        total = int(seconds.sum())
+        return cls(meter, kind, source, positions, seconds, total, uniform, intervals, since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +145,7 @@ class _Billed:
         self.durations = durations
         self.scale = scale
         self.seconds = card.billed_ticks(durations, scale)
+        self.billed = self.seconds > 0
 
     def charges(
         self,
@@ -137,16 +156,14 @@ class _Billed:
         since: Decimal | None = None,
     ) -> list[Charges]:
         """The billed items (those `among` selects) as one batch, or none if nothing bills."""
-        billed = self.seconds > 0
-        if among is not None:
-            billed &= among
-        positions = np.flatnonzero(billed)
+        billed = self.billed if among is None else self.billed & among
+        positions = billed.nonzero()[0]
         if not len(positions):
             return []
-        seconds = self.seconds[positions]
-        exact = bool((seconds * self.scale == self.durations[positions]).all())
-        ones = np.ones(len(positions), dtype=np.int64)
-        return [Charges(meter, kind, source, positions, seconds, ones, exact, since)]
+        seconds, durations = self.seconds[positions], self.durations[positions]
+        return [
+            Charges.of(meter, kind, source, positions, seconds, durations, self.scale, None, since)
+        ]
 
 
 def _interval_charges(intervals: tuple[Interval, ...], kind: str, card: RateCard) -> list[Charges]:
@@ -334,19 +351,16 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             counts += (billed > 0) @ streams[low:high]
         kept = np.flatnonzero(seconds)
         if len(kept):
-            positions = subscribing[kept]
-            exact = bool(
-                (seconds[kept] * people.scale == (b - a)[kept]).all() and (counts[kept] == 1).all()
-            )
             charges.append(
-                Charges(
+                Charges.of(
                     Meter.SUBSCRIBED,
                     "subscriber",
                     people.people,
-                    positions,
+                    subscribing[kept],
                     seconds[kept],
-                    counts[kept],
-                    exact,
+                    (b - a)[kept],
+                    people.scale,
+                    intervals=counts[kept],
                 )
             )
     charges += people.sip_interconnect(card)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -42,26 +39,7 @@ def resolve_card(scenario: Scenario, default: RateCard, stored: RateCard | None 
     return base
 
 
-@contextmanager
-def _no_collector_pauses() -> Iterator[None]:
-    """Pricing a big session allocates one small immutable record per participant and no
-    cycles; the cyclic collector would rescan the whole scenario again and again meanwhile,
-    making time grow faster than the number of participants."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def price(scenario: Scenario, card: RateCard) -> Quote:
-    with _no_collector_pauses():
-        return _price(scenario, card)
-
-
-def _price(scenario: Scenario, card: RateCard) -> Quote:
     usage = meter_usage(scenario, card)
     per_session = rate_session(usage.seconds, usage.charges, card)
     sessions = scenario.sessions_per_month

@@ -71,13 +71,13 @@ def _describe_kind(items: Charges) -> str:
     count = len(items)
     noun = one if count == 1 else many
     if items.kind == "subscriber":
-        subscriptions = int(items.intervals.sum())
+        subscriptions = count if items.intervals is None else int(items.intervals.sum())
         head = f"{subscriptions:,} subscription{'s' if subscriptions != 1 else ''}"
         if count <= ITEMS_LISTED:
             listed = ", ".join(f"{c.label} {minutes_text(c.seconds)}" for c in items)
             return f"{head} ({listed})"
         return f"{head} by {count:,} {noun}, {minutes_text(items.total)} in all"
-    if items.exact and items.seconds.min() == items.seconds.max():
+    if items.uniform:
         return f"{count:,} {noun} × {minutes_text(int(items.seconds[0]))}"
     if count <= ITEMS_LISTED:
         listed = " + ".join(_item_text(c) for c in items)
