@@ -39,16 +39,21 @@ def resolve_card(scenario: Scenario, default: RateCard, stored: RateCard | None 
     return base
 
 
-def price(scenario: Scenario, card: RateCard) -> Quote:
+def price(scenario: Scenario, card: RateCard, *, explain: bool = True) -> Quote:
+    """A scenario's quote; `explain=False` leaves its lines' explanations empty, for
+    comparisons that show only the amounts."""
     usage = meter_usage(scenario, card)
-    per_session = rate_session(usage.seconds, usage.charges, card)
+    per_session = rate_session(usage.seconds, usage.charges, card, explain=explain)
     sessions = scenario.sessions_per_month
     monthly_seconds = {meter: seconds * sessions for meter, seconds in usage.seconds.items()}
-    noun = "session" if sessions == 1 else "sessions"
-    how = {
-        meter: f"{minutes_text(seconds)} × {sessions:,} {noun} = {minutes_text(seconds * sessions)}"
-        for meter, seconds in usage.seconds.items()
-    }
+    how = None
+    if explain:
+        noun = "session" if sessions == 1 else "sessions"
+        how = {
+            meter: f"{minutes_text(seconds)} × {sessions:,} {noun} = "
+            f"{minutes_text(seconds * sessions)}"
+            for meter, seconds in usage.seconds.items()
+        }
     monthly = rate_month(monthly_seconds, card, how)
     return Quote(scenario, card, usage, per_session, monthly)
 
@@ -56,15 +61,15 @@ def price(scenario: Scenario, card: RateCard) -> Quote:
 def compare_models(
     scenario: Scenario, card: RateCard, known: Quote | None = None
 ) -> list[tuple[Model, Quote | ScenarioError]]:
-    """The same scenario priced under every model, for a side-by-side comparison; `known` is
-    the scenario's own quote, if already priced."""
+    """The same scenario priced under every model, for a side-by-side comparison of amounts
+    (so without explanations); `known` is the scenario's own quote, if already priced."""
     results: list[tuple[Model, Quote | ScenarioError]] = []
     for model in Model:
         if known is not None and known.scenario.model is model:
             results.append((model, known))
             continue
         try:
-            results.append((model, price(replace(scenario, model=model), card)))
+            results.append((model, price(replace(scenario, model=model), card, explain=False)))
         except ScenarioError as error:
             results.append((model, error))
     return results

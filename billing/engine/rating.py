@@ -94,9 +94,14 @@ def _item_text(charge: Charge) -> str:
 
 
 def rate_session(
-    seconds: Mapping[Meter, int], charges: Iterable[Charges], card: RateCard
+    seconds: Mapping[Meter, int],
+    charges: Iterable[Charges],
+    card: RateCard,
+    *,
+    explain: bool = True,
 ) -> Period:
-    """One session's lines: each meter's minutes at its (first tier's) rate."""
+    """One session's lines: each meter's minutes at its (first tier's) rate; `explain=False`
+    leaves their explanations empty."""
     by_meter: dict[Meter, list[Charges]] = {}
     for batch in charges:
         by_meter.setdefault(batch.meter, []).append(batch)
@@ -107,22 +112,25 @@ def rate_session(
             continue
         price = card.price_of(meter)
         amount = session_amount(Fraction(billed, 60) * as_fraction(price.rate))
-        rate_note = " (first tier's rate)" if price.tiers else ""
-        explanation = (
-            f"{describe_charges(by_meter.get(meter, []))} "
-            f"= {format_minutes(billed)} × {money_text(price.rate, card.currency)}{rate_note} "
-            f"= {money_text(amount, card.currency)}"
-        )
+        explanation = ""
+        if explain:
+            rate_note = " (first tier's rate)" if price.tiers else ""
+            explanation = (
+                f"{describe_charges(by_meter.get(meter, []))} "
+                f"= {format_minutes(billed)} × {money_text(price.rate, card.currency)}{rate_note} "
+                f"= {money_text(amount, card.currency)}"
+            )
         lines.append(Line(meter, billed, price.rate, amount, explanation))
     return Period(tuple(lines), sum((line.amount for line in lines), Decimal("0.0000")))
 
 
 def rate_month(
-    monthly_seconds: Mapping[Meter, int], card: RateCard, how: Mapping[Meter, str]
+    monthly_seconds: Mapping[Meter, int], card: RateCard, how: Mapping[Meter, str] | None
 ) -> Period:
     """Monthly lines: tiers cut the month's whole quantity; each slice rounds to the minor unit.
 
-    `how` says for each meter how its monthly quantity came about (sessions x minutes).
+    `how` says for each meter how its monthly quantity came about (sessions x minutes); None
+    leaves the lines' explanations empty.
     """
     lines = []
     places = minor_units(card.currency)
@@ -135,16 +143,21 @@ def rate_month(
         amount = sum((s.amount for s in slices), Decimal(0))
         if len(slices) == 1:
             rate = slices[0].rate
-            math = f"× {money_text(rate, card.currency)} = {money_text(amount, card.currency)}"
         else:
             rate = round_half_up(Fraction(amount) / Fraction(billed, 60), 6)
-            math = (
-                "in tiers: "
-                + " + ".join(_slice_text(s, card.currency) for s in slices)
-                + f" = {money_text(amount, card.currency)}"
-            )
-        head = how.get(meter, format_minutes(billed))
-        lines.append(Line(meter, billed, rate, amount, f"{head} {math}", tuple(slices)))
+        explanation = ""
+        if how is not None:
+            head = how.get(meter, format_minutes(billed))
+            if len(slices) == 1:
+                math = f"× {money_text(rate, card.currency)} = {money_text(amount, card.currency)}"
+            else:
+                math = (
+                    "in tiers: "
+                    + " + ".join(_slice_text(s, card.currency) for s in slices)
+                    + f" = {money_text(amount, card.currency)}"
+                )
+            explanation = f"{head} {math}"
+        lines.append(Line(meter, billed, rate, amount, explanation, tuple(slices)))
     return Period(tuple(lines), sum((line.amount for line in lines), Decimal(0).scaleb(-places)))
 
 

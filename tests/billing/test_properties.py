@@ -82,6 +82,16 @@ def test_the_order_of_participants_does_not_change_the_result(document, card, ra
     )
 
 
+@settings(max_examples=100, deadline=None)
+@given(scenarios(), cards)
+def test_leaving_out_the_explanations_changes_no_amount(document, card):
+    scenario = parse_scenario(document)
+    explained, bare = price(scenario, card), price(scenario, card, explain=False)
+    assert summary(bare) == summary(explained)
+    assert all(line.explanation for line in explained.per_session.lines + explained.monthly.lines)
+    assert not any(line.explanation for line in bare.per_session.lines + bare.monthly.lines)
+
+
 @settings(max_examples=200, deadline=None)
 @given(scenarios(), cards)
 def test_lines_sum_to_the_total(document, card):
