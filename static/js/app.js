@@ -3,13 +3,19 @@
   "use strict";
   document.documentElement.classList.replace("no-js", "js");
 
+  // The figure text each chart was last drawn from: a live update that leaves a figure as it
+  // was (a name typed, say, leaves the cost bars alone) does not redraw it.
+  var drawnFrom = new WeakMap();
+
   function drawFigures(root) {
     if (!window.Plotly) return;
     root.querySelectorAll("[data-figure]").forEach(function (el) {
       var source = document.getElementById(el.dataset.figure);
-      if (!source) return;
+      if (!source || drawnFrom.get(el) === source.textContent) return;
+      drawnFrom.set(el, source.textContent);
       var figure = JSON.parse(source.textContent);
-      // Plotly.react redraws in place and keeps zoom (layout.uirevision).
+      // The chart's element outlives live updates (hx-preserve), so Plotly.react redraws it
+      // in place, only what changed, and keeps the user's zoom (layout.uirevision).
       window.Plotly.react(el, figure.data, figure.layout, figure.config);
     });
   }
@@ -83,8 +89,11 @@
     document.addEventListener("htmx:load", function (event) {
       var el = event.detail && event.detail.elt;
       if (!el || el === document.body) return;
-      whenPlotly(function () { drawFigures(el); });
       if (el.id === "results" || el.id === "editor") placeErrors(el);
+      // The new totals and tables are painted first, the charts redrawn right after.
+      whenPlotly(function () {
+        requestAnimationFrame(function () { setTimeout(function () { drawFigures(el); }, 0); });
+      });
     });
     // With live updates, Enter in a field has nothing left to submit.
     var form = document.getElementById("scenario") || document.getElementById("estimate-form");

@@ -45,6 +45,23 @@ def test_changing_a_leave_time_redraws_total_and_timeline_without_a_page_load(pa
     assert console_errors == []
 
 
+def test_a_live_update_redraws_the_charts_in_place_keeping_their_zoom(page, console_errors):
+    open_template(page, "ivr-agent")
+    timeline = "document.querySelector('[data-figure=fig-timeline]')"
+    page.evaluate(f"{timeline}.dataset.original = 'yes'")
+    page.evaluate(f"Plotly.relayout({timeline}, {{'xaxis.range': [60000, 300000]}})")
+    zoomed = page.evaluate(f"{timeline}._fullLayout.xaxis.range")
+    before_total = session_total(page)
+    page.fill("#id_p-1-leave", "12:00")
+    page.wait_for_function(
+        f"document.querySelector('[data-total=session]').innerText !== {before_total!r}"
+    )
+    page.wait_for_function(f"(({timeline}._fullData || [])[1] || {{x: []}}).x[1] === 630000")
+    assert page.evaluate(f"{timeline}.dataset.original") == "yes"
+    assert page.evaluate(f"{timeline}._fullLayout.xaxis.range") == zoomed
+    assert console_errors == []
+
+
 def test_bulk_add_adds_participants(page, console_errors):
     open_template(page, "ivr-only")
     page.fill("#id_bulk-count", "40")
