@@ -353,28 +353,48 @@ def document_state(
     return scenario_of(scenario), sections
 
 
-def act(sections: dict[str, list[dict[str, str]]], action: str, bulk: BulkAddForm | None) -> None:
+def act(
+    sections: dict[str, list[dict[str, str]]], action: str, bulk: BulkAddForm | None
+) -> str | None:
     """Add, duplicate or remove a row, or bulk-add participants, in place, keeping every typed
-    value. With no action the rows stay as they are."""
+    value. With no action the rows stay as they are.
+
+    Returns the id of what a keyboard user goes on from: the first field of the row added
+    (the first of those added in bulk), or after a removal of the row that took its place, or
+    the section's Add button when none is left."""
     match = ACTION.match(action)
     if match and action == "bulk":
         if bulk is not None and bulk.is_valid():
             rows = sections["p"]
+            first = len(rows)
             rows.extend(bulk.rows(len(rows) + 1)[: MAX_PARTICIPANTS - len(rows)])
+            return _first_field("p", first) if len(rows) > first else None
     elif match and match.group(2):
         verb, prefix, index_text = match.group(1, 2, 3)
         rows = sections[prefix]
         index = int(index_text) if index_text is not None else None
         if verb == "add":
             rows.append(_new_row(prefix, rows))
-        elif index is not None and 0 <= index < len(rows):
+            return _first_field(prefix, len(rows) - 1)
+        if index is not None and 0 <= index < len(rows):
             if verb == "remove":
                 del rows[index]
-            elif verb == "duplicate":
+                return _first_field(prefix, min(index, len(rows) - 1)) if rows else ADD[prefix]
+            if verb == "duplicate":
                 copy = dict(rows[index])
                 if "name" in copy:
                     copy["name"] = f"{copy['name'] or 'Participant'} (copy)"
                 rows.insert(index + 1, copy)
+                return _first_field(prefix, index + 1)
+    return None
+
+
+# The Add button of each section, by its rows' prefix.
+ADD = {"p": "add-participant", "c": "add-c", "r": "add-r", "m": "add-m"}
+
+
+def _first_field(prefix: str, index: int) -> str:
+    return f"id_{prefix}-{index}-{'name' if prefix == 'p' else 'start'}"
 
 
 def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:

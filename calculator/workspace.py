@@ -44,6 +44,8 @@ class Workspace:
     cards: CardDirectory
     saved: SavedScenario | None = None
     document: dict[str, Any] | None = None
+    # The id of the field to focus after adding or removing rows (see `act`).
+    focus: str | None = None
 
     @classmethod
     def from_request(
@@ -67,10 +69,10 @@ class Workspace:
             preset = BY_SLUG.get(request.GET.get("template", ""))
             document = initial or (preset.document if preset else BLANK)
             scenario, rows = document_state(document, default)
-        act(rows, action, bulk)
+        focus = act(rows, action, bulk)
         cards = CardDirectory()
         editor = Editor.bind(scenario, rows, cards.choices())
-        workspace = cls(editor, bulk, None, action, cards, saved)
+        workspace = cls(editor, bulk, None, action, cards, saved, focus=focus)
         if editor.is_valid():
             workspace.document = editor.document(default)
             try:
@@ -95,6 +97,7 @@ class Workspace:
         }
         if not results_only:
             context.update(
+                focus=self.focus,
                 form=self.editor.form,
                 sections=self.editor.sections,
                 bulk=self.bulk or BulkAddForm(prefix="bulk"),

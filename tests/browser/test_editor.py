@@ -103,6 +103,26 @@ def test_adding_and_removing_rows_keeps_the_charts(page, console_errors):
     assert console_errors == []
 
 
+def test_rows_can_be_added_and_removed_from_the_keyboard(page, console_errors):
+    open_template(page, "ivr-agent")
+    page.focus("#add-participant")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_p-2-name")
+    # Focus moves to the new row, ready to type its name.
+    page.wait_for_function("document.activeElement.id === 'id_p-2-name'")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Supervisor")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "p-2-endpoint"
+    page.focus("button[value='remove:p:0']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_p-2-name", state="detached")
+    page.wait_for_function("document.activeElement.id === 'id_p-0-name'")
+    assert page.input_value("#id_p-0-name") == "Agent"
+    assert page.input_value("#id_p-1-name") == "Supervisor"
+    assert console_errors == []
+
+
 def test_every_template_loads_without_console_errors(page, console_errors):
     for slug in (
         "ivr-only",

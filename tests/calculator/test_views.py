@@ -187,6 +187,33 @@ def test_intervals_can_be_added_and_removed(client):
     assert 'name="m-0-start"' not in html
 
 
+def autofocused(html):
+    return re.findall(r'id="([^"]+)"[^>]*\bautofocus\b', html)
+
+
+@pytest.mark.parametrize(
+    ("template", "action", "focused"),
+    [
+        ("ivr-agent", "add:p", ["id_p-2-name"]),
+        ("ivr-agent", "duplicate:p:0", ["id_p-1-name"]),
+        ("ivr-agent", "remove:p:0", ["id_p-0-name"]),
+        ("ivr-agent", "remove:p:1", ["id_p-0-name"]),
+        ("ivr-only", "remove:p:0", ["add-participant"]),
+        ("contact-centre", "add:r", ["id_r-1-start"]),
+        ("contact-centre", "remove:m:0", ["add-m"]),
+        ("ivr-agent", "", []),
+    ],
+)
+def test_after_adding_or_removing_a_row_the_keyboard_goes_on_from_the_right_place(
+    client, template, action, focused
+):
+    for headers in (HTMX, {}):
+        html = client.post(
+            "/editor/", {**data_for(template), "action": action}, **headers
+        ).content.decode()
+        assert autofocused(html) == focused
+
+
 def test_bulk_add_spreads_participants_evenly(client):
     bulk = {
         "action": "bulk",
@@ -206,6 +233,7 @@ def test_bulk_add_spreads_participants_evenly(client):
     leaves = re.findall(r'name="p-\d+-leave" id="id_p-\d+-leave" value="([^"]*)"', html)[1:]
     assert joins == ["0:00", "1:00", "2:00", "3:00", "4:00"]
     assert leaves == ["50:00", "52:30", "55:00", "57:30", "1:00:00"]
+    assert autofocused(html) == ["id_p-1-name"]  # the first one added
 
 
 def test_bulk_add_with_leaves_before_joins_is_refused_with_a_message(client):
