@@ -235,9 +235,73 @@ def over_http(bodies: list[str]) -> None:
             f"  the server's own time (Server-Timing, in turn): live update {inside_live:.2f} ms, "
             f"minimal view {inside_minimal:.2f} ms, ratio {inside_live / inside_minimal:.1f}x"
         )
+        in_browser(base)
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# Page-side clocks: when a field was typed in, when the new results (totals, tables) were on
+# the page, when the timeline chart had been redrawn.
+CLOCKS = """
+window.__typed = []; window.__total = []; window.__charted = [];
+document.addEventListener("input", () => window.__typed.push(performance.now()), true);
+document.addEventListener("DOMContentLoaded", () => {
+  window.__results = document.getElementById("results");
+  new MutationObserver(() => {
+    const results = document.getElementById("results");
+    if (results && results !== window.__results) {
+      window.__results = results;
+      requestAnimationFrame(() => window.__total.push(performance.now()));
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+});
+window.addEventListener("load", () => {
+  const react = window.Plotly.react;
+  window.Plotly.react = function (el, ...rest) {
+    return react.call(this, el, ...rest).then((drawn) => {
+      if (el.dataset.figure === "fig-timeline") window.__charted.push(performance.now());
+      return drawn;
+    });
+  };
+});
+"""
+
+
+def in_browser(base: str) -> None:
+    """What a person sees in Chromium (headless, software-drawn): from typing a leave time to
+    the new total on screen, and to the timeline redrawn. Skipped without Chromium."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(chromium):
+        print(f"  in a browser: skipped, no Chromium at {chromium} (apt-get install chromium)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        # The page's CSP forbids evaluating strings; the clocks below are the bench's, not the page's.
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        page.add_init_script(CLOCKS)
+        page.goto(f"{base}/editor/?template=all-hands")
+        page.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+        totals, charts = [], []
+        for n in range(12):
+            page.evaluate("window.__typed = []; window.__total = []; window.__charted = []")
+            page.fill("#id_p-1-leave", clock(Decimal(2000 + 7 * n)))
+            page.wait_for_function("window.__total.length && window.__charted.length")
+            page.wait_for_timeout(300)
+            typed, total, charted = page.evaluate(
+                "[window.__typed.at(-1), window.__total[0], window.__charted.at(-1)]"
+            )
+            totals.append(total - typed)
+            charts.append(charted - typed)
+        browser.close()
+    print(
+        f"  in a browser (headless Chromium, 1280 px, 20 participants): typing a leave time to "
+        f"the new total on screen {statistics.median(totals):.0f} ms, to the timeline redrawn "
+        f"{statistics.median(charts):.0f} ms (of which 250 ms is the pause the page waits for "
+        "typing to stop)"
+    )
 
 
 def server_time(header: str) -> float:
