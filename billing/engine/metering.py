@@ -94,7 +94,8 @@ class Charges:
         intervals: npt.NDArray[np.int64] | None = None,
         since: Decimal | None = None,
     ) -> Charges:
-        """A batch from its items' billed seconds and real durations (in 1/scale s)."""
+        """A batch from its items' billed seconds and real durations (in 1/scale s); it has
+        at least one item."""
         uniform = bool(((seconds == seconds[0]) & (seconds * scale == durations)).all())
         total = int(seconds.sum())
         return cls(meter, kind, source, positions, seconds, total, uniform, intervals, since)
