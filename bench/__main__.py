@@ -79,7 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     card: RateCard = CARD
     print("Engine: time to price a parsed scenario, best of several runs")
-    print(f"{'model':<16} {'participants':>12} {'engine ms':>10} {'sort ms':>9} {'x floor':>8}")
+    print(
+        f"{'model':<16} {'participants':>12} {'engine ms':>10} {'sort ms':>9} {'x floor':>8} "
+        f"{'µs each':>8}"
+    )
     alone: dict[Model, dict[int, tuple[float, float]]] = {}
     for model in Model:
         for n in args.sizes:
@@ -90,7 +93,8 @@ def main() -> None:
             engine = best_of(repeat, lambda s=s: price(s, card))
             alone.setdefault(model, {})[n] = (engine, floor)
             print(
-                f"{model:<16} {n:>12,} {engine * 1000:>10.2f} {floor * 1000:>9.2f} {engine / floor:>8.2f}"
+                f"{model:<16} {n:>12,} {engine * 1000:>10.2f} {floor * 1000:>9.2f} "
+                f"{engine / floor:>8.2f} {engine * 1e6 / n:>8.2f}"
             )
     if 10_000 in args.sizes and 100_000 in args.sizes:
         growth(card, alone)
