@@ -62,6 +62,24 @@ def test_a_live_update_redraws_the_charts_in_place_keeping_their_zoom(page, cons
     assert console_errors == []
 
 
+def test_each_change_is_sent_once(page, console_errors):
+    open_template(page, "ivr-agent")
+    sent = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.method == "POST" else None)
+    page.click("#id_p-1-leave")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("12:00", delay=50)
+    page.wait_for_function("document.querySelector('[data-total=session]').innerText === '$0.0720'")
+    page.keyboard.press("Tab")  # leaving the field changes nothing more
+    page.select_option("#id_p-1-media", "video")
+    page.wait_for_timeout(600)
+    assert [(body["p-1-leave"], body["p-1-media"]) for body in sent] == [
+        ("12:00", "voice"),
+        ("12:00", "video"),
+    ]
+    assert console_errors == []
+
+
 def test_bulk_add_adds_participants(page, console_errors):
     open_template(page, "ivr-only")
     page.fill("#id_bulk-count", "40")
