@@ -80,6 +80,33 @@
     });
   }
 
+  // A live update the server refused or never got: the figures on screen are the last ones
+  // priced, and must not pass for the current ones. The next update that succeeds replaces
+  // the results, this warning with them.
+  function showStale(why) {
+    var results = document.getElementById("results") || document.getElementById("estimate-results");
+    if (!results) return;
+    var note = results.querySelector(".stale-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "alert stale-note";
+      note.setAttribute("role", "alert");
+      results.insertBefore(note, results.firstChild);
+    }
+    note.textContent = "Not updated: " + why + ". The figures below are for your last change " +
+      "that was priced; keep editing to try again.";
+    results.classList.add("stale");
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showStale(status === 429 ? "too many requests, wait a moment" :
+      "the server answered " + status + (status >= 500 ? " (a problem on our side)" : ""));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showStale("the server could not be reached (are you offline?)");
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var htmx = window.htmx;
     if (htmx) defineJsonForm(htmx);

@@ -80,6 +80,22 @@ def test_each_change_is_sent_once(page, console_errors):
     assert console_errors == []
 
 
+def test_when_a_live_update_fails_the_old_figures_are_marked_as_not_current(page):
+    open_template(page, "ivr-agent")
+    before = session_total(page)
+    page.route("**/editor/", lambda route: route.fulfill(status=503, body="down"))
+    page.fill("#id_p-1-leave", "12:00")
+    warning = page.wait_for_selector("#results .stale-note")
+    assert "Not updated: the server answered 503" in warning.inner_text()
+    assert "stale" in page.get_attribute("#results", "class")
+    assert session_total(page) == before
+    page.unroute("**/editor/")
+    page.fill("#id_p-1-leave", "12:01")
+    page.wait_for_selector("#results .stale-note", state="detached")
+    assert session_total(page) == "$0.0720"
+    assert "stale" not in page.get_attribute("#results", "class")
+
+
 def test_bulk_add_adds_participants(page, console_errors):
     open_template(page, "ivr-only")
     page.fill("#id_bulk-count", "40")
