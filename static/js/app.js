@@ -98,6 +98,14 @@
     results.classList.add("stale");
   }
 
+  // Assistive technology hears of a pending update the way sighted users see "Updating…".
+  function setBusy(busy) {
+    var results = document.getElementById("results") || document.getElementById("estimate-results");
+    if (results) results.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+  document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
+  document.addEventListener("htmx:afterRequest", function () { setBusy(false); });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     showStale(status === 429 ? "too many requests, wait a moment" :
