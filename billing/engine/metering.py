@@ -216,7 +216,9 @@ class _People:
     """The participants' columns that pricing reads, gathered in one pass over their records
     (in a session of 100,000, each pass over them costs more than the arithmetic after)."""
 
-    def __init__(self, people: tuple[Participant, ...]) -> None:
+    def __init__(self, people: tuple[Participant, ...], with_publish: bool = True) -> None:
+        """`with_publish=False` leaves out the publish times (no publishers), for the SIP
+        model, which ignores publishing."""
         joins: list[Decimal] = []
         leaves: list[Decimal] = []
         video: list[bool] = []
@@ -229,7 +231,7 @@ class _People:
             video.append(p.media == "video")
             sip.append(p.endpoint == "sip")
             subscribes.append(p.subscribes)
-            if p.publish is not None:
+            if with_publish and p.publish is not None:
                 publishing.append(index)
         count = len(people)
         self.people = people
@@ -267,7 +269,7 @@ class _People:
 
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
-    people = _People(scenario.participants)
+    people = _People(scenario.participants, with_publish=False)
     legs = _Billed(people.leave_ticks - people.join_ticks, people.scale, card)
     charges = legs.charges(Meter.VOICE_CALL, "leg", people.people, ~people.video)
     charges += legs.charges(Meter.VIDEO_CALL, "leg", people.people, people.video)
