@@ -1,11 +1,14 @@
 """The pages, through both doors: a plain request gets the whole page, an htmx one its fragment."""
 
+import json
 import math
 import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing.models import RateCardVersion
 from calculator.forms import document_data
@@ -440,3 +443,30 @@ def test_a_json_form_over_the_size_limit_gets_a_clear_400(client, settings):
     response = client.post("/editor/", body, content_type="application/json", **AS_JSON)
     assert response.status_code == 400
     assert "The form could not be read: it is over 0.01 MB." in response.content.decode()
+
+
+JUNK = st.sampled_from(
+    [
+        *["", " ", "abc", "-1", "1e999", "NaN", "9" * 40, "1:2:3:4", "99:99", "0.0000001"],
+        *["\x00", "<script>", "1,5", "-0:30", "1:60", "25:00:00", "5:00.5", "168:00:01"],
+        *["on", "sip", "add:p", "remove:p:999", "duplicate:p:-1", "bulk", "save"],
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(sorted(BY_SLUG)),
+    st.data(),
+    st.booleans(),
+)
+def test_junk_in_any_field_gets_a_page_never_a_server_error(slug, data, htmx):
+    form = data_for(slug)
+    fields = [*sorted(form), "action", "p-TOTAL_FORMS", "c-TOTAL_FORMS"]
+    for name in data.draw(st.lists(st.sampled_from(fields), min_size=1, max_size=4)):
+        form[name] = data.draw(JUNK)
+    headers = {"HTTP_X_FORM_ENCODING": "json", **(HTMX if htmx else {})}
+    response = Client(raise_request_exception=False).post(
+        "/editor/", json.dumps(form), content_type="application/json", **headers
+    )
+    assert response.status_code in (200, 302, 400, 429)
