@@ -225,6 +225,7 @@ class _People:
         sip: list[bool] = []
         subscribes: list[bool] = []
         publishing: list[int] = []
+        publishes: list[Decimal] = []
         for index, p in enumerate(people):
             joins.append(p.join)
             leaves.append(p.leave)
@@ -233,6 +234,7 @@ class _People:
             subscribes.append(p.subscribes)
             if with_publish and p.publish is not None:
                 publishing.append(index)
+                publishes.append(p.publish)
         count = len(people)
         self.people = people
         self.count = count
@@ -241,7 +243,6 @@ class _People:
         self.sip = np.array(sip, dtype=np.bool_)
         self.subscribes = np.array(subscribes, dtype=np.bool_)
         self.publishing = np.array(publishing, dtype=np.int64)
-        publishes = [p.publish or Decimal(0) for p in map(people.__getitem__, publishing)]
         ticks, self.scale = _ticks(joins + leaves + publishes)
         self.join_ticks = ticks[:count]
         self.leave_ticks = ticks[count : 2 * count]
