@@ -2,11 +2,12 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.engine import Meter, MeterPrice, Tier, parse_scenario, price
+from billing.engine import Meter, MeterPrice, Tier, metering, parse_scenario, price
 from billing.engine.rating import price_slices
 from tests.conftest import FLAT_RATES, flat_card
 
@@ -90,6 +91,21 @@ def test_leaving_out_the_explanations_changes_no_amount(document, card):
     assert summary(bare) == summary(explained)
     assert all(line.explanation for line in explained.per_session.lines + explained.monthly.lines)
     assert not any(line.explanation for line in bare.per_session.lines + bare.monthly.lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios(), cards, st.integers(min_value=1, max_value=5))
+def test_reading_the_participants_in_blocks_changes_nothing(document, card, block):
+    """Big sessions are read a block of participants at a time (metering.BLOCK); blocks of a
+    few participants, some times whole and some not, must price as one block does."""
+    scenario = parse_scenario(document)
+    at_once = price(scenario, card)
+    with patch.object(metering, "BLOCK", block):
+        in_blocks = price(scenario, card)
+    assert summary(in_blocks) == summary(at_once)
+    assert [
+        (b.meter, b.positions.tolist(), b.seconds.tolist()) for b in in_blocks.usage.charges
+    ] == [(b.meter, b.positions.tolist(), b.seconds.tolist()) for b in at_once.usage.charges]
 
 
 @settings(max_examples=200, deadline=None)
