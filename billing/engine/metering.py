@@ -225,7 +225,7 @@ def _usage(
 # Participants are read a block at a time and each block's times converted while its records
 # are still in the CPU's cache: at 100,000 participants, reading them all and converting the
 # times in a second sweep costs twice as much (their records no longer fit in the cache).
-BLOCK = 4096
+BLOCK = 1024
 
 
 class _People:
