@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     args = parser.parse_args()
     card: RateCard = CARD
-    print("Engine: time to price a parsed scenario, best of 15 runs (7 at 100,000)")
+    print("Engine: time to price a parsed scenario, best of 15 runs")
     print(
         f"{'model':<16} {'participants':>12} {'engine ms':>10} {'sort ms':>9} {'x floor':>8} "
         f"{'µs each':>8}"
@@ -88,7 +88,7 @@ def main() -> None:
         for n in args.sizes:
             s = scenario(model, n)
             # Best of many: this machine slows down by half for seconds at a time.
-            repeat = 15 if n <= 10_000 else 7
+            repeat = 15
             pairs = [(p.join, p.leave) for p in s.participants]
             floor = best_of(repeat, lambda pairs=pairs: sorted(pairs))
             engine = best_of(repeat, lambda s=s: price(s, card))
