@@ -235,9 +235,6 @@ class _People:
     def __init__(self, people: tuple[Participant, ...], with_publish: bool = True) -> None:
         """`with_publish=False` leaves out the publish times (no publishers), for the SIP
         model, which ignores publishing."""
-        joins: list[Decimal] = []
-        leaves: list[Decimal] = []
-        publishes: list[Decimal] = []
         video: list[bool] = []
         sip: list[bool] = []
         subscribes: list[bool] = []
@@ -265,13 +262,9 @@ class _People:
                     n = len(block_joins)
                     for part, piece in zip(whole, np.split(seconds, [n, 2 * n]), strict=True):
                         part.append(piece)
-            joins += block_joins
-            leaves += block_leaves
-            publishes += block_publishes
         count = len(people)
         self.people = people
         self.count = count
-        self.joins = joins
         self.video = np.array(video, dtype=np.bool_)
         self.sip = np.array(sip, dtype=np.bool_)
         self.subscribes = np.array(subscribes, dtype=np.bool_)
@@ -285,7 +278,12 @@ class _People:
                 np.concatenate(part) if part else np.zeros(0, np.int64) for part in whole
             )
         else:
-            ticks, self.scale = _scaled_ticks(joins + leaves + publishes)
+            # Some time has a fraction (rare): all of them again, in ticks of the finest place.
+            ticks, self.scale = _scaled_ticks(
+                [p.join for p in people]
+                + [p.leave for p in people]
+                + [people[i].publish or Decimal(0) for i in publishing]
+            )
             self.join_ticks = ticks[:count]
             self.leave_ticks = ticks[count : 2 * count]
             self.publish_ticks = ticks[2 * count :]
@@ -306,7 +304,7 @@ class _People:
             candidates.append((self.publish_ticks[first], publisher.publish))
         if self.count >= 2:
             second = int(np.argpartition(self.join_ticks, 1)[1])
-            candidates.append((self.join_ticks[second], self.joins[second]))
+            candidates.append((self.join_ticks[second], self.people[second].join))
         return min(candidates, key=lambda pair: pair[0])[1] if candidates else None
 
 

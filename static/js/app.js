@@ -83,8 +83,12 @@
   // A live update the server refused or never got: the figures on screen are the last ones
   // priced, and must not pass for the current ones. The next update that succeeds replaces
   // the results, this warning with them.
+  function liveResults() {
+    return document.getElementById("results") || document.getElementById("estimate-results");
+  }
+
   function showStale(why) {
-    var results = document.getElementById("results") || document.getElementById("estimate-results");
+    var results = liveResults();
     if (!results) return;
     var note = results.querySelector(".stale-note");
     if (!note) {
@@ -100,7 +104,7 @@
 
   // Assistive technology hears of a pending update the way sighted users see "Updating…".
   function setBusy(busy) {
-    var results = document.getElementById("results") || document.getElementById("estimate-results");
+    var results = liveResults();
     if (results) results.setAttribute("aria-busy", busy ? "true" : "false");
   }
   document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
