@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from urllib.request import Request, urlopen
 
@@ -38,8 +38,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 
+from bench import urls as bench_urls  # noqa: E402
 from billing.engine.timefmt import clock  # noqa: E402
 from calculator.forms import document_data  # noqa: E402
 from calculator.presets import BY_SLUG  # noqa: E402
@@ -170,7 +171,47 @@ def main() -> None:
         f"({sent.get('Content-Encoding', 'none')})"
     )
     print(f"  in process (test client), {timings(post, lambda: client.get('/healthz'), 300)}")
+    floors(client, live.content, typed)
     over_http(bodies)
+
+
+def floors(client: Client, results: bytes, typed: Iterator[str]) -> None:
+    """The live update beside two views that do less (bench/urls.py), all in turn with the
+    minimal view: one that only receives the request and sends the results, one that also
+    prices the scenario under the three models. What is left of five times the minimal view
+    for the editor's own work (reading the form, charts, tables, HTML) is plain from them."""
+    bench_urls.RESPONSE = results
+    bench_urls.DOCUMENT = twenty_people()
+
+    def send(url: str) -> Callable[[], object]:
+        return lambda: client.post(
+            url,
+            next(typed),
+            content_type="application/json",
+            HTTP_HX_REQUEST="true",
+            HTTP_X_FORM_ENCODING="json",
+            **ENCODINGS,
+        )
+
+    views = {
+        "minimal view": lambda: client.get("/healthz"),
+        "receive the update, send its results": send("/bench/floor/receive/"),
+        "... and price the three models": send("/bench/floor/price/"),
+        "the live update": send("/editor/"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in views}
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        for view in views.values():
+            for _ in range(5):
+                view()
+        for _ in range(300):
+            for name, view in views.items():
+                times[name].append(_seconds(view))
+    minimal = statistics.median(times["minimal view"])
+    print("  floors, in process and in turn (median; ratio to the minimal view):")
+    for name, taken in times.items():
+        median = statistics.median(taken)
+        print(f"    {name:<40} {median * 1000:6.2f} ms {median / minimal:5.1f}x")
 
 
 def over_http(bodies: list[str]) -> None:
