@@ -244,6 +244,20 @@ def test_editing_a_saved_quote_keeps_its_pinned_card(owner):
     assert total(html, "session") == "$0.0720"  # 18 min at the pinned 0.0040
 
 
+def test_every_button_of_a_saved_scenarios_editor_posts_back_to_it(owner):
+    """Adding a recording or a participant to a saved scenario must not detach the page from
+    it: its Save would then make a new scenario instead of saving the changes."""
+    saved = save(owner, "contact-centre")
+    edit = f"/s/{saved.share_key}/edit/"
+    html = owner.get(edit).content.decode()
+    targets = set(re.findall(r'hx-post="([^"]+)"', html))
+    assert targets == {edit}, targets
+    data = {**editor_data(owner, saved), "action": "add:r"}
+    added = owner.post(edit, data, **HTMX).content.decode()
+    assert set(re.findall(r'hx-post="([^"]+)"', added)) == {edit}
+    assert 'value="save-copy"' in added  # still the saved scenario's editor
+
+
 def test_rename_and_delete_by_the_owner(owner, stranger):
     saved = save(owner)
     owner.post(f"/s/{saved.share_key}/rename/", {"name": "Acme support line"})
