@@ -7,16 +7,31 @@
   // was (a name typed, say, leaves the cost bars alone) does not redraw it.
   var drawnFrom = new WeakMap();
 
-  function drawFigures(root) {
-    if (!window.Plotly) return;
+  // Charts away from the screen are redrawn when they come near it, not on every change made
+  // in the rows above them, so typing in a long scenario is not held up by drawing nobody sees.
+  var offScreen = new WeakMap();
+  var watcher = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      offScreen.set(entry.target, !entry.isIntersecting);
+      if (entry.isIntersecting) draw(entry.target);
+    });
+  }, { rootMargin: "300px 0px" }) : null;
+
+  function draw(el) {
+    var source = document.getElementById(el.dataset.figure);
+    if (!window.Plotly || !source || drawnFrom.get(el) === source.textContent) return;
+    drawnFrom.set(el, source.textContent);
+    var figure = JSON.parse(source.textContent);
+    // The chart's element outlives live updates (hx-preserve), so Plotly.react redraws it
+    // in place, only what changed, and keeps the user's zoom (layout.uirevision).
+    window.Plotly.react(el, figure.data, figure.layout, figure.config);
+  }
+
+  // `everything`: the page's first drawing, which draws every chart.
+  function drawFigures(root, everything) {
     root.querySelectorAll("[data-figure]").forEach(function (el) {
-      var source = document.getElementById(el.dataset.figure);
-      if (!source || drawnFrom.get(el) === source.textContent) return;
-      drawnFrom.set(el, source.textContent);
-      var figure = JSON.parse(source.textContent);
-      // The chart's element outlives live updates (hx-preserve), so Plotly.react redraws it
-      // in place, only what changed, and keeps the user's zoom (layout.uirevision).
-      window.Plotly.react(el, figure.data, figure.layout, figure.config);
+      if (watcher) watcher.observe(el);
+      if (everything || !offScreen.get(el)) draw(el);
     });
   }
 
@@ -122,7 +137,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var htmx = window.htmx;
     if (htmx) defineJsonForm(htmx);
-    whenPlotly(function () { drawFigures(document); });
+    whenPlotly(function () { drawFigures(document, true); });
     // Content swapped in by htmx: redraw its figures, place its field errors. (The event
     // htmx.onLoad listens to, subscribed directly: onLoad itself fails once htmx has started.)
     document.addEventListener("htmx:load", function (event) {
@@ -131,7 +146,7 @@
       if (el.id === "results" || el.id === "editor") placeErrors(el);
       // The new totals and tables are painted first, the charts redrawn right after.
       whenPlotly(function () {
-        requestAnimationFrame(function () { setTimeout(function () { drawFigures(el); }, 0); });
+        requestAnimationFrame(function () { setTimeout(function () { drawFigures(el, false); }, 0); });
       });
     });
     // With live updates, Enter in a field has nothing left to submit.

@@ -28,6 +28,7 @@ def test_changing_a_leave_time_redraws_total_and_timeline_without_a_page_load(pa
         f"document.querySelector('[data-total=session]').innerText !== {before_total!r}"
     )
     assert session_total(page) == "$0.0720"
+    page.locator("#plot-timeline").scroll_into_view_if_needed()  # where the user looks
     page.wait_for_function(
         "((document.querySelector('[data-figure=fig-timeline]')._fullData || [])[1] || {x: []}).x[1] === 630000"
     )
@@ -56,9 +57,46 @@ def test_a_live_update_redraws_the_charts_in_place_keeping_their_zoom(page, cons
     page.wait_for_function(
         f"document.querySelector('[data-total=session]').innerText !== {before_total!r}"
     )
+    page.locator("#plot-timeline").scroll_into_view_if_needed()
     page.wait_for_function(f"(({timeline}._fullData || [])[1] || {{x: []}}).x[1] === 630000")
     assert page.evaluate(f"{timeline}.dataset.original") == "yes"
     assert page.evaluate(f"{timeline}._fullLayout.xaxis.range") == zoomed
+    assert console_errors == []
+
+
+def test_charts_away_from_the_screen_are_redrawn_when_scrolled_to_not_while_typing(
+    page, console_errors
+):
+    open_template(page, "all-hands")
+    page.evaluate(
+        """() => {
+          window.__drawn = [];
+          const react = Plotly.react;
+          Plotly.react = function (el, ...rest) {
+            window.__drawn.push(el.dataset.figure);
+            return react.call(this, el, ...rest);
+          };
+        }"""
+    )
+    timeline = "document.querySelector('[data-figure=fig-timeline]')"
+    assert page.evaluate(f"{timeline}.getBoundingClientRect().top > innerHeight + 300")
+    before = page.evaluate(f"{timeline}._fullData[1].x.slice()")
+    total = session_total(page)
+    page.fill("#id_p-1-leave", "40:00")
+    page.wait_for_function(
+        f"document.querySelector('[data-total=session]').innerText !== {total!r}"
+    )
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__drawn") == []  # nothing drawn out of sight
+    page.locator("#plot-timeline").scroll_into_view_if_needed()
+    page.wait_for_function("window.__drawn.includes('fig-timeline')")
+    assert page.evaluate(f"{timeline}._fullData[1].x") != before
+    page.locator("#plot-costs").scroll_into_view_if_needed()
+    page.wait_for_function("window.__drawn.includes('fig-costs')")
+    drawn = page.evaluate("window.__drawn.length")
+    page.locator("#plot-timeline").scroll_into_view_if_needed()  # unchanged since: not redrawn
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__drawn.length") == drawn
     assert console_errors == []
 
 

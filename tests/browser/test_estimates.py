@@ -20,6 +20,7 @@ def test_build_an_estimate_set_growth_share_it_and_open_it_read_only(page, brows
     ).json_value()
     assert len(set(flat)) == 1
     page.fill("#id_growth_percent", "10")
+    page.locator("#plot-projection").scroll_into_view_if_needed()  # drawn where it is seen
     page.wait_for_function(
         "(() => { const d = document.querySelector('[data-figure=fig-projection]')._fullData;"
         " return d && d.length && d[0].y[11] > d[0].y[0]; })()"
