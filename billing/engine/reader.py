@@ -23,7 +23,9 @@ def type_name(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | Decimal | float):
+    if isinstance(value, float):
+        return "a float (inexact: give a Decimal, an int or JSON text)"
+    if isinstance(value, int | Decimal):
         return "a number"
     if isinstance(value, str):
         return "a string"

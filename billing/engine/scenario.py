@@ -10,6 +10,7 @@ from typing import Any, Literal
 from .meters import Model
 from .ratecard import RateCardOverride, card_document, read_override
 from .reader import Reader, join_path
+from .timefmt import clock
 
 MAX_SESSION_SECONDS = 7 * 24 * 3600
 MAX_PARTICIPANTS = 10_000
@@ -160,7 +161,10 @@ def read_participant(reader: Reader, item: object, path: str, index: int) -> Par
         data.get("publish"), join_path(path, "publish"), MAX_SESSION_SECONDS, required=False
     )
     if join is not None and leave is not None and leave < join:
-        reader.problem(join_path(path, "leave"), f"must not be before join ({leave} < {join})")
+        reader.problem(
+            join_path(path, "leave"),
+            f"must not be before join: leaves at {clock(leave)}, joins at {clock(join)}",
+        )
     elif (
         join is not None
         and leave is not None
@@ -169,7 +173,8 @@ def read_participant(reader: Reader, item: object, path: str, index: int) -> Par
     ):
         reader.problem(
             join_path(path, "publish"),
-            f"must lie within [join, leave] = [{join}, {leave}] (got {publish})",
+            f"must lie between join and leave, {clock(join)} to {clock(leave)} "
+            f"(got {clock(publish)})",
         )
     media = reader.choice(data.get("media"), join_path(path, "media"), MEDIA, "voice")
     participant = Participant(
@@ -209,7 +214,8 @@ def read_intervals(
         )
         if start is not None and end is not None and end < start:
             reader.problem(
-                join_path(item_path, "end"), f"must not be before start ({end} < {start})"
+                join_path(item_path, "end"),
+                f"must not be before start: ends at {clock(end)}, starts at {clock(start)}",
             )
         media = "voice"
         if with_media:
