@@ -172,14 +172,17 @@ IntervalFormSet = _formset(IntervalForm, MAX_INTERVALS)
 class BulkAddForm(forms.Form):
     """ "40 attendees join between 0:00 and 5:00 and leave between 50:00 and 60:00"."""
 
-    count = forms.IntegerField(min_value=1, max_value=MAX_PARTICIPANTS, initial=10)
-    name = forms.CharField(max_length=100, initial="Attendee", label="named")
-    join_from = ClockField(initial="0:00")
-    join_to = ClockField(initial="5:00")
-    leave_from = ClockField(initial="50:00")
-    leave_to = ClockField(initial="60:00")
-    endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES, initial="client")
-    media = forms.ChoiceField(choices=MEDIA_CHOICES, initial="video")
+    # The labels name each part of the sentence in its error messages.
+    count = forms.IntegerField(
+        min_value=1, max_value=MAX_PARTICIPANTS, initial=10, label="Number to add"
+    )
+    name = forms.CharField(max_length=100, initial="Attendee", label="Name")
+    join_from = ClockField(initial="0:00", label="First join")
+    join_to = ClockField(initial="5:00", label="Last join")
+    leave_from = ClockField(initial="50:00", label="First leave")
+    leave_to = ClockField(initial="60:00", label="Last leave")
+    endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES, initial="client", label="Endpoint")
+    media = forms.ChoiceField(choices=MEDIA_CHOICES, initial="video", label="Media")
     publish = forms.BooleanField(required=False, label="publish from when they join")
 
     def clean(self) -> dict[str, Any]:

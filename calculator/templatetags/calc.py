@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django import template
+from django.forms import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -32,6 +33,14 @@ def json_data(value: object, element_id: str) -> SafeString:
     return format_html(
         '<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text)
     )
+
+
+@register.filter
+def error_attrs(field: BoundField) -> SafeString:
+    """An input's attributes saying it is in error and where the message is (err-<name>)."""
+    if not field.errors:
+        return mark_safe("")
+    return format_html(' aria-invalid="true" aria-describedby="err-{}"', field.html_name)
 
 
 @register.filter

@@ -42,7 +42,8 @@
     var errors = JSON.parse(source.textContent);
     form.querySelectorAll(".field-error[data-live]").forEach(function (el) { el.remove(); });
     form.querySelectorAll("[aria-invalid]").forEach(function (el) {
-      if (!errors[el.name]) {
+      // Bulk add's fields are checked only when its button is pressed, not as the user types.
+      if (!errors[el.name] && el.name.indexOf("bulk-") !== 0) {
         el.removeAttribute("aria-invalid");
         el.removeAttribute("aria-describedby");
         var old = document.getElementById("err-" + el.name);

@@ -253,7 +253,22 @@ def test_bulk_add_with_leaves_before_joins_is_refused_with_a_message(client):
     }
     html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
     assert len(rows(html)) == 1
-    assert "everyone must leave after they join" in html
+    # The message names the part of the sentence at fault, and that input points to it.
+    assert (
+        '<li id="err-bulk-leave_from">First leave: everyone must leave after they join</li>' in html
+    )
+    assert re.search(
+        r'<input[^>]*name="bulk-leave_from"[^>]*aria-invalid="true" aria-describedby="err-bulk-leave_from"',
+        html,
+    )
+    assert 'name="bulk-join_from" id="id_bulk-join_from" value=' in html  # not at fault
+
+
+def test_bulk_add_of_no_one_says_how_many_may_be_added(client):
+    bulk = {"action": "bulk", "bulk-count": "0", "bulk-name": "A", "bulk-join_from": "0:00"}
+    html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
+    assert "Number to add: Ensure this value is greater than or equal to 1." in html
+    assert "Last join: This field is required." in html
 
 
 def test_an_unknown_action_changes_nothing(client):
