@@ -74,17 +74,28 @@ class DocumentField(forms.CharField):
         return value if isinstance(value, str) or value is None else dumps(value)
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number within bounds, its bounds written as people read them."""
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs: Any) -> None:
+        message = f"Enter a whole number from {min_value:,} to {max_value:,}."
+        messages = {"invalid": message, "min_value": message, "max_value": message}
+        super().__init__(
+            min_value=min_value, max_value=max_value, error_messages=messages, **kwargs
+        )
+
+
 class ScenarioForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, label="Scenario name")
     model = forms.ChoiceField(choices=MODEL_CHOICES, label="Pricing model")
-    sessions_per_month = forms.IntegerField(
+    sessions_per_month = WholeNumberField(
         min_value=0, max_value=MAX_SESSIONS_PER_MONTH, label="Sessions per month"
     )
     rate_card = forms.ChoiceField(label="Rate card")
-    increment_seconds = forms.IntegerField(
+    increment_seconds = WholeNumberField(
         min_value=1, max_value=86_400, required=False, label="Increment (s)"
     )
-    minimum_seconds = forms.IntegerField(
+    minimum_seconds = WholeNumberField(
         min_value=0, max_value=86_400, required=False, label="Minimum (s)"
     )
     currency = forms.RegexField(
@@ -131,7 +142,7 @@ class ParticipantForm(RowForm):
     join = ClockField()
     leave = ClockField()
     publish = ClockField(required=False)
-    streams = forms.IntegerField(
+    streams = WholeNumberField(
         min_value=1, max_value=MAX_STREAMS, widget=forms.NumberInput(attrs={"size": 3})
     )
     subscribes = forms.BooleanField(required=False)
@@ -173,7 +184,7 @@ class BulkAddForm(forms.Form):
     """ "40 attendees join between 0:00 and 5:00 and leave between 50:00 and 60:00"."""
 
     # The labels name each part of the sentence in its error messages.
-    count = forms.IntegerField(
+    count = WholeNumberField(
         min_value=1, max_value=MAX_PARTICIPANTS, initial=10, label="Number to add"
     )
     name = forms.CharField(max_length=100, initial="Attendee", label="Name")

@@ -101,6 +101,20 @@ def test_a_leave_before_join_comes_back_as_field_errors_on_the_htmx_path(client)
     assert "must not be before join" in errors
 
 
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("sessions_per_month", "-5", "Enter a whole number from 0 to 1,000,000,000."),
+        ("sessions_per_month", "2e3", "Enter a whole number from 0 to 1,000,000,000."),
+        ("increment_seconds", "0", "Enter a whole number from 1 to 86,400."),
+        ("p-0-streams", "101", "Enter a whole number from 1 to 100."),
+    ],
+)
+def test_a_number_out_of_bounds_is_named_with_its_bounds(client, field, text, message):
+    html = client.post("/editor/", data_for("ivr-agent", **{field: text})).content.decode()
+    assert f'<span class="field-error" id="err-{field}">{message}</span>' in html
+
+
 def test_a_time_that_is_not_a_time_is_named(client):
     html = client.post("/editor/", data_for("ivr-agent", **{"p-0-join": "7:xx"})).content.decode()
     assert 'id="err-p-0-join"' in html
@@ -267,7 +281,7 @@ def test_bulk_add_with_leaves_before_joins_is_refused_with_a_message(client):
 def test_bulk_add_of_no_one_says_how_many_may_be_added(client):
     bulk = {"action": "bulk", "bulk-count": "0", "bulk-name": "A", "bulk-join_from": "0:00"}
     html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
-    assert "Number to add: Ensure this value is greater than or equal to 1." in html
+    assert "Number to add: Enter a whole number from 1 to 10,000." in html
     assert "Last join: This field is required." in html
 
 
