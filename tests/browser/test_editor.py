@@ -100,6 +100,24 @@ def test_charts_away_from_the_screen_are_redrawn_when_scrolled_to_not_while_typi
     assert console_errors == []
 
 
+def test_on_a_phone_every_field_of_a_participant_is_on_screen_with_its_label(page, console_errors):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_template(page, "video-meeting")
+    for field in ("name", "endpoint", "media", "direction", "join", "leave", "publish", "streams"):
+        box = page.locator(f"#id_p-0-{field}").bounding_box()
+        assert box["x"] >= 0, field
+        assert box["x"] + box["width"] <= 390, field
+    # No sideways scrolling, of the page or of the participants' table.
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    scroller = "document.querySelector('table.participants').closest('.table-scroll')"
+    assert page.evaluate(f"{scroller}.scrollWidth <= {scroller}.clientWidth")
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('#row-p-0 td[data-label=Leave]'), '::before').content"
+    )
+    assert label == '"Leave"'
+    assert console_errors == []
+
+
 def test_each_change_is_sent_once(page, console_errors):
     open_template(page, "ivr-agent")
     sent = []
