@@ -100,7 +100,7 @@ def test_charts_away_from_the_screen_are_redrawn_when_scrolled_to_not_while_typi
     assert console_errors == []
 
 
-def test_on_a_phone_every_field_of_a_participant_is_on_screen_with_its_label(page, console_errors):
+def test_on_a_phone_the_editor_and_its_results_need_no_sideways_scrolling(page, console_errors):
     page.set_viewport_size({"width": 390, "height": 844})
     open_template(page, "video-meeting")
     for field in ("name", "endpoint", "media", "direction", "join", "leave", "publish", "streams"):
@@ -115,6 +115,14 @@ def test_on_a_phone_every_field_of_a_participant_is_on_screen_with_its_label(pag
         "getComputedStyle(document.querySelector('#row-p-0 td[data-label=Leave]'), '::before').content"
     )
     assert label == '"Leave"'
+    # The results too: the breakdown, the charts' tables, the models side by side.
+    page.evaluate("document.querySelectorAll('#results details').forEach(d => d.open = true)")
+    wide = page.evaluate(
+        """[...document.querySelectorAll('#results .table-scroll')]
+        .filter(e => e.scrollWidth > e.clientWidth).map(e => e.firstElementChild.className)"""
+    )
+    assert wide == []
+    assert page.is_visible("table.breakdown tfoot td[data-label='Per month']")
     assert console_errors == []
 
 
