@@ -239,6 +239,12 @@ def timeline(rows: Sequence[Row]) -> dict[str, Any]:
             publishing["base"].append(stamp(a))
             publishing["x"].append(ms(b - a))
             publishing["customdata"].append(f"publishing {clock(a)}–{clock(b)}")
+    # Every row is drawn connected, in grey, under its billed parts: the legend names the grey
+    # only where some of it shows.
+    connected["showlegend"] = any(
+        sum((b - a for a, b in row.billed), Decimal(0)) < row.connected[1] - row.connected[0]
+        for row in rows
+    )
     traces = [t for t in (connected, billed, publishing, *extras.values()) if t["y"]]
     end = max((row.connected[1] for row in rows), default=Decimal(60))
     return {

@@ -45,6 +45,16 @@ def test_timeline_bills_video_participants_only_from_when_billing_starts():
     billed = figure["data"][1]
     assert billed["base"][0] == "1970-01-01 00:02:00.000"
     assert billed["x"][0] == 480_000
+    assert figure["data"][0]["showlegend"] is True  # the Host's first two minutes
+
+
+def test_the_legend_names_unbilled_time_only_where_there_is_some():
+    quote = quote_for({"model": "sip_mediaserver", "participants": [leg(0, 600), leg(30, 600)]})
+    figure = charts.timeline(charts.group_rows(charts.timeline_rows(quote)))
+    grey = figure["data"][0]
+    assert grey["name"] == "Connected, not billed"
+    assert grey["showlegend"] is False  # every leg is billed from its first second
+    assert len(grey["y"]) == 2  # still drawn under each row
 
 
 def test_timeline_under_subscribed_minutes_bills_only_while_someone_else_publishes():
