@@ -520,6 +520,7 @@ def model_curves(
                 + "</extra>",
             }
         )
+    middle = (counts[0] + counts[-1]) / 2
     annotations = [
         {
             "x": c.participants,
@@ -530,6 +531,8 @@ def model_curves(
             "ax": 0,
             "ay": -40,
             "font": {"size": 11},
+            # The text runs away from the nearer edge, so that it stays inside the plot.
+            "xanchor": "left" if c.participants <= middle else "right",
         }
         for c in crossovers
     ]
@@ -541,6 +544,9 @@ def model_curves(
             "xaxis": {
                 "title": {"text": "Participants in each session"},
                 "dtick": max(1, len(counts) // 12),
+                # Fixed: on a narrow screen Plotly would widen the axis to fit the annotations'
+                # text, down to negative participants.
+                "range": [counts[0] - 0.5, counts[-1] + 0.5],
             },
             "yaxis": {"title": {"text": f"Cost a month ({currency})"}, "rangemode": "tozero"},
             "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},

@@ -126,6 +126,22 @@ def test_on_a_phone_the_editor_and_its_results_need_no_sideways_scrolling(page, 
     assert console_errors == []
 
 
+def test_on_a_phone_the_compare_page_charts_only_real_participant_counts(page, console_errors):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_template(page, "conference")
+    page.click("text=Compare pricing models side by side")
+    page.wait_for_selector("[data-figure=fig-curves] .main-svg")
+    low, high = page.evaluate(
+        "document.querySelector('[data-figure=fig-curves]')._fullLayout.xaxis.range"
+    )
+    assert low > 0  # the crossover's label once stretched the axis to -5 participants
+    assert high < 13
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    scroller = "document.querySelector('table.compare').closest('.table-scroll')"
+    assert page.evaluate(f"{scroller}.scrollWidth <= {scroller}.clientWidth")
+    assert console_errors == []
+
+
 def test_each_change_is_sent_once(page, console_errors):
     open_template(page, "ivr-agent")
     sent = []
