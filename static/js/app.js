@@ -68,6 +68,35 @@
     });
   }
 
+  // A table too wide (or tall) for its box scrolls inside it; with nothing focusable in it,
+  // the keyboard could not scroll it, so such a box is made a focusable, named region while
+  // it scrolls (a box that fits stays out of the tab order).
+  function markScrollers(root) {
+    root.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.dataset.scroller === "fixed") return;
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && !box.querySelector("input, select, button, a[href], textarea")) {
+        var caption = box.querySelector("caption");
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "Table") + " (scrolls)");
+        box.dataset.scroller = "on";
+      } else if (box.dataset.scroller === "on") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+        delete box.dataset.scroller;
+      }
+    });
+  }
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { markScrollers(document); }, 150);
+  });
+  // A table inside <details> has no size until it is opened.
+  document.addEventListener("toggle", function (event) { markScrollers(event.target); }, true);
+
   function whenPlotly(callback) {
     if (window.Plotly || !document.querySelector("[data-figure]")) return callback();
     window.addEventListener("load", callback, { once: true });
@@ -138,6 +167,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var htmx = window.htmx;
     if (htmx) defineJsonForm(htmx);
+    markScrollers(document);
     whenPlotly(function () { drawFigures(document, true); });
     // Content swapped in by htmx: redraw its figures, place its field errors. (The event
     // htmx.onLoad listens to, subscribed directly: onLoad itself fails once htmx has started.)
@@ -145,6 +175,7 @@
       var el = event.detail && event.detail.elt;
       if (!el || el === document.body) return;
       if (el.id === "results" || el.id === "editor") placeErrors(el);
+      markScrollers(el);
       // The new totals and tables are painted first, the charts redrawn right after.
       whenPlotly(function () {
         requestAnimationFrame(function () { setTimeout(function () { drawFigures(el, false); }, 0); });
