@@ -155,6 +155,16 @@
   document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
   document.addEventListener("htmx:afterRequest", function () { setBusy(false); });
 
+  // htmx puts the new content in before it takes the old out, and Chromium takes a form's
+  // inputs out slowly while another form's are on the page (each input's removal looks at
+  // them all): with a thousand participants (ten thousand inputs) adding a row took seconds.
+  // So the outgoing form goes first, alone; the new editor replaces it in the same moment.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var form = target && event.detail.shouldSwap && target.id === "editor" && target.querySelector("form");
+    if (form) form.remove();
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     showStale(status === 429 ? "too many requests, wait a moment" :
