@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import Model
 from billing.engine.money import format_quantity, money_text
+from billing.engine.scenario import ENDPOINT_LABELS
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
 
@@ -128,6 +129,12 @@ def clock(seconds: Decimal | int | None) -> str:
 @register.filter
 def minutes(seconds: int) -> str:
     return minutes_text(seconds)
+
+
+@register.filter
+def endpoint_label(value: str) -> str:
+    """'webrtc' -> 'WebRTC browser', as the editor's drop-down names it."""
+    return ENDPOINT_LABELS.get(value, value)
 
 
 @register.filter
