@@ -41,3 +41,19 @@ def test_save_share_copy_edit_and_the_original_is_unchanged(page, browser, conso
     assert visitor.inner_text("[data-total=month]") == month
     context.close()
     assert console_errors == []
+
+
+def test_on_a_phone_a_shared_scenario_needs_no_sideways_scrolling(page, console_errors):
+    page.goto(f"{page.base_url}/editor/?template=video-meeting")
+    page.click("#save")
+    page.wait_for_url("**/s/*/edit/")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.input_value("#share-link"))
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    wide = page.evaluate(
+        """[...document.querySelectorAll('.table-scroll')]
+        .filter(e => e.scrollWidth > e.clientWidth).map(e => e.firstElementChild.className)"""
+    )
+    assert wide == []
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    assert console_errors == []

@@ -80,7 +80,7 @@ def test_the_share_link_shows_the_same_total_read_only(owner, stranger):
     assert "Make a copy" in html
     assert f"/s/{saved.share_key}/edit/" not in html
     # The participants as the editor names their choices.
-    assert "<td>PSTN phone</td><td>Voice</td><td>Terminating</td>" in html
+    assert '<td data-label="Endpoint">PSTN phone</td><td data-label="Media">Voice</td>' in html
 
 
 @pytest.mark.parametrize(
