@@ -40,7 +40,7 @@ class ClockField(forms.Field):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
             "widget",
-            forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "m:ss", "size": 7}),
+            forms.TextInput(attrs={"placeholder": "m:ss", "size": 7}),
         )
         super().__init__(**kwargs)
 

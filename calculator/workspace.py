@@ -124,7 +124,23 @@ def quote_context(quote: Quote) -> dict[str, Any]:
         "steps_table": charts.steps_table(steps),
         "models": models,
         "model_rows": model_rows(quote, models),
+        "card_defaults": card_defaults(quote.card),
     }
+
+
+def card_defaults(card: RateCard) -> dict[str, str]:
+    """What each override field of the editor falls back to when left blank, by field name:
+    the page shows them in the empty fields (placeholders), so that a user sees the card's
+    rate before overriding it. A tiered meter's is its first tier's rate (a session's price;
+    the month's follows the tiers, as the breakdown explains)."""
+    defaults = {
+        "increment_seconds": str(card.increment_seconds),
+        "minimum_seconds": str(card.minimum_seconds),
+        "currency": card.currency,
+    }
+    for meter, price in card.prices.items():
+        defaults[f"rate_{meter}"] = f"{price.rate:f}"
+    return defaults
 
 
 # The results tables are redrawn on every keystroke: their rows come formatted, as plain

@@ -97,6 +97,19 @@
   // A table inside <details> has no size until it is opened.
   document.addEventListener("toggle", function (event) { markScrollers(event.target); }, true);
 
+  // The rate card's own values, shown in the empty override fields: what leaving one blank
+  // means, for the card chosen now (the results carry them, as they change with the card).
+  function showCardDefaults(root) {
+    var source = root.querySelector("#card-defaults") || document.getElementById("card-defaults");
+    var form = document.getElementById("scenario");
+    if (!source || !form) return;
+    var defaults = JSON.parse(source.textContent);
+    Object.keys(defaults).forEach(function (name) {
+      var input = form.querySelector('input[name="' + CSS.escape(name) + '"]');
+      if (input) input.placeholder = defaults[name];
+    });
+  }
+
   function whenPlotly(callback) {
     if (window.Plotly || !document.querySelector("[data-figure]")) return callback();
     window.addEventListener("load", callback, { once: true });
@@ -178,13 +191,17 @@
     var htmx = window.htmx;
     if (htmx) defineJsonForm(htmx);
     markScrollers(document);
+    showCardDefaults(document);
     whenPlotly(function () { drawFigures(document, true); });
     // Content swapped in by htmx: redraw its figures, place its field errors. (The event
     // htmx.onLoad listens to, subscribed directly: onLoad itself fails once htmx has started.)
     document.addEventListener("htmx:load", function (event) {
       var el = event.detail && event.detail.elt;
       if (!el || el === document.body) return;
-      if (el.id === "results" || el.id === "editor") placeErrors(el);
+      if (el.id === "results" || el.id === "editor") {
+        placeErrors(el);
+        showCardDefaults(el);
+      }
       markScrollers(el);
       // The new totals and tables are painted first, the charts redrawn right after.
       whenPlotly(function () {

@@ -142,6 +142,26 @@ def test_on_a_phone_the_compare_page_charts_only_real_participant_counts(page, c
     assert console_errors == []
 
 
+def test_empty_override_fields_show_the_chosen_cards_values(page, console_errors):
+    from decimal import Decimal
+
+    from billing.models import RateCardVersion
+
+    card = RateCardVersion.objects.create(slug="partner", name="Partner card", currency="EUR")
+    card.rates.create(meter="voice_call_minutes", rate=Decimal("0.0125"))
+    open_template(page, "ivr-only")
+    page.click("summary:has-text('Override rates')")
+    assert page.get_attribute("#id_rate_voice_call_minutes", "placeholder") == "0.0040"
+    assert page.get_attribute("#id_currency", "placeholder") == "USD"
+    page.select_option("#id_rate_card", "partner")
+    page.wait_for_function(
+        "document.querySelector('#id_rate_voice_call_minutes').placeholder === '0.0125'"
+    )
+    assert page.get_attribute("#id_currency", "placeholder") == "EUR"
+    assert page.input_value("#id_rate_voice_call_minutes") == ""  # shown, not filled in
+    assert console_errors == []
+
+
 def test_each_change_is_sent_once(page, console_errors):
     open_template(page, "ivr-agent")
     sent = []

@@ -499,3 +499,26 @@ def test_junk_in_any_field_gets_a_page_never_a_server_error(slug, data, htmx):
         "/editor/", json.dumps(form), content_type="application/json", **headers
     )
     assert response.status_code in (200, 302, 400, 429)
+
+
+def test_the_results_carry_the_chosen_cards_values_for_the_empty_override_fields(client):
+    card = RateCardVersion.objects.create(
+        slug="partner", name="Partner card", currency="EUR", increment_seconds=6
+    )
+    card.rates.create(meter="voice_call_minutes", rate=Decimal("0.0125"))
+
+    def defaults(**changes):
+        html = client.post("/editor/", data_for("ivr-only", **changes), **HTMX).content.decode()
+        found = re.search(
+            r'<script id="card-defaults" type="application/json">(.*?)</script>', html
+        )
+        return json.loads(found.group(1))
+
+    default = defaults()
+    assert default["rate_voice_call_minutes"] == "0.0040"
+    assert default["increment_seconds"] == "60"
+    assert default["currency"] == "USD"
+    partner = defaults(rate_card="partner")
+    assert partner["rate_voice_call_minutes"] == "0.0125"
+    assert partner["increment_seconds"] == "6"
+    assert partner["currency"] == "EUR"
