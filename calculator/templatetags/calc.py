@@ -1,4 +1,5 @@
-"""Filters that show the engine's exact numbers the way people read them."""
+"""Filters that show the engine's exact numbers the way people read them, and tags that write
+the editor's row inputs."""
 
 from __future__ import annotations
 

@@ -522,3 +522,13 @@ def test_the_results_carry_the_chosen_cards_values_for_the_empty_override_fields
     assert partner["rate_voice_call_minutes"] == "0.0125"
     assert partner["increment_seconds"] == "6"
     assert partner["currency"] == "EUR"
+
+
+def test_what_is_typed_in_a_row_comes_back_escaped(client):
+    typed = '"><script>alert(1)</script>'
+    html = client.post(
+        "/editor/", data_for("ivr-agent", **{"p-0-name": typed, "p-1-leave": typed})
+    ).content.decode()
+    assert "<script>alert(1)" not in html
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert 'id="err-p-1-leave"' in html
