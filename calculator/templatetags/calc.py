@@ -3,6 +3,7 @@ the editor's row inputs."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 from fractions import Fraction
@@ -130,6 +131,16 @@ def clock(seconds: Decimal | int | None) -> str:
 @register.filter
 def minutes(seconds: int) -> str:
     return minutes_text(seconds)
+
+
+@register.filter
+def day(value: datetime.date | str | None) -> str:
+    """A rate card's date as every page writes it, '1 Jan 2026', whether a date or, as saved
+    quotes keep their card, ISO text."""
+    if not value:
+        return ""
+    when = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+    return f"{when.day} {when:%b %Y}"
 
 
 @register.filter
