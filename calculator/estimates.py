@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
@@ -276,6 +277,28 @@ class EstimateWorkspace:
         }
         return self.document
 
+    def field_errors(self) -> dict[str, list[str]]:
+        """Every field's errors by its HTML name: a live update swaps only the results, and
+        the page's script puts these beside their fields."""
+        errors: dict[str, list[str]] = {}
+        for form in (self.form, *self.items.forms):
+            for name, messages in form.errors.items():
+                if name != NON_FIELD_ERRORS:
+                    errors[form.add_prefix(name)] = [str(message) for message in messages]
+        return errors
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(where, message) of every field error, for the list above the results."""
+        summary = []
+        for form in (self.form, *self.items.forms):
+            for name, messages in form.errors.items():
+                where = "" if name == NON_FIELD_ERRORS else str(form[name].label)
+                if form is not self.form:
+                    number = self.items.forms.index(form) + 1
+                    where = f"Scenario {number}" + (f", {where.lower()}" if where else "")
+                summary += [(where, str(message)) for message in messages]
+        return summary
+
     def context(self) -> dict[str, Any]:
         context: dict[str, Any] = {
             "form": self.form,
@@ -284,6 +307,8 @@ class EstimateWorkspace:
             "saved": self.saved,
             "problem": self.problem,
             "estimate_errors": self.errors or [],
+            "field_errors": self.field_errors(),
+            "error_summary": self.error_summary(),
         }
         if self.quote is not None:
             context.update(estimate_context(self.quote))

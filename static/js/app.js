@@ -37,7 +37,7 @@
 
   function placeErrors(root) {
     var source = root.querySelector("#field-errors") || document.getElementById("field-errors");
-    var form = document.getElementById("scenario");
+    var form = document.getElementById("scenario") || document.getElementById("estimate-form");
     if (!source || !form) return;
     var errors = JSON.parse(source.textContent);
     form.querySelectorAll(".field-error[data-live]").forEach(function (el) { el.remove(); });
@@ -198,7 +198,7 @@
     document.addEventListener("htmx:load", function (event) {
       var el = event.detail && event.detail.elt;
       if (!el || el === document.body) return;
-      if (el.id === "results" || el.id === "editor") {
+      if (["results", "editor", "estimate-results", "estimate"].indexOf(el.id) !== -1) {
         placeErrors(el);
         showCardDefaults(el);
       }

@@ -42,3 +42,17 @@ def test_build_an_estimate_set_growth_share_it_and_open_it_read_only(page, brows
     assert visitor.locator("table.projection tbody tr").count() == 12
     context.close()
     assert console_errors == []
+
+
+def test_a_bad_number_in_a_live_update_is_named_beside_its_field(page, console_errors):
+    page.goto(f"{page.base_url}/estimates/new/?templates=ivr-only")
+    page.wait_for_selector("[data-figure=fig-projection] .main-svg")
+    page.fill("#id_discount_percent", "150")
+    message = page.wait_for_selector("#err-discount_percent")
+    assert "100" in message.inner_text()
+    assert page.get_attribute("#id_discount_percent", "aria-invalid") == "true"
+    assert "Discount on everything" in page.inner_text("#estimate-results .alert")
+    page.fill("#id_discount_percent", "10")
+    page.wait_for_selector("#err-discount_percent", state="detached")
+    assert page.get_attribute("#id_discount_percent", "aria-invalid") is None
+    assert console_errors == []

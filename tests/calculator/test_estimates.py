@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import re
 from decimal import Decimal
 
@@ -157,6 +158,21 @@ def test_bad_numbers_are_refused_beside_their_fields(client):
     html = client.post("/estimates/new/", data).content.decode()
     assert 'id="err-months"' in html
     assert 'id="err-discount_percent"' in html
+
+
+def test_a_live_update_with_bad_numbers_says_which_and_where(client):
+    """The htmx path swaps only the results: they list the problems and carry each field's
+    errors for the page to put beside it."""
+    _, data = open_new(client)
+    data.update(discount_percent="150", **{"i-1-sessions_per_month": "-3"})
+    html = client.post("/estimates/new/", data, **HTMX).content.decode()
+    assert html.strip().startswith('<section id="estimate-results"')
+    assert "Fix 2 problems to see the estimate:" in html
+    assert "Discount on everything, %: " in html
+    assert "Scenario 2, sessions per month: " in html
+    found = re.search(r'<script id="field-errors" type="application/json">(.*?)</script>', html)
+    errors = json.loads(found.group(1))
+    assert set(errors) == {"discount_percent", "i-1-sessions_per_month"}
 
 
 def save_estimate(client, **changes) -> SavedScenario:
