@@ -23,7 +23,13 @@ from billing.engine.jsonio import dumps
 from billing.engine.scenario import MAX_SESSIONS_PER_MONTH
 from billing.service import load_json, price_estimate_document
 from calculator import charts
-from calculator.forms import DocumentField, RowForm, SharedFields
+from calculator.forms import (
+    BoundedDecimalField,
+    DocumentField,
+    RowForm,
+    SharedFields,
+    WholeNumberField,
+)
 from calculator.jsonform import accepts_json_form
 from calculator.models import SavedScenario
 from calculator.presets import BY_SLUG, PRESETS
@@ -35,21 +41,21 @@ SHARE_KEY = re.compile(r"(?:/s/)?([A-Za-z0-9_-]{20,32})/?")
 class EstimateForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, label="Estimate name")
     rate_card = forms.ChoiceField(label="Rate card")
-    discount_percent = forms.DecimalField(
+    discount_percent = BoundedDecimalField(
         min_value=Decimal(0),
         max_value=Decimal(100),
         decimal_places=4,
         required=False,
         label="Discount on everything, %",
     )
-    growth_percent = forms.DecimalField(
+    growth_percent = BoundedDecimalField(
         min_value=Decimal(-99),
         max_value=Decimal(1000),
         decimal_places=4,
         required=False,
         label="Growth per month, %",
     )
-    months = forms.IntegerField(min_value=1, max_value=MAX_MONTHS, label="Projection, months")
+    months = WholeNumberField(min_value=1, max_value=MAX_MONTHS, label="Projection, months")
     revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     new_template = forms.ChoiceField(required=False, label="A template")
     new_saved = forms.ChoiceField(required=False, label="One of your saved scenarios")
@@ -67,7 +73,7 @@ class EstimateForm(forms.Form):
         self.fields["new_template"].choices = [(p.slug, p.title) for p in PRESETS]
         self.fields["new_saved"].choices = [("", "—"), *saved]
         for meter in Meter:
-            self.fields[f"discount_{meter}"] = forms.DecimalField(
+            self.fields[f"discount_{meter}"] = BoundedDecimalField(
                 min_value=Decimal(0),
                 max_value=Decimal(100),
                 decimal_places=4,
@@ -81,7 +87,7 @@ class EstimateForm(forms.Form):
 
 class ItemForm(RowForm):
     document = DocumentField(widget=forms.HiddenInput)
-    sessions_per_month = forms.IntegerField(min_value=0, max_value=MAX_SESSIONS_PER_MONTH)
+    sessions_per_month = WholeNumberField(min_value=0, max_value=MAX_SESSIONS_PER_MONTH)
 
     def title(self) -> str:
         document = self["document"].value()

@@ -85,6 +85,42 @@ class WholeNumberField(forms.IntegerField):
         )
 
 
+class BoundedDecimalField(forms.DecimalField):
+    """A decimal within bounds (no upper one if `max_value` is None), its bounds and places
+    written as people read them, whatever is wrong with the text."""
+
+    def __init__(
+        self,
+        *,
+        min_value: Decimal,
+        max_value: Decimal | None = None,
+        decimal_places: int,
+        what: str = "a number",
+        **kwargs: Any,
+    ) -> None:
+        bounds = (
+            f"of {min_value:,} or more"
+            if max_value is None
+            else f"from {min_value:,} to {max_value:,}"
+        )
+        message = f"Enter {what} {bounds}, with at most {decimal_places} decimal places."
+        codes = (
+            "invalid",
+            "min_value",
+            "max_value",
+            "max_digits",
+            "max_decimal_places",
+            "max_whole_digits",
+        )
+        super().__init__(
+            min_value=min_value,
+            max_value=max_value,
+            decimal_places=decimal_places,
+            error_messages=dict.fromkeys(codes, message),
+            **kwargs,
+        )
+
+
 class ScenarioForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, label="Scenario name")
     model = forms.ChoiceField(choices=MODEL_CHOICES, label="Pricing model")
@@ -114,10 +150,11 @@ class ScenarioForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["rate_card"].choices = list(cards)
         for meter in Meter:
-            self.fields[f"rate_{meter}"] = forms.DecimalField(
+            self.fields[f"rate_{meter}"] = BoundedDecimalField(
                 min_value=Decimal(0),
                 max_digits=24,
                 decimal_places=12,
+                what="a price a minute",
                 required=False,
                 label=meter.label,
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),

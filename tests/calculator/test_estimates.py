@@ -168,8 +168,8 @@ def test_a_live_update_with_bad_numbers_says_which_and_where(client):
     html = client.post("/estimates/new/", data, **HTMX).content.decode()
     assert html.strip().startswith('<section id="estimate-results"')
     assert "Fix 2 problems to see the estimate:" in html
-    assert "Discount on everything, %: " in html
-    assert "Scenario 2, sessions per month: " in html
+    assert "Discount on everything, %: Enter a number from 0 to 100, with at most 4" in html
+    assert "Scenario 2, sessions per month: Enter a whole number from 0 to 1,000,000,000." in html
     found = re.search(r'<script id="field-errors" type="application/json">(.*?)</script>', html)
     errors = json.loads(found.group(1))
     assert set(errors) == {"discount_percent", "i-1-sessions_per_month"}
