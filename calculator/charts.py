@@ -98,11 +98,12 @@ def _clip(spans: Iterable[Span], low: Decimal, high: Decimal) -> tuple[Span, ...
 def timeline_rows(quote: Quote) -> list[Row]:
     scenario, usage = quote.scenario, quote.usage
     model = scenario.model
-    billed_by_participant: dict[int, int] = {}
+    # The seconds the engine billed each participant and each interval, by (row kind, position).
+    billed_seconds: dict[tuple[str, int], int] = {}
     for batch in usage.charges:
-        if batch.kind in ("leg", "participant", "subscriber"):
-            positions, seconds = batch.positions.tolist(), batch.seconds.tolist()
-            billed_by_participant.update(zip(positions, seconds, strict=True))
+        kind = "participant" if batch.kind in ("leg", "participant", "subscriber") else batch.kind
+        positions, seconds = batch.positions.tolist(), batch.seconds.tolist()
+        billed_seconds.update(((kind, i), s) for i, s in zip(positions, seconds, strict=True))
     publishing = [
         (p.publish, p.leave, i)
         for i, p in enumerate(scenario.participants)
@@ -126,7 +127,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 kind="participant",
                 connected=connected,
                 billed=billed,
-                billed_seconds=billed_by_participant.get(i, 0),
+                billed_seconds=billed_seconds.get(("participant", i), 0),
                 publishing=(p.publish, p.leave)
                 if shows_publish and p.publish is not None
                 else None,
@@ -138,11 +139,11 @@ def timeline_rows(quote: Quote) -> list[Row]:
         ("recording", "Recording", scenario.recordings),
         ("monitoring", "Monitoring", scenario.monitoring),
     ):
-        for n, interval in enumerate(intervals, start=1):
+        for n, interval in enumerate(intervals):
             span = (interval.start, interval.end)
             is_billed = kind != "conference" or conference_billed
-            seconds = quote.card.billed_seconds(interval.end - interval.start) if is_billed else 0
-            rows.append(Row(f"{label} {n}", kind, span, (span,) if is_billed else (), seconds))
+            seconds = billed_seconds.get((kind, n), 0)
+            rows.append(Row(f"{label} {n + 1}", kind, span, (span,) if is_billed else (), seconds))
     return rows
 
 

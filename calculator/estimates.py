@@ -4,7 +4,7 @@ priced together with negotiated discounts and a growth projection."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -283,26 +283,29 @@ class EstimateWorkspace:
         }
         return self.document
 
+    def _field_errors(self) -> Iterator[tuple[forms.Form, int, str, list[str]]]:
+        """(form, its scenario number or 0 for the estimate's own, field name, messages)."""
+        for number, form in enumerate((self.form, *self.items.forms)):
+            for name, messages in form.errors.items():
+                yield form, number, name, [str(message) for message in messages]
+
     def field_errors(self) -> dict[str, list[str]]:
         """Every field's errors by its HTML name: a live update swaps only the results, and
         the page's script puts these beside their fields."""
-        errors: dict[str, list[str]] = {}
-        for form in (self.form, *self.items.forms):
-            for name, messages in form.errors.items():
-                if name != NON_FIELD_ERRORS:
-                    errors[form.add_prefix(name)] = [str(message) for message in messages]
-        return errors
+        return {
+            form.add_prefix(name): messages
+            for form, _, name, messages in self._field_errors()
+            if name != NON_FIELD_ERRORS
+        }
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(where, message) of every field error, for the list above the results."""
         summary = []
-        for form in (self.form, *self.items.forms):
-            for name, messages in form.errors.items():
-                where = "" if name == NON_FIELD_ERRORS else str(form[name].label)
-                if form is not self.form:
-                    number = self.items.forms.index(form) + 1
-                    where = f"Scenario {number}" + (f", {where.lower()}" if where else "")
-                summary += [(where, str(message)) for message in messages]
+        for form, number, name, messages in self._field_errors():
+            where = "" if name == NON_FIELD_ERRORS else str(form[name].label)
+            if number:
+                where = f"Scenario {number}" + (f", {where.lower()}" if where else "")
+            summary += [(where, message) for message in messages]
         return summary
 
     def context(self) -> dict[str, Any]:

@@ -107,9 +107,7 @@ def row_select(field: BoundField, col: str) -> SafeString:
 @register.filter
 def error_attrs(field: BoundField) -> SafeString:
     """An input's attributes saying it is in error and where the message is (err-<name>)."""
-    if not field.errors:
-        return mark_safe("")
-    return format_html(' aria-invalid="true" aria-describedby="err-{}"', field.html_name)
+    return mark_safe(_row_field_errors(field)[0])
 
 
 @register.filter
