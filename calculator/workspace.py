@@ -109,15 +109,16 @@ class Workspace:
 
 def quote_context(quote: Quote) -> dict[str, Any]:
     """What the results show of a quote: lines, figures, their tables, the other models."""
-    rows = charts.group_rows(charts.timeline_rows(quote))
+    rows = charts.timeline_rows(quote)
     steps = charts.connected_steps(quote)
+    end = charts.session_end(quote)
     models = compare_models(quote.scenario, quote.card, quote)
     return {
         "quote": quote,
         "lines": line_rows(quote),
         "figures": {
-            "timeline": charts.timeline(rows),
-            "concurrency": charts.concurrency(quote, steps),
+            "timeline": charts.timeline(rows, end),
+            "concurrency": charts.concurrency(quote, steps, end),
             "costs": charts.costs(quote),
         },
         "timeline_table": charts.timeline_table(rows),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -416,3 +416,109 @@ MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {
     Model.VIDEO_PPM: video_ppm,
     Model.VIDEO_SSM: video_ssm,
 }
+
+
+# -- Where in the session each participant bills ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Spans:
+    """Stretches of the session, in ticks of 1/scale s: `starts[k]` to `ends[k]`, in order,
+    disjoint and not touching."""
+
+    starts: npt.NDArray[Any]
+    ends: npt.NDArray[Any]
+    scale: int
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def seconds(self) -> list[tuple[Decimal, Decimal]]:
+        """The stretches in seconds, exactly."""
+        places = len(str(self.scale)) - 1  # the scale is a power of ten
+        return [
+            (Decimal(a).scaleb(-places), Decimal(b).scaleb(-places))
+            for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        ]
+
+
+def _union(starts: npt.NDArray[Any], ends: npt.NDArray[Any], scale: int) -> Spans:
+    """The union of intervals (empty ones dropped), merged where they touch or overlap."""
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return Spans(starts, ends, scale)
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], np.maximum.accumulate(ends[order])
+    # A new stretch begins wherever an interval starts after all before it have ended.
+    begins = np.flatnonzero(np.concatenate(([True], starts[1:] > ends[:-1])))
+    last = np.concatenate((begins[1:] - 1, [len(starts) - 1]))
+    return Spans(starts[begins], ends[last], scale)
+
+
+def _runs(points: npt.NDArray[Any], on: npt.NDArray[np.bool_], scale: int) -> Spans:
+    """The stretches [points[k], points[k + 1]) where `on[k]`, consecutive ones merged."""
+    on = on[:-1]
+    if not on.any():
+        empty = points[:0]
+        return Spans(empty, empty, scale)
+    edges = np.diff(np.concatenate(([False], on, [False])).astype(np.int8))
+    return Spans(points[np.flatnonzero(edges == 1)], points[np.flatnonzero(edges == -1)], scale)
+
+
+def _level(starts: npt.NDArray[Any], ends: npt.NDArray[Any], at: npt.NDArray[Any]) -> Any:
+    """How many of the intervals [starts, ends) hold each moment of `at` (both sorted)."""
+    return np.searchsorted(starts, at, side="right") - np.searchsorted(ends, at, side="right")
+
+
+def billed_spans(scenario: Scenario, usage: Usage, groups: Sequence[Sequence[int]]) -> list[Spans]:
+    """For each group of participants (positions in the scenario's list), the stretches of
+    the session in which at least one of them bills a participant meter under the scenario's
+    model: what a timeline draws in colour. The work grows with the participants and the
+    publishers, never with their product, so a band of thousands costs what its rows cost.
+
+    - sip_mediaserver: a leg bills its whole connection.
+    - video_ppm: a participant bills from the later of its join and the billing start.
+    - video_ssm: a subscriber bills while some *other* participant publishes: at a moment
+      when C participants publish, a group's connected subscribers bill if C >= 2, or if
+      C == 1 and one of them is not that publisher.
+    """
+    model = scenario.model
+    people = _People(scenario.participants, with_publish=model is not Model.SIP_MEDIASERVER)
+    scale, joins, leaves = people.scale, people.join_ticks, people.leave_ticks
+    members = [np.asarray(group, dtype=np.int64) for group in groups]
+    if model is Model.SIP_MEDIASERVER:
+        return [_union(joins[m], leaves[m], scale) for m in members]
+    if model is Model.VIDEO_PPM:
+        start = usage.billing_start
+        if start is None:
+            return [_union(joins[:0], leaves[:0], scale) for _ in members]
+        since = int(start * scale)
+        return [_union(np.maximum(joins[m], since), leaves[m], scale) for m in members]
+    # Who publishes when, over the whole session: publish to leave, for those who do.
+    publishes = people.leave_ticks[people.publishing] > people.publish_ticks
+    publishing = people.publishing[publishes]
+    publish_from = people.publish_ticks[publishes]
+    all_from, all_to = np.sort(publish_from), np.sort(leaves[publishing])
+    changes = np.unique(np.concatenate((all_from, all_to)))
+    publishes_from = np.full(people.count, -1, dtype=np.int64)
+    publishes_from[publishing] = publish_from
+    spans = []
+    for m in members:
+        m = m[people.subscribes[m]]
+        a, b = joins[m], leaves[m]
+        if not len(m) or not len(changes):
+            spans.append(_union(a[:0], b[:0], scale))
+            continue
+        mine = m[publishes_from[m] >= 0]
+        pa, pb = np.sort(publishes_from[mine]), np.sort(leaves[mine])
+        low, high = a.min(), b.max()
+        inside = changes[(changes > low) & (changes < high)]
+        points = np.unique(np.concatenate((a, b, pa, pb, inside)))
+        a, b = np.sort(a), np.sort(b)
+        connected = _level(a, b, points)
+        own = _level(pa, pb, points)
+        others = _level(all_from, all_to, points)
+        on = (connected >= 1) & ((others >= 2) | ((others == 1) & (connected - own >= 1)))
+        spans.append(_runs(points, on, scale))
+    return spans

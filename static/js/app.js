@@ -17,6 +17,17 @@
     });
   }, { rootMargin: "300px 0px" }) : null;
 
+  // No chart control may send a prospect's figures anywhere: plotly.js offers "Share chart"
+  // (an upload to Plotly's cloud) unless told not to, whatever a figure says.
+  function privateConfig(config) {
+    var safe = Object.assign({}, config, {
+      showSendToCloud: false, showEditInChartStudio: false, plotlyServerURL: ""
+    });
+    safe.modeBarButtonsToRemove = (safe.modeBarButtonsToRemove || []).concat(
+      ["sendDataToCloud", "editInChartStudio"]);
+    return safe;
+  }
+
   function draw(el) {
     var source = document.getElementById(el.dataset.figure);
     if (!window.Plotly || !source || drawnFrom.get(el) === source.textContent) return;
@@ -24,7 +35,7 @@
     var figure = JSON.parse(source.textContent);
     // The chart's element outlives live updates (hx-preserve), so Plotly.react redraws it
     // in place, only what changed, and keeps the user's zoom (layout.uirevision).
-    window.Plotly.react(el, figure.data, figure.layout, figure.config);
+    window.Plotly.react(el, figure.data, figure.layout, privateConfig(figure.config));
   }
 
   // `everything`: the page's first drawing, which draws every chart.
