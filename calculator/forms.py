@@ -566,33 +566,17 @@ class Editor:
     def is_valid(self) -> bool:
         return not self.errors
 
-    @property
-    def form(self) -> ScenarioForm:
-        """The bound scenario form, for a page that shows it."""
-        return self._bound[0]
-
-    @property
-    def sections(self) -> dict[str, forms.BaseFormSet]:  # type: ignore[type-arg]
-        """The bound row formsets, for a page that shows them."""
-        return self._bound[1]
-
     @cached_property
-    def _bound(self) -> tuple[ScenarioForm, dict[str, forms.BaseFormSet]]:  # type: ignore[type-arg]
-        data = data_from(self.scenario, self.rows)
-        form = ScenarioForm(data, cards=self.cards)
-        sections = {
-            prefix: formset(data, prefix=prefix) for prefix, (_, formset, _) in SECTIONS.items()
-        }
+    def form(self) -> ScenarioForm:
+        """The bound scenario form, for a page that shows it, the engine's problems beside
+        their fields. (The rows are written from `rows` and `errors`: calculator/rows.py.)"""
+        form = ScenarioForm(data_from(self.scenario, {}), cards=self.cards)
         form.full_clean()
-        for formset in sections.values():
-            formset.full_clean()
         for problem in self.problems:
             target = self._target(problem.path)
-            if target is not None:
-                prefix, row, name = target
-                bound = form if prefix is None else sections[prefix].forms[row]
-                bound.add_error(name, problem.message)
-        return form, sections
+            if target is not None and target[0] is None:
+                form.add_error(target[2], problem.message)
+        return form
 
     def document(self, default_card: str) -> dict[str, Any]:
         """The scenario document of the cleaned values; call after is_valid()."""

@@ -99,7 +99,6 @@ class Workspace:
             context.update(
                 focus=self.focus,
                 form=self.editor.form,
-                sections=self.editor.sections,
                 bulk=self.bulk or BulkAddForm(prefix="bulk"),
             )
         if self.quote is not None:
