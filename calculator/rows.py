@@ -47,9 +47,12 @@ OPTIONS = {
 class _Writer:
     """One section's rows: names, ids, labels and messages as the editor's inputs have them."""
 
-    def __init__(self, prefix: str, errors: Errors, focus: str | None) -> None:
+    def __init__(
+        self, prefix: str, errors: Errors, focus: str | None, warnings: Errors | None = None
+    ) -> None:
         self.prefix = prefix
         self.errors = errors
+        self.warnings = warnings or {}
         self.focus = focus
 
     def _common(self, i: int, name: str, col: str) -> tuple[str, str, str]:
@@ -119,10 +122,10 @@ def _button(action: str, label: str, text: str, danger: bool, url: str) -> str:
 
 
 def participant_rows(
-    rows: Sequence[Row], errors: Errors, focus: str | None, url: str
+    rows: Sequence[Row], errors: Errors, focus: str | None, url: str, warnings: Errors
 ) -> SafeString:
     """The participants' table rows."""
-    w = _Writer("p", errors, focus)
+    w = _Writer("p", errors, focus, warnings)
     out = []
     for i, row in enumerate(rows):
         n = i + 1
@@ -156,9 +159,10 @@ def interval_rows(
     url: str,
     noun: str,
     media: bool,
+    warnings: Errors,
 ) -> SafeString:
     """A section of conferences, recordings or monitoring: its counts, then its table rows."""
-    w = _Writer(prefix, errors, focus)
+    w = _Writer(prefix, errors, focus, warnings)
     out = [w.management(len(rows))]
     if rows:
         media_head = f'<th scope="col" id="{prefix}-col-media">Media</th>' if media else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -14,6 +14,7 @@ from .errors import ScenarioError
 from .meters import Meter, Model
 from .ratecard import RateCard
 from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Interval, Participant, Scenario
+from .timefmt import clock
 
 
 class Charge(NamedTuple):
@@ -107,6 +108,9 @@ class Usage:
     seconds: dict[Meter, int]
     billing_start: Decimal | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The model's own meter bills nothing only because nobody publishes: a zero that comes
+    # from missing input (Publish left empty), never a reason to call the model cheapest.
+    wants_publishers: bool = False
 
 
 KIND_WORDS = {
@@ -329,18 +333,25 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     start = people.billing_start()
     charges = []
     notes = list(_ignored_conferences(scenario))
+    nobody_publishes = people.count > 0 and not len(people.publishing)
     if start is None:
         if people.count:
             notes.append(
                 "No participant minutes: nobody publishes and no second participant joins, "
-                "so billing never starts."
+                "so billing never starts. Set Publish for whoever sends audio or video."
             )
     else:
+        if nobody_publishes:
+            notes.append(
+                f"Nobody publishes: billing starts when the second participant joins, at "
+                f"{clock(start)}. Set Publish for whoever sends audio or video."
+            )
         begins = np.maximum(people.join_ticks, int(start * people.scale))
         billed = _Billed(people.leave_ticks - begins, people.scale, card)
         charges += billed.charges(Meter.PARTICIPANT, "participant", people.people, since=start)
     charges += people.sip_interconnect(card)
-    return _usage(charges + _extras(scenario, card), start, tuple(notes))
+    usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
+    return replace(usage, wants_publishers=nobody_publishes and start is None)
 
 
 MAX_SUBSCRIPTIONS = 100_000_000
@@ -419,7 +430,16 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
                 )
             )
     charges += people.sip_interconnect(card)
-    return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
+    notes = _ignored_conferences(scenario)
+    wants_publishers = bool(s_count) and not len(people.publishing)
+    if wants_publishers:
+        notes += (
+            "No subscribed minutes: nobody publishes, so there is no stream to subscribe to. "
+            "Under this model people bill only for what they receive; set Publish for whoever "
+            "sends audio or video.",
+        )
+    usage = _usage(charges + _extras(scenario, card), None, notes)
+    return replace(usage, wants_publishers=wants_publishers)
 
 
 MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {

@@ -109,7 +109,9 @@ def row_select(field: BoundField, col: str) -> SafeString:
 def participant_rows(context: Context, url: str) -> SafeString:
     """The participants' rows of the editor in context (calculator/rows.py)."""
     editor = context["editor"]
-    return rows.participant_rows(editor.rows["p"], editor.errors, context.get("focus"), url)
+    return rows.participant_rows(
+        editor.rows["p"], editor.errors, context.get("focus"), url, editor.warnings
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -117,7 +119,14 @@ def interval_rows(context: Context, prefix: str, url: str, noun: str, media: boo
     """A section of intervals of the editor in context: its counts and rows."""
     editor = context["editor"]
     return rows.interval_rows(
-        prefix, editor.rows[prefix], editor.errors, context.get("focus"), url, noun, media
+        prefix,
+        editor.rows[prefix],
+        editor.errors,
+        context.get("focus"),
+        url,
+        noun,
+        media,
+        editor.warnings,
     )
 
 
