@@ -64,13 +64,16 @@ class _Writer:
         if f"id_{html_name}" == self.focus:
             rest += " autofocus"
         messages = self.errors.get(html_name)
-        if not messages:
-            return names, rest, ""
-        rest += f' aria-invalid="true" aria-describedby="err-{html_name}"'
-        message = (
-            f'<span class="field-error" id="err-{html_name}">{escape(" ".join(messages))}</span>'
-        )
-        return names, rest, message
+        if messages:
+            rest += f' aria-invalid="true" aria-describedby="err-{html_name}"'
+            text = escape(" ".join(messages))
+            return names, rest, f'<span class="field-error" id="err-{html_name}">{text}</span>'
+        warnings = self.warnings.get(html_name)
+        if warnings:
+            rest += f' aria-describedby="warn-{html_name}"'
+            text = escape(" ".join(warnings))
+            return names, rest, f'<span class="field-warning" id="warn-{html_name}">{text}</span>'
+        return names, rest, ""
 
     def text(self, i: int, row: Row, name: str, col: str, size: int, extra: str = "") -> str:
         names, rest, message = self._common(i, name, col)
