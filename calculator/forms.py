@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from billing.engine import Meter, Model, Problem, ScenarioError, parse_scenario
 from billing.engine.jsonio import dumps
+from billing.engine.plausibility import Doubt
 from billing.engine.scenario import (
     DIRECTIONS,
     ENDPOINT_LABELS,
@@ -563,8 +564,10 @@ class Editor:
     errors: FieldErrors = field(default_factory=dict)
     general_errors: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    # Values allowed but unlikely (billing/engine/plausibility.py), by the inputs' names.
+    # Values allowed but unlikely (billing/engine/plausibility.py): a brief note by each
+    # input's name, and the full messages for the summary.
     warnings: FieldErrors = field(default_factory=dict)
+    doubts: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def bind(
@@ -662,18 +665,21 @@ class Editor:
             self.errors.setdefault(html_name, []).append(problem.message)
             self.problems.append(problem)
 
-    def add_warnings(self, problems: Iterable[Problem]) -> None:
+    def add_warnings(self, doubts: Iterable[Doubt]) -> None:
         """Put warnings beside the fields they name (the scenario is priced as it is)."""
-        for problem in problems:
-            target = self._target(problem.path)
+        full: FieldErrors = {}
+        for doubt in doubts:
+            target = self._target(doubt.path)
             if target is not None:
                 prefix, row, name = target
                 html_name = name if prefix is None else f"{prefix}-{row}-{name}"
-                self.warnings.setdefault(html_name, []).append(problem.message)
+                self.warnings.setdefault(html_name, []).append(doubt.brief or doubt.message)
+                full.setdefault(html_name, []).append(doubt.message)
+        self.doubts = _summary(full)
 
     def warning_summary(self) -> list[tuple[str, str]]:
         """(label, message) pairs, as `all_errors` gives errors."""
-        return _summary(self.warnings)
+        return self.doubts
 
     def _target(self, path: str) -> tuple[str | None, int, str] | None:
         """(section prefix or None for the scenario's fields, row, field) a path names."""

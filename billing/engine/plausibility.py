@@ -4,9 +4,11 @@ the field asks whether they are right (a typo such as 25:00:00 for 25:00 costs a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import Problem
+from .meters import Meter
 from .ratecard import RateCard, RateCardOverride
 from .scenario import Scenario
 from .timefmt import clock
@@ -17,12 +19,20 @@ HIGH_RATE = Decimal(1)  # a minute, in the card's currency
 MAX_WARNINGS = 20
 
 
-def warnings(scenario: Scenario, card: RateCard | None = None) -> list[Problem]:
+@dataclass(frozen=True, slots=True)
+class Doubt(Problem):
+    """A warning: its message in full, and `brief`, for beside a narrow field."""
+
+    brief: str = ""
+
+
+def warnings(scenario: Scenario, card: RateCard | None = None) -> list[Doubt]:
     """What looks unlikely in a valid scenario, each by its path; at most MAX_WARNINGS."""
-    found: list[Problem] = []
+    found: list[Doubt] = []
 
     def warn(path: str, message: str) -> bool:
-        found.append(Problem(path, message))
+        brief = BRIEF[path.rsplit(".", 1)[-1] if "." in path else path]
+        found.append(Doubt(path, message, brief))
         return len(found) < MAX_WARNINGS
 
     if scenario.sessions_per_month > MANY_SESSIONS and not warn(
@@ -57,6 +67,15 @@ def warnings(scenario: Scenario, card: RateCard | None = None) -> list[Problem]:
             ):
                 return found
     return found
+
+
+# What the field's own note says (the full message is with the results).
+BRIEF = {
+    "sessions_per_month": "over 100 million: right?",
+    "leave": "over a day: right?",
+    "end": "over a day: right?",
+}
+BRIEF.update({key: f"over {HIGH_RATE} a minute: right?" for key in Meter})
 
 
 def _long(seconds: Decimal, what: str) -> str:

@@ -120,7 +120,7 @@ def test_a_leg_of_more_than_a_day_and_a_billion_sessions_are_questioned_not_refu
     response = client.post("/editor/", data)
     html = response.content.decode()
     assert "data-total=" in html  # priced as given
-    assert 'id="warn-p-0-leave"' in html
+    assert 'id="warn-p-0-leave">over a day: right?<' in html
     assert "connected for 25:00:00, more than a day: is that right?" in html
     assert "1,000,000,000 sessions a month is over 100 million" in html
     live = client.post("/editor/", data, **HTMX).content.decode()
