@@ -358,6 +358,16 @@ MAX_SUBSCRIPTIONS = 100_000_000
 SUBSCRIPTIONS_PER_BLOCK = 1 << 18
 
 
+def subscriptions(scenario: Scenario) -> int:
+    """The work of pricing a scenario under video_ssm: subscribers x publishers, every pair
+    rounded on its own. (A publisher who publishes for no time at all is no work.)"""
+    subscribers = sum(1 for p in scenario.participants if p.subscribes)
+    publishers = sum(
+        1 for p in scenario.participants if p.publish is not None and p.leave > p.publish
+    )
+    return subscribers * publishers
+
+
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     """Each subscriber bills, per other publisher and per stream, the time both overlap,
     each subscription rounded on its own.
