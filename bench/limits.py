@@ -78,18 +78,23 @@ def heaviest_scenario(
 
 
 def heaviest_form(client_form: Callable[[dict[str, Any]], dict[str, str]]) -> dict[str, Any]:
-    """The heaviest scenario whose editor form, posted URL-encoded as a browser posts it,
-    fits the 2 MB body limit (a larger one can be imported and priced, but not posted back)."""
+    """The heaviest scenario whose editor form fits the 2 MB body limit however the page
+    posts it (URL-encoded without JavaScript, JSON with it); a larger one can be imported and
+    priced, but not posted back."""
     people = MAX_PARTICIPANTS
     while True:
         scenario = heaviest_scenario(people)
-        if len(urlencode(client_form(scenario))) <= settings.MAX_DOCUMENT_BYTES:
+        form = client_form(scenario)
+        if max(len(urlencode(form)), len(json.dumps(form))) <= settings.MAX_DOCUMENT_BYTES:
             return scenario
         people = people * 19 // 20
 
 
 def heaviest_estimate() -> dict[str, Any]:
-    """MAX_SCENARIOS scenarios sharing the document limit, each as large as it lets them be."""
+    """MAX_SCENARIOS scenarios sharing the document limit, each as large as it lets them be,
+    as its editor posts it (each scenario's document a JSON text inside the form's JSON)."""
+    from calculator.estimates import estimate_data
+
     limit = settings.MAX_DOCUMENT_BYTES
     people = MAX_PARTICIPANTS
     while True:
@@ -99,7 +104,7 @@ def heaviest_estimate() -> dict[str, Any]:
             "scenarios": [{"scenario": one, "sessions_per_month": 1000}] * MAX_SCENARIOS,
             "growth": {"monthly_percent": "5", "months": 36},
         }
-        if len(dumps(estimate)) <= limit:
+        if len(json.dumps(estimate_data(estimate, "default"))) <= limit:
             return estimate
         people = people * 9 // 10
 

@@ -15,7 +15,8 @@ from html import escape  # the standard library's: Django's is lazy-aware, and s
 
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine.scenario import ENDPOINT_LABELS, MAX_STREAMS
+from billing.engine.scenario import ENDPOINT_LABELS, MAX_STREAMS, Scenario
+from billing.engine.timefmt import clock
 
 Row = Mapping[str, str]
 Errors = Mapping[str, list[str]]
@@ -201,3 +202,40 @@ def hidden_fields(scenario: Mapping[str, str], sections: Mapping[str, Sequence[R
             if value != ""
         )
     )
+
+
+# -- A saved scenario read-only (share and print pages) --------------------------------------
+
+
+def summary_rows(scenario: Scenario) -> SafeString:
+    """The participants of a priced scenario as read-only table rows."""
+    out = []
+    for n, p in enumerate(scenario.participants, start=1):
+        publish = "never" if p.publish is None else clock(p.publish)
+        out.append(
+            f'<tr><td class="detail">{n}</td><th scope="row">{escape(p.name)}</th>'
+            f'<td data-label="Endpoint">{escape(ENDPOINT_LABELS.get(p.endpoint, p.endpoint))}</td>'
+            f'<td data-label="Media">{p.media.capitalize()}</td>'
+            f'<td data-label="Direction">{p.direction.capitalize()}</td>'
+            f'<td data-label="Join">{clock(p.join)}</td><td data-label="Leave">{clock(p.leave)}</td>'
+            f'<td data-label="Publish">{publish}</td><td data-label="Streams">{p.streams}</td>'
+            f'<td data-label="Subscribes">{"yes" if p.subscribes else "no"}</td></tr>'
+        )
+    return mark_safe("".join(out))
+
+
+def summary_intervals(scenario: Scenario) -> SafeString:
+    """Its conferences, recordings and monitoring as list items."""
+    out = [
+        f"<li>Conference {n} ({c.media}): {clock(c.start)}–{clock(c.end)}</li>"
+        for n, c in enumerate(scenario.conferences, start=1)
+    ]
+    for label, intervals in (
+        ("Recording", scenario.recordings),
+        ("Monitoring", scenario.monitoring),
+    ):
+        out += [
+            f"<li>{label} {n}: {clock(i.start)}–{clock(i.end)}</li>"
+            for n, i in enumerate(intervals, start=1)
+        ]
+    return mark_safe("".join(out))

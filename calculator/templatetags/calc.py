@@ -15,7 +15,7 @@ from django.template import Context
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine import Model
+from billing.engine import Model, Scenario
 from billing.engine.money import format_quantity, money_text
 from billing.engine.scenario import ENDPOINT_LABELS
 from billing.engine.timefmt import clock as clock_text
@@ -128,6 +128,16 @@ def interval_rows(context: Context, prefix: str, url: str, noun: str, media: boo
         media,
         editor.warnings,
     )
+
+
+@register.simple_tag
+def summary_rows(scenario: Scenario) -> SafeString:
+    return rows.summary_rows(scenario)
+
+
+@register.simple_tag
+def summary_intervals(scenario: Scenario) -> SafeString:
+    return rows.summary_intervals(scenario)
 
 
 @register.simple_tag
