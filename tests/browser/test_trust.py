@@ -236,3 +236,26 @@ def test_enter_without_javascript_recalculates_and_never_copies_a_row(page_witho
     assert "(copy)" not in page.content()
     assert page.input_value("#id_p-1-leave") == "12:00"
     assert page.inner_text("[data-total=session]") == "$0.0720"
+
+
+def test_an_estimates_unsaved_work_comes_back_after_a_reload(page, console_errors):
+    page.goto(f"{page.base_url}/estimates/new/")
+    page.select_option("#id_new_template", "ivr-only")
+    page.click("#add-template")
+    page.wait_for_selector("#estimate-results [data-total=month]")
+    type_into(page, "#id_discount_percent", "12.5")
+    page.wait_for_function(
+        "document.querySelector('#estimate-results').innerText.includes('12.5')"
+    )
+    month = page.inner_text("[data-total=month]")
+    page.wait_for_timeout(900)
+    page.reload()
+    page.wait_for_selector("#draft-offer")
+    page.click("#draft-restore")
+    page.wait_for_selector("text=IVR only")
+    page.wait_for_function(
+        f"document.querySelector('[data-total=month]') && "
+        f"document.querySelector('[data-total=month]').innerText === {month!r}"
+    )
+    assert page.input_value("#id_discount_percent") == "12.5"
+    assert console_errors == []
