@@ -128,11 +128,20 @@ def _button(action: str, label: str, text: str, danger: bool, url: str) -> str:
 def participant_rows(
     rows: Sequence[Row], errors: Errors, focus: str | None, url: str, warnings: Errors
 ) -> SafeString:
-    """The participants' table rows."""
+    """The participants' table rows. A row with no message and no focus (nearly all of a large
+    scenario's) is written in one piece; the others field by field."""
     w = _Writer("p", errors, focus, warnings)
+    marked = _rows_named("p", [*errors, *warnings, (focus or "")[3:]])
     out = []
     for i, row in enumerate(rows):
         n = i + 1
+        buttons = (
+            f'<td class="row-actions">{_button(f"duplicate:p:{i}", f"Duplicate row {n}", "Copy", False, url)}'
+            f"{_button(f'remove:p:{i}', f'Remove row {n}', '✕', True, url)}</td></tr>"
+        )
+        if i not in marked:
+            out.append(_plain_participant(i, row) + buttons)
+            continue
         out.append(
             f'<tr id="row-p-{i}"><th scope="row" id="p-{i}-head">{n}</th>'
             f'<td data-label="Name" class="wide">{w.text(i, row, "name", "col-name", 12)}</td>'
@@ -144,10 +153,50 @@ def participant_rows(
             f'<td data-label="Publish">{w.time(i, row, "publish", "col-publish")}</td>'
             f'<td data-label="Streams">{w.number(i, row, "streams", "col-streams", 1, MAX_STREAMS)}</td>'
             f'<td class="center" data-label="Subscribes">{w.checkbox(i, row, "subscribes", "col-subscribes")}</td>'
-            f'<td class="row-actions">{_button(f"duplicate:p:{i}", f"Duplicate row {n}", "Copy", False, url)}'
-            f"{_button(f'remove:p:{i}', f'Remove row {n}', '✕', True, url)}</td></tr>"
+            + buttons
         )
     return mark_safe("".join(out))
+
+
+TIME = ' placeholder="m:ss" autocomplete="off" class="time"'
+
+
+def _plain_participant(i: int, row: Row) -> str:
+    """A participant's row with no message beside any field, in one piece: what `_Writer`
+    writes field by field, a few times quicker."""
+    g = row.get
+    subscribes = g("subscribes", "")
+    tick = " checked" if subscribes and subscribes.lower() != "false" else ""
+    p = f"p-{i}-"
+    h = f"{p}head"
+    return (
+        f'<tr id="row-p-{i}"><th scope="row" id="{h}">{i + 1}</th>'
+        f'<td data-label="Name" class="wide"><input type="text" name="{p}name" id="id_{p}name" value="{escape(g("name", ""))}" size="12" aria-labelledby="col-name {h}"></td>'
+        f'<td data-label="Endpoint" class="double"><select name="{p}endpoint" id="id_{p}endpoint" aria-labelledby="col-endpoint {h}">{_chosen("endpoint", g("endpoint", ""))}</select></td>'
+        f'<td data-label="Media"><select name="{p}media" id="id_{p}media" aria-labelledby="col-media {h}">{_chosen("media", g("media", ""))}</select></td>'
+        f'<td data-label="Direction" class="double"><select name="{p}direction" id="id_{p}direction" aria-labelledby="col-direction {h}">{_chosen("direction", g("direction", ""))}</select></td>'
+        f'<td data-label="Join"><input type="text" name="{p}join" id="id_{p}join" value="{escape(g("join", ""))}" size="7"{TIME} aria-labelledby="col-join {h}"></td>'
+        f'<td data-label="Leave"><input type="text" name="{p}leave" id="id_{p}leave" value="{escape(g("leave", ""))}" size="7"{TIME} aria-labelledby="col-leave {h}"></td>'
+        f'<td data-label="Publish"><input type="text" name="{p}publish" id="id_{p}publish" value="{escape(g("publish", ""))}" size="7"{TIME} aria-labelledby="col-publish {h}"></td>'
+        f'<td data-label="Streams"><input type="number" name="{p}streams" id="id_{p}streams" value="{escape(g("streams", ""))}" size="2" min="1" max="{MAX_STREAMS}" aria-labelledby="col-streams {h}"></td>'
+        f'<td class="center" data-label="Subscribes"><input type="checkbox" name="{p}subscribes" id="id_{p}subscribes" aria-labelledby="col-subscribes {h}"{tick}></td>'
+    )
+
+
+def _chosen(name: str, value: str) -> str:
+    options = OPTIONS[name]
+    return options.get(value, options[""])
+
+
+def _rows_named(prefix: str, names: Sequence[str]) -> set[int]:
+    """The rows of a section that input names (`p-3-leave`) point into."""
+    rows = set()
+    for name in names:
+        head, _, rest = name.partition("-")
+        index = rest.partition("-")[0]
+        if head == prefix and index.isdigit():
+            rows.add(int(index))
+    return rows
 
 
 def management(prefix: str, count: int) -> SafeString:
