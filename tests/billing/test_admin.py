@@ -217,3 +217,25 @@ def test_a_stored_card_can_be_checked_outside_the_admin():
         "tiers.video_call_minutes: at most 50 tiers are allowed (got 51)",
     ]
     RateCardVersion.objects.current("default").validate_card()  # the sample card is fine
+
+
+def test_deleting_a_tier_is_judged_with_the_tiers_that_stay(admin):
+    tiers = ((VOICE, "1000", "0.004"), (VOICE, "", "0.003"))
+    assert admin.post(ADD, card_data(tiers=tiers)).status_code == 302
+    version = RateCardVersion.objects.get(slug="z")
+    rate, (bounded, open_tier) = version.rates.get(), version.tiers.all()
+    data = card_data(tiers=tiers)
+    data |= {"rates-INITIAL_FORMS": "1", "rates-0-id": str(rate.pk)}
+    data |= {
+        "tiers-INITIAL_FORMS": "2",
+        "tiers-0-id": str(bounded.pk),
+        "tiers-1-id": str(open_tier.pk),
+    }
+    data["tiers-1-DELETE"] = "on"  # the open tier: the one left would end the card
+    response = admin.post(f"/admin/billing/ratecardversion/{version.pk}/change/", data)
+    assert response.status_code == 200
+    fields, _ = inline_errors(response, "tiers")
+    assert fields == [
+        (0, "up_to", 'the last tier must be open ("up_to": null) so every quantity has a rate')
+    ]
+    assert version.tiers.count() == 2
