@@ -133,3 +133,4 @@ if __name__ == "__main__":
     import sys
 
     subprocess.run([sys.executable, "-m", "bench.web"], check=True)
+    subprocess.run([sys.executable, "-m", "bench.limits"], check=True)

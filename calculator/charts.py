@@ -8,7 +8,7 @@ place pixels; every amount a person reads is the engine's exact decimal, preform
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,9 +16,11 @@ from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
+import numpy as np
 from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import EstimateQuote, Meter, Model, Quote
+from billing.engine.metering import Spans, billed_spans
 from billing.engine.money import money_text
 from billing.engine.pricing import Crossover
 from billing.engine.timefmt import clock, minutes_text
@@ -43,10 +45,16 @@ METER_COLORS = {
     Meter.RECORDING: "#dc2626",
     Meter.MONITORING: "#059669",
 }
+# No chart control may send data anywhere: plotly.js offers "Share chart" (to Plotly's cloud)
+# by default and "Edit in Chart Studio" when asked; both are off, and the cloud's address is
+# blanked so that nothing could reach it. static/js/app.js enforces the same on every figure.
 CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud", "editInChartStudio"],
 }
 
 Span = tuple[Decimal, Decimal]
@@ -63,6 +71,8 @@ class Row:
     billed_seconds: int
     publishing: Span | None = None
     count: int = 1
+    # How many separate stretches it bills (more than drawn, past MAX_BARS).
+    parts: int = 0
 
 
 def ms(seconds: Decimal) -> float:
@@ -81,6 +91,121 @@ def stamp(seconds: Decimal) -> str:
     return moment.isoformat(sep=" ", timespec="milliseconds")
 
 
+def plotly_text(text: str) -> str:
+    """A user's text as Plotly shows it: Plotly reads a subset of HTML in every label (a
+    participant named `<a href=...>` would be a live link), and reads entities back, so the
+    text is escaped and shows as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# A row's billed stretches drawn one bar each, at most this many (see `_drawn`).
+MAX_BARS = 200
+
+
+def timeline_rows(quote: Quote) -> list[Row]:
+    """The timeline's rows: each participant, then each conference, recording and monitoring
+    session; past MAX_ROWS of a kind, consecutive alike ones share a band (a webinar's
+    hundred attendees become 40 readable bands rather than a hundred unreadable lines).
+
+    What each row bills is the engine's: its billed seconds from the quote's charges, and
+    where in the session they fall from `billed_spans`, which works for a band of thousands
+    in the time its rows take (never participants x publishers)."""
+    scenario, usage = quote.scenario, quote.usage
+    people = scenario.participants
+    billed_seconds = {kind: _billed_by_position(quote, kind) for kind in ROW_KINDS}
+    shows_publish = scenario.model is not Model.SIP_MEDIASERVER
+    # A presenter is not lumped in with attendees: bands hold runs of participants alike in
+    # whether they publish and in their name without its number.
+    bands = _bands(
+        len(people),
+        lambda i: (shows_publish and people[i].publish is not None, _stem(people[i].name)),
+    )
+    rows = []
+    for band, spans in zip(bands, billed_spans(scenario, usage, bands), strict=True):
+        members = [people[i] for i in band]
+        publishers = [p for p in members if shows_publish and p.publish is not None]
+        first, last = members[0], members[-1]
+        rows.append(
+            Row(
+                label=first.name if len(band) == 1 else f"{first.name} … {last.name}",
+                kind="participant" if len(band) == 1 else "group",
+                connected=(min(p.join for p in members), max(p.leave for p in members)),
+                billed=_drawn(spans),
+                billed_seconds=sum(billed_seconds["participant"].get(i, 0) for i in band),
+                publishing=(
+                    min(p.publish for p in publishers if p.publish is not None),
+                    max(p.leave for p in publishers),
+                )
+                if publishers
+                else None,
+                count=len(band),
+                parts=len(spans),
+            )
+        )
+    conference_billed = scenario.model is Model.SIP_MEDIASERVER
+    for kind, label, intervals in (
+        ("conference", "Conference", scenario.conferences),
+        ("recording", "Recording", scenario.recordings),
+        ("monitoring", "Monitoring", scenario.monitoring),
+    ):
+        seconds = billed_seconds[kind]
+        for band in _bands(len(intervals), lambda i: None):
+            members_i = [intervals[i] for i in band]
+            spans = _merge((i.start, i.end) for i in members_i if i.end > i.start)
+            is_billed = kind != "conference" or conference_billed
+            name = f"{label} {band[0] + 1}"
+            if len(band) > 1:
+                name = f"{label}s {band[0] + 1} … {band[-1] + 1}"
+            rows.append(
+                Row(
+                    name,
+                    kind,
+                    (min(i.start for i in members_i), max(i.end for i in members_i)),
+                    tuple(spans) if is_billed else (),
+                    sum(seconds.get(i, 0) for i in band),
+                    count=len(band),
+                    parts=len(spans) if is_billed else 0,
+                )
+            )
+    return rows
+
+
+# The kinds of the engine's charges that a row of each kind bills.
+ROW_KINDS = {
+    "participant": ("leg", "participant", "subscriber"),
+    "conference": ("conference",),
+    "recording": ("recording",),
+    "monitoring": ("monitoring",),
+}
+
+
+def _billed_by_position(quote: Quote, kind: str) -> dict[int, int]:
+    """Billed seconds of each item of a kind, by its position in the scenario's list."""
+    billed: dict[int, int] = {}
+    for batch in quote.usage.charges:
+        if batch.kind in ROW_KINDS[kind]:
+            for i, s in zip(batch.positions.tolist(), batch.seconds.tolist(), strict=True):
+                billed[i] = billed.get(i, 0) + s
+    return billed
+
+
+def _stem(name: str) -> str:
+    return name.rstrip("0123456789 #")
+
+
+def _bands(count: int, key: Callable[[int], object]) -> list[list[int]]:
+    """Positions 0..count-1 one to a row, or past MAX_ROWS, runs of alike consecutive items
+    cut in chunks, about GROUPS rows in all."""
+    if count <= MAX_ROWS:
+        return [[i] for i in range(count)]
+    size = -(-count // GROUPS)
+    bands = []
+    for _, run in groupby(range(count), key=key):
+        alike = list(run)
+        bands += [alike[start : start + size] for start in range(0, len(alike), size)]
+    return bands
+
+
 def _merge(spans: Iterable[Span]) -> list[Span]:
     merged: list[Span] = []
     for start, end in sorted(spans):
@@ -91,96 +216,18 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
-def _clip(spans: Iterable[Span], low: Decimal, high: Decimal) -> tuple[Span, ...]:
-    return tuple((max(a, low), min(b, high)) for a, b in spans if min(b, high) > max(a, low))
-
-
-def timeline_rows(quote: Quote) -> list[Row]:
-    scenario, usage = quote.scenario, quote.usage
-    model = scenario.model
-    # The seconds the engine billed each participant and each interval, by (row kind, position).
-    billed_seconds: dict[tuple[str, int], int] = {}
-    for batch in usage.charges:
-        kind = "participant" if batch.kind in ("leg", "participant", "subscriber") else batch.kind
-        positions, seconds = batch.positions.tolist(), batch.seconds.tolist()
-        billed_seconds.update(((kind, i), s) for i, s in zip(positions, seconds, strict=True))
-    publishing = [
-        (p.publish, p.leave, i)
-        for i, p in enumerate(scenario.participants)
-        if p.publish is not None
-    ]
-    rows = []
-    for i, p in enumerate(scenario.participants):
-        connected = (p.join, p.leave)
-        if model is Model.SIP_MEDIASERVER:
-            billed: tuple[Span, ...] = (connected,)
-        elif model is Model.VIDEO_PPM:
-            start = usage.billing_start
-            billed = () if start is None else _clip([connected], start, p.leave)
-        else:
-            others = _merge((a, b) for a, b, j in publishing if j != i)
-            billed = _clip(others, p.join, p.leave) if p.subscribes else ()
-        shows_publish = model is not Model.SIP_MEDIASERVER and p.publish is not None
-        rows.append(
-            Row(
-                label=p.name,
-                kind="participant",
-                connected=connected,
-                billed=billed,
-                billed_seconds=billed_seconds.get(("participant", i), 0),
-                publishing=(p.publish, p.leave)
-                if shows_publish and p.publish is not None
-                else None,
-            )
-        )
-    conference_billed = model is Model.SIP_MEDIASERVER
-    for kind, label, intervals in (
-        ("conference", "Conference", scenario.conferences),
-        ("recording", "Recording", scenario.recordings),
-        ("monitoring", "Monitoring", scenario.monitoring),
-    ):
-        for n, interval in enumerate(intervals):
-            span = (interval.start, interval.end)
-            is_billed = kind != "conference" or conference_billed
-            seconds = billed_seconds.get((kind, n), 0)
-            rows.append(Row(f"{label} {n + 1}", kind, span, (span,) if is_billed else (), seconds))
-    return rows
-
-
-def group_rows(rows: Sequence[Row]) -> list[Row]:
-    """Past MAX_ROWS participants, consecutive participants share a row: a webinar's hundred
-    attendees become 40 readable bands rather than a hundred unreadable lines."""
-    people = [r for r in rows if r.kind == "participant"]
-    if len(people) <= MAX_ROWS:
-        return list(rows)
-    size = -(-len(people) // GROUPS)
-    grouped = []
-    # Runs of alike participants (a presenter is not lumped in with attendees), cut in chunks.
-    for _, run in groupby(
-        people, key=lambda r: (r.publishing is not None, r.label.rstrip("0123456789"))
-    ):
-        alike = list(run)
-        for start in range(0, len(alike), size):
-            chunk = alike[start : start + size]
-            billed = _merge(span for r in chunk for span in r.billed)
-            pubs = [r.publishing for r in chunk if r.publishing]
-            grouped.append(
-                Row(
-                    label=f"{chunk[0].label} … {chunk[-1].label}"
-                    if len(chunk) > 1
-                    else chunk[0].label,
-                    kind="group" if len(chunk) > 1 else "participant",
-                    connected=(
-                        min(r.connected[0] for r in chunk),
-                        max(r.connected[1] for r in chunk),
-                    ),
-                    billed=tuple(billed),
-                    billed_seconds=sum(r.billed_seconds for r in chunk),
-                    publishing=(min(p[0] for p in pubs), max(p[1] for p in pubs)) if pubs else None,
-                    count=len(chunk),
-                )
-            )
-    return grouped + [r for r in rows if r.kind != "participant"]
+def _drawn(spans: Spans) -> tuple[Span, ...]:
+    """A row's billed stretches as drawn: all of them, or past MAX_BARS, with the shortest
+    gaps between them closed (gaps a screen could not show; the row's table entry and hover
+    say how many stretches there are)."""
+    if len(spans) > MAX_BARS:
+        gaps = spans.starts[1:] - spans.ends[:-1]
+        # The MAX_BARS - 1 widest gaps stay open (ties broken by position, so exactly so many).
+        kept = np.sort(np.argsort(-gaps, kind="stable")[: MAX_BARS - 1])
+        starts = np.concatenate((spans.starts[:1], spans.starts[1:][kept]))
+        ends = np.concatenate((spans.ends[:-1][kept], spans.ends[-1:]))
+        spans = Spans(starts, ends, spans.scale)
+    return tuple(spans.seconds())
 
 
 def _bar(name: str, color: str, width: float | None = None) -> dict[str, Any]:
@@ -200,16 +247,8 @@ def _bar(name: str, color: str, width: float | None = None) -> dict[str, Any]:
     return trace
 
 
-def _axis_format(end: Decimal) -> str:
-    if end < 3600:
-        return "%M:%S"
-    if end < 86_400:
-        return "%H:%M"
-    return "day %-j %H:%M"
-
-
-def timeline(rows: Sequence[Row]) -> dict[str, Any]:
-    """The timeline of rows (`group_rows(timeline_rows(quote))`)."""
+def timeline(rows: Sequence[Row], end: Decimal) -> dict[str, Any]:
+    """The timeline of rows (`timeline_rows(quote)`), on an axis to the session's `end`."""
     connected = _bar("Connected, not billed", COLORS["unbilled"])
     billed = _bar("Billed", COLORS["billed"])
     publishing = _bar("Publishing", COLORS["publishing"], width=0.3)
@@ -219,21 +258,22 @@ def timeline(rows: Sequence[Row]) -> dict[str, Any]:
     }
     labels = []
     for row in rows:
-        label = f"{row.label} ({row.count})" if row.count > 1 else row.label
+        label = plotly_text(f"{row.label} ({row.count})" if row.count > 1 else row.label)
         labels.append(label)
-        start, end = row.connected
+        start, finish = row.connected
         connected["y"].append(label)
         connected["base"].append(stamp(start))
-        connected["x"].append(ms(end - start))
-        connected["customdata"].append(f"connected {clock(start)}–{clock(end)}")
+        connected["x"].append(ms(finish - start))
+        connected["customdata"].append(f"connected {clock(start)}–{clock(finish)}")
         target = extras.get(row.kind, billed)
+        in_all = minutes_text(row.billed_seconds) + " in all"
+        if row.parts > len(row.billed):
+            in_all = f"{row.parts:,} stretches, {in_all}"
         for a, b in row.billed:
             target["y"].append(label)
             target["base"].append(stamp(a))
             target["x"].append(ms(b - a))
-            target["customdata"].append(
-                f"billed {clock(a)}–{clock(b)}, {minutes_text(row.billed_seconds)} in all"
-            )
+            target["customdata"].append(f"billed {clock(a)}–{clock(b)}, {in_all}")
         if row.publishing:
             a, b = row.publishing
             publishing["y"].append(label)
@@ -247,18 +287,13 @@ def timeline(rows: Sequence[Row]) -> dict[str, Any]:
         for row in rows
     )
     traces = [t for t in (connected, billed, publishing, *extras.values()) if t["y"]]
-    end = max((row.connected[1] for row in rows), default=Decimal(60))
     return {
         "data": traces,
         "layout": {
             "barmode": "overlay",
             "height": max(200, 90 + ROW_HEIGHT * len(rows)),
             "margin": {"l": 10, "r": 10, "t": 40, "b": 40},
-            "xaxis": {
-                "type": "date",
-                "tickformat": _axis_format(end),
-                "title": {"text": "Time into the session"},
-            },
+            "xaxis": time_axis(end),
             "yaxis": {
                 "autorange": "reversed",
                 "automargin": True,
@@ -270,6 +305,33 @@ def timeline(rows: Sequence[Row]) -> dict[str, Any]:
             "uirevision": "timeline",
         },
         "config": CONFIG,
+    }
+
+
+def session_end(quote: Quote) -> Decimal:
+    """The last moment anything in the session happens: every time axis runs to it, so that
+    the charts of one session read their times alike."""
+    scenario = quote.scenario
+    ends = [p.leave for p in scenario.participants]
+    for intervals in (scenario.conferences, scenario.recordings, scenario.monitoring):
+        ends += [i.end for i in intervals]
+    return max(ends, default=Decimal(60))
+
+
+def time_axis(end: Decimal) -> dict[str, Any]:
+    """A date axis read as the app writes times: m:ss under an hour, h:mm:ss from an hour (so
+    "1:00" is always a minute, never an hour), with the day past a day."""
+    if end < 3600:
+        ticks = "%-M:%S"
+    elif end < 86_400:
+        ticks = "%-H:%M:%S"
+    else:
+        ticks = "day %-j, %-H:%M"
+    return {
+        "type": "date",
+        "tickformat": ticks,
+        "hoverformat": ticks,
+        "title": {"text": "Time into the session"},
     }
 
 
@@ -287,7 +349,9 @@ def connected_steps(quote: Quote) -> tuple[list[Decimal], list[int]]:
     return times, counts
 
 
-def concurrency(quote: Quote, steps: tuple[list[Decimal], list[int]]) -> dict[str, Any]:
+def concurrency(
+    quote: Quote, steps: tuple[list[Decimal], list[int]], end: Decimal
+) -> dict[str, Any]:
     """Participants connected over time (`connected_steps(quote)`), billing start marked."""
     times, counts = steps
     traces: list[dict[str, Any]] = [
@@ -330,17 +394,12 @@ def concurrency(quote: Quote, steps: tuple[list[Decimal], list[int]]) -> dict[st
                 "font": {"size": 12},
             }
         )
-    end = times[-1] if times else Decimal(60)
     return {
         "data": traces,
         "layout": {
             "height": 240,
             "margin": {"l": 40, "r": 10, "t": 24, "b": 40},
-            "xaxis": {
-                "type": "date",
-                "tickformat": _axis_format(end),
-                "title": {"text": "Time into the session"},
-            },
+            "xaxis": time_axis(end),
             "yaxis": {
                 "title": {"text": "Participants"},
                 "rangemode": "tozero",
@@ -411,12 +470,21 @@ def timeline_table(rows: Sequence[Row]) -> SafeString:
             (
                 f"{row.label} ({row.count})" if row.count > 1 else row.label,
                 f"{clock(row.connected[0])}–{clock(row.connected[1])}",
-                ", ".join(f"{clock(a)}–{clock(b)}" for a, b in row.billed) or "not billed",
+                _billed_text(row),
                 minutes_text(row.billed_seconds),
             )
             for row in rows
         ),
     )
+
+
+def _billed_text(row: Row) -> str:
+    if not row.billed:
+        return "not billed"
+    if row.parts > len(row.billed):
+        first, last = row.billed[0][0], row.billed[-1][1]
+        return f"{row.parts:,} stretches between {clock(first)} and {clock(last)}"
+    return ", ".join(f"{clock(a)}–{clock(b)}" for a, b in row.billed)
 
 
 def steps_table(steps: tuple[list[Decimal], list[int]]) -> SafeString:
@@ -567,13 +635,13 @@ def side_by_side(
         "data": [
             {
                 "type": "bar",
-                "name": name,
+                "name": plotly_text(name),
                 "x": [meter.label for meter in meters],
                 "y": [float(v) for v in values],
                 "text": [money_text(v, currency) for v in values],
                 "textposition": "none",
                 "marker": {"color": palette[i % len(palette)]},
-                "hovertemplate": "%{x}: %{text}<extra>" + name.replace("<", "") + "</extra>",
+                "hovertemplate": "%{x}: %{text}<extra>" + plotly_text(name) + "</extra>",
             }
             for i, (name, values) in enumerate(zip(names, amounts, strict=True))
         ],

@@ -36,7 +36,7 @@ from calculator.models import SavedScenario
 from calculator.presets import BY_SLUG, PRESETS
 
 ESTIMATE_ACTION = re.compile(
-    r"^(add-template|add-saved|add-link|save|save-copy)$|^remove:([0-9]+)$"
+    r"^(add-template|add-saved|add-link|save|save-copy|restore)$|^remove:([0-9]+)$"
 )
 SHARE_KEY = re.compile(r"(?:/s/)?([A-Za-z0-9_-]{20,32})/?")
 
@@ -218,6 +218,8 @@ class EstimateWorkspace:
     document: dict[str, Any] | None = None
     problem: str | None = None
     errors: list[str] | None = None
+    # The fields came from a post, not from what is stored: unsaved work (see Workspace).
+    posted: bool = False
 
     @classmethod
     def from_request(
@@ -243,7 +245,17 @@ class EstimateWorkspace:
             data, cards=cards.choices(), saved=[(s.share_key, s.title) for s in mine[:100]]
         )
         items = ItemFormSet(data, prefix="i")
-        workspace = cls(form, items, None, action, cards, saved, problem=problem, errors=[])
+        workspace = cls(
+            form,
+            items,
+            None,
+            action,
+            cards,
+            saved,
+            problem=problem,
+            errors=[],
+            posted=request.method == "POST",
+        )
         if form.is_valid() and items.is_valid() and workspace._document() is not None:
             try:
                 workspace.quote = price_estimate_document(
@@ -314,16 +326,20 @@ class EstimateWorkspace:
             summary += [(where, message) for message in messages]
         return summary
 
+    def problems(self) -> list[tuple[str, str]]:
+        """One list, one count: the estimate's own problems, then each field's."""
+        return [("", e) for e in self.errors or []] + self.error_summary()
+
     def context(self) -> dict[str, Any]:
         context: dict[str, Any] = {
             "form": self.form,
             "items": self.items,
             "quote": self.quote,
             "saved": self.saved,
+            "unsaved": self.action != "" or self.posted,
             "problem": self.problem,
-            "estimate_errors": self.errors or [],
             "field_errors": self.field_errors(),
-            "error_summary": self.error_summary(),
+            "error_summary": self.problems(),
         }
         if self.quote is not None:
             context.update(estimate_context(self.quote))
@@ -353,7 +369,9 @@ def new(request: HttpRequest) -> HttpResponse:
     if limited := sharing.too_many_form_saves(request):
         return limited
     workspace = EstimateWorkspace.from_request(request)
-    if workspace.action in ("save", "save-copy") and workspace.quote is not None:
-        saved = sharing.save_new_estimate(request, workspace)
-        return sharing.redirect_to_editor(request, saved)
+    if workspace.action in ("save", "save-copy"):
+        if workspace.quote is not None:
+            saved = sharing.save_new_estimate(request, workspace)
+            return sharing.redirect_to_editor(request, saved)
+        sharing.not_saved(request, len(workspace.problems()))
     return render_estimate(request, workspace)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from billing.engine import Meter, Model, Problem, ScenarioError, parse_scenario
 from billing.engine.jsonio import dumps
+from billing.engine.plausibility import Doubt
 from billing.engine.scenario import (
     DIRECTIONS,
     ENDPOINT_LABELS,
@@ -247,6 +248,23 @@ class BulkAddForm(forms.Form):
             self.add_error("leave_from", "everyone must leave after they join")
         return data
 
+    def fits(self, present: int) -> bool:
+        """Valid, and the participants fit beside the `present` ones; else the message says
+        how many more can be added (never silently fewer than asked)."""
+        if not self.is_valid():
+            return False
+        room = MAX_PARTICIPANTS - present
+        if self.cleaned_data["count"] > room:
+            self.add_error(
+                "count",
+                f"at most {room:,} more fit: a scenario holds at most {MAX_PARTICIPANTS:,} "
+                f"participants and has {present:,}."
+                if room
+                else f"no more fit: a scenario holds at most {MAX_PARTICIPANTS:,} participants.",
+            )
+            return False
+        return True
+
     def rows(self, start_number: int) -> list[dict[str, str]]:
         """The participants, their times spread evenly over the ranges, to whole seconds."""
         data = self.cleaned_data
@@ -295,7 +313,9 @@ SCENARIO_FIELDS = [
     "minimum_seconds",
     *[f"rate_{meter}" for meter in Meter],
 ]
-ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^(bulk|save|save-copy)$")
+# "restore" re-renders the editor from posted fields and changes nothing: how the page brings
+# back a draft kept in the browser.
+ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^(bulk|save|save-copy|restore)$")
 
 
 # ASCII digits only: \d also matches other scripts' digits, which int() reads.
@@ -418,11 +438,11 @@ def act(
     the section's Add button when none is left."""
     match = ACTION.match(action)
     if match and action == "bulk":
-        if bulk is not None and bulk.is_valid():
-            rows = sections["p"]
+        rows = sections["p"]
+        if bulk is not None and bulk.fits(len(rows)):
             first = len(rows)
-            rows.extend(bulk.rows(len(rows) + 1)[: MAX_PARTICIPANTS - len(rows)])
-            return _first_field("p", first) if len(rows) > first else None
+            rows.extend(bulk.rows(len(rows) + 1))
+            return _first_field("p", first)
     elif match and match.group(2):
         verb, prefix, index_text = match.group(1, 2, 3)
         rows = sections[prefix]
@@ -454,14 +474,17 @@ def _first_field(prefix: str, index: int) -> str:
 def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
     last = rows[-1] if rows else {}
     if prefix == "p":
+        media = last.get("media") or "voice"
         return {
             "name": f"Participant {len(rows) + 1}",
             "endpoint": last.get("endpoint") or "webrtc",
-            "media": last.get("media") or "voice",
+            "media": media,
             "direction": "originating",
             "join": "0:00",
             "leave": last.get("leave") or "5:00",
-            "publish": "",
+            # Someone on video sends their camera or microphone: a new video participant
+            # publishes from joining (the rules page says so). Bulk-added attendees watch.
+            "publish": "0:00" if media == "video" else "",
             "streams": "1",
             "subscribes": "on",
         }
@@ -544,6 +567,10 @@ class Editor:
     errors: FieldErrors = field(default_factory=dict)
     general_errors: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Values allowed but unlikely (billing/engine/plausibility.py): a brief note by each
+    # input's name, and the full messages for the summary.
+    warnings: FieldErrors = field(default_factory=dict)
+    doubts: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def bind(
@@ -569,33 +596,17 @@ class Editor:
     def is_valid(self) -> bool:
         return not self.errors
 
-    @property
-    def form(self) -> ScenarioForm:
-        """The bound scenario form, for a page that shows it."""
-        return self._bound[0]
-
-    @property
-    def sections(self) -> dict[str, forms.BaseFormSet]:  # type: ignore[type-arg]
-        """The bound row formsets, for a page that shows them."""
-        return self._bound[1]
-
     @cached_property
-    def _bound(self) -> tuple[ScenarioForm, dict[str, forms.BaseFormSet]]:  # type: ignore[type-arg]
-        data = data_from(self.scenario, self.rows)
-        form = ScenarioForm(data, cards=self.cards)
-        sections = {
-            prefix: formset(data, prefix=prefix) for prefix, (_, formset, _) in SECTIONS.items()
-        }
+    def form(self) -> ScenarioForm:
+        """The bound scenario form, for a page that shows it, the engine's problems beside
+        their fields. (The rows are written from `rows` and `errors`: calculator/rows.py.)"""
+        form = ScenarioForm(data_from(self.scenario, {}), cards=self.cards)
         form.full_clean()
-        for formset in sections.values():
-            formset.full_clean()
         for problem in self.problems:
             target = self._target(problem.path)
-            if target is not None:
-                prefix, row, name = target
-                bound = form if prefix is None else sections[prefix].forms[row]
-                bound.add_error(name, problem.message)
-        return form, sections
+            if target is not None and target[0] is None:
+                form.add_error(target[2], problem.message)
+        return form
 
     def document(self, default_card: str) -> dict[str, Any]:
         """The scenario document of the cleaned values; call after is_valid()."""
@@ -657,6 +668,22 @@ class Editor:
             self.errors.setdefault(html_name, []).append(problem.message)
             self.problems.append(problem)
 
+    def add_warnings(self, doubts: Iterable[Doubt]) -> None:
+        """Put warnings beside the fields they name (the scenario is priced as it is)."""
+        full: FieldErrors = {}
+        for doubt in doubts:
+            target = self._target(doubt.path)
+            if target is not None:
+                prefix, row, name = target
+                html_name = name if prefix is None else f"{prefix}-{row}-{name}"
+                self.warnings.setdefault(html_name, []).append(doubt.brief or doubt.message)
+                full.setdefault(html_name, []).append(doubt.message)
+        self.doubts = _summary(full)
+
+    def warning_summary(self) -> list[tuple[str, str]]:
+        """(label, message) pairs, as `all_errors` gives errors."""
+        return self.doubts
+
     def _target(self, path: str) -> tuple[str | None, int, str] | None:
         """(section prefix or None for the scenario's fields, row, field) a path names."""
         match = PATH.match(path)
@@ -674,17 +701,21 @@ class Editor:
 
     def all_errors(self) -> list[tuple[str, str]]:
         """(label, message) pairs for a summary at the top of the results."""
-        summary = [("", message) for message in self.general_errors]
-        rows = []
-        for html_name, messages in self.errors.items():
-            if match := ROW_KEY.match(html_name):
-                section = SECTIONS[match.group(1)][0].capitalize()
-                label = f"{section} row {int(match.group(2)) + 1}, {html_name[match.end() :]}"
-                rows.extend((label, message) for message in messages)
-            else:
-                label = str(_SCENARIO_FIELDS[html_name].label)
-                summary.extend((label, message) for message in messages)
-        return summary + rows
+        return [("", message) for message in self.general_errors] + _summary(self.errors)
+
+
+def _summary(messages_by_name: FieldErrors) -> list[tuple[str, str]]:
+    """(label, message) pairs of fields' messages: the scenario's fields, then the rows'."""
+    summary, rows = [], []
+    for html_name, messages in messages_by_name.items():
+        if match := ROW_KEY.match(html_name):
+            section = SECTIONS[match.group(1)][0].capitalize()
+            label = f"{section} row {int(match.group(2)) + 1}, {html_name[match.end() :]}"
+            rows.extend((label, message) for message in messages)
+        else:
+            label = str(_SCENARIO_FIELDS[html_name].label)
+            summary.extend((label, message) for message in messages)
+    return summary + rows
 
 
 def _scenario_field(path: str) -> str | None:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,42 @@ class DatabaseUnavailableMiddleware:
             return None
         log.error("database unavailable: %s", exception)
         return unavailable(request)
+
+
+class MissingShareMiddleware:
+    """A share link that leads nowhere gets the product's own page, saying whether it was
+    deleted (410) or never existed (404), with a way back: also while DEBUG is on, when
+    Django would show its technical page instead of handler404."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from calculator.sharing import ShareMissing
+
+        if not isinstance(exception, ShareMissing):
+            return None
+        return missing_page(request, gone=exception.gone, share=True)
+
+
+def missing_page(request: HttpRequest, *, gone: bool = False, share: bool = False) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = f"no API endpoint at {request.path}"
+        return JsonResponse(
+            {"error": message, "problems": [{"path": "", "message": message}]}, status=404
+        )
+    response = TemplateResponse(
+        request, "missing.html", {"gone": gone, "share": share}, status=410 if gone else 404
+    )
+    return response.render()
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: any address that leads nowhere (DEBUG off)."""
+    return missing_page(request, share=request.path.startswith("/s/"))
 
 
 def unavailable(request: HttpRequest) -> HttpResponse:

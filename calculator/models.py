@@ -112,3 +112,22 @@ class SavedScenario(models.Model):
         return bool(self.edit_key_hash) and hmac.compare_digest(
             self.edit_key_hash, hash_token(token)
         )
+
+
+class DeletedShare(models.Model):
+    """A share link whose scenario or estimate its owner deleted: it answers "gone" (410),
+    not "never existed" (404). Only a hash of the link's key is kept."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Deleted share {self.key_hash[:8]}… ({self.deleted_at:%Y-%m-%d})"
+
+    @classmethod
+    def remember(cls, share_key: str) -> None:
+        cls.objects.get_or_create(key_hash=hash_token(share_key))
+
+    @classmethod
+    def was_deleted(cls, share_key: str) -> bool:
+        return cls.objects.filter(key_hash=hash_token(share_key)).exists()

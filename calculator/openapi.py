@@ -166,6 +166,16 @@ RESULT = {
             "properties": {"lines": {"type": "array", "items": LINE}, "total": DECIMAL},
         },
         "notes": {"type": "array", "items": {"type": "string"}},
+        "warnings": {
+            "type": "array",
+            "description": "Values priced as given but unlikely (a call of over a day, a "
+            "billion sessions a month), each by its path.",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
     },
 }
 

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "calculator.middleware.SecurityHeadersMiddleware",
     "calculator.middleware.DatabaseUnavailableMiddleware",
+    "calculator.middleware.MissingShareMiddleware",
 ]
 
 ROOT_URLCONF = "calculator.urls"
@@ -132,6 +133,8 @@ if envbool("BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+# A stale token (signed in or out in another tab) never loses what was typed.
+CSRF_FAILURE_VIEW = "calculator.views.csrf_failure"
 
 # -- Rate limits (per client address, fixed windows, in the cache) ------------------------
 RATE_LIMITS = {

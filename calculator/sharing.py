@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -47,7 +47,7 @@ from calculator import charts
 from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
 from calculator.jsonform import accepts_json_form
-from calculator.models import SavedScenario, SavedScenarioQuerySet, hash_token
+from calculator.models import DeletedShare, SavedScenario, SavedScenarioQuerySet, hash_token
 from calculator.ratelimit import describe, retry_after
 from calculator.workspace import Workspace, quote_context, render_workspace
 
@@ -95,8 +95,20 @@ def mine_for(request: HttpRequest) -> SavedScenarioQuerySet:
     return SavedScenario.objects.owned_by(user_id, owned_ids(request), browser_hash(request))
 
 
+class ShareMissing(Exception):
+    """A share link that leads nowhere: mistyped or never made (404), or deleted by its owner
+    (410). The page that says so, with a way back, is MissingShareMiddleware's."""
+
+    def __init__(self, gone: bool) -> None:
+        super().__init__("deleted" if gone else "not found")
+        self.gone = gone
+
+
 def scenario_or_404(share_key: str) -> SavedScenario:
-    return get_object_or_404(SavedScenario, share_key=share_key)
+    saved = SavedScenario.objects.filter(share_key=share_key).first()
+    if saved is None:
+        raise ShareMissing(gone=DeletedShare.was_deleted(share_key))
+    return saved
 
 
 def opens_when_unpriceable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -214,12 +226,29 @@ def stored_card(workspace: Workspace | EstimateWorkspace) -> RateCard:
     return base_card(ref, workspace.cards, workspace.pinned)
 
 
+# The tag of a message saying a save succeeded: the page's script then drops the draft it
+# kept of the unsaved work (static/js/app.js).
+SAVED = "saved"
+
+
+def not_saved(request: HttpRequest, problems: int) -> None:
+    """Say that a Save with problems stored nothing (the problems are listed on the page)."""
+    what = "the problem" if problems == 1 else f"the {problems} problems"
+    messages.error(request, f"Not saved: fix {what} shown below, then save again.")
+
+
 def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None:
-    """Save the editor's scenario as a new saved scenario; None when it has problems."""
+    """Save the editor's scenario as a new saved scenario; None (and a message) when it has
+    problems."""
     if workspace.quote is None or workspace.document is None:
+        not_saved(request, len(workspace.editor.all_errors()))
         return None
     saved = _new_saved(request, workspace.document, stored_card(workspace))
-    messages.success(request, "Saved. The share link shows it read-only to anyone who has it.")
+    messages.success(
+        request,
+        "Saved. The share link shows it read-only to anyone who has it.",
+        extra_tags=SAVED,
+    )
     return saved
 
 
@@ -229,7 +258,9 @@ def save_new_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> Sav
         request, workspace.document, stored_card(workspace), kind=SavedScenario.ESTIMATE
     )
     messages.success(
-        request, "Saved. The share link shows the estimate read-only to anyone who has it."
+        request,
+        "Saved. The share link shows the estimate read-only to anyone who has it.",
+        extra_tags=SAVED,
     )
     return saved
 
@@ -259,7 +290,7 @@ def save_existing(
             "“Save as new” to keep them, or reload to see the saved version.",
         )
         return False
-    messages.success(request, "Saved.")
+    messages.success(request, "Saved.", extra_tags=SAVED)
     return True
 
 
@@ -345,6 +376,8 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     if saved.is_estimate:
         return _edit_estimate(request, saved)
     workspace = Workspace.from_request(request, saved=saved)
+    if workspace.action == "save" and workspace.document is None:
+        not_saved(request, len(workspace.editor.all_errors()))
     if (
         workspace.action == "save"
         and workspace.quote is not None
@@ -365,6 +398,8 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
 
 def _edit_estimate(request: HttpRequest, saved: SavedScenario) -> HttpResponse:
     workspace = EstimateWorkspace.from_request(request, saved=saved)
+    if workspace.action in SAVE_ACTIONS and workspace.quote is None:
+        not_saved(request, len(workspace.problems()))
     if workspace.quote is not None and workspace.document is not None:
         if workspace.action == "save":
             revision = workspace.form.cleaned_data.get("revision")
@@ -433,7 +468,9 @@ def delete(request: HttpRequest, share_key: str) -> HttpResponse:
     if isinstance(saved, HttpResponse):
         return saved
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        saved.delete()
+        with transaction.atomic():
+            DeletedShare.remember(saved.share_key)
+            saved.delete()
         messages.success(request, f"Deleted “{saved.title}”. Its share link no longer works.")
         return redirect("mine")
     return TemplateResponse(request, "delete.html", {"saved": saved})

@@ -6,6 +6,7 @@ from calculator import api, estimates, sharing, views
 urlpatterns = [
     path("", views.start, name="start"),
     path("healthz", views.health, name="health"),
+    path("csrf-token", views.csrf_token, name="csrf-token"),
     path("editor/", views.editor, name="editor"),
     path("compare/", views.compare, name="compare"),
     path("compare/saved/", sharing.compare_saved, name="compare-saved"),
@@ -31,4 +32,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "calculator.middleware.not_found"
 handler500 = "calculator.middleware.server_error"

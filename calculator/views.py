@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import REASON_BAD_ORIGIN, get_token
 from django.template.response import TemplateResponse
+from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.engine import Meter, Model, ScenarioError
@@ -53,8 +56,20 @@ def compare(request: HttpRequest) -> HttpResponse:
             counts, curves, crossovers, quote.card.currency
         )
         context["crossovers"] = crossovers
-        priced = [q for _, q in context["models"] if not isinstance(q, ScenarioError)]
-        context["cheapest"] = min(priced, key=lambda q: q.monthly.total).scenario.model
+        # A model that bills nothing only because nobody publishes is not cheaper: its zero
+        # comes from missing input.
+        priced = [
+            q
+            for _, q in context["models"]
+            if not isinstance(q, ScenarioError) and not q.usage.wants_publishers
+        ]
+        if priced:
+            context["cheapest"] = min(priced, key=lambda q: q.monthly.total).scenario.model
+        context["wanting"] = [
+            model
+            for model, q in context["models"]
+            if not isinstance(q, ScenarioError) and q.usage.wants_publishers
+        ]
         context["meters"] = [
             meter
             for meter in Meter
@@ -80,3 +95,61 @@ def rules(request: HttpRequest) -> HttpResponse:
             "endpoints": ENDPOINT_LABELS,
         },
     )
+
+
+@require_GET
+def csrf_token(request: HttpRequest) -> HttpResponse:
+    """A fresh CSRF token, for a page whose token went stale because its user signed in or
+    out in another tab (which rotates it): the page's script asks once, then retries."""
+    response = JsonResponse({"token": get_token(request)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# The editors: a form of theirs refused only for a stale token comes back with what was typed.
+EDITORS = ("editor", "saved-edit", "estimate-new")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. A live update (htmx) is told so in a header, and the page's script
+    gets a fresh token and retries. An editor's own form posted from this site with a stale
+    token (a Save, or any post without JavaScript) comes back as the editor with everything
+    typed and nothing done, saying what happened; anything else gets a page saying what to
+    do. A post from another site never gets the editor: it could be a forged one."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(
+            "The page's security token expired (signed in or out in another tab?).",
+            status=403,
+            content_type="text/plain",
+        )
+        response["X-CSRF-Failure"] = "1"
+        return response
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    if (
+        match is not None
+        and match.url_name in EDITORS
+        and not reason.startswith(REASON_BAD_ORIGIN.split("%")[0])
+        and _same_origin(request)
+    ):
+        posted = request.POST.copy()
+        posted.pop("action", None)
+        request.POST = posted  # type: ignore[assignment]
+        messages.warning(
+            request,
+            "Not saved yet: you signed in or out in another tab, which changed this page's "
+            "security token. Everything you typed is below; save again to keep it.",
+        )
+        response = match.func(request, *match.args, **match.kwargs)
+        response.status_code = 403
+        return response
+    return TemplateResponse(request, "csrf_failure.html", status=403)
+
+
+def _same_origin(request: HttpRequest) -> bool:
+    """The request says it comes from a page of this site (browsers send Origin with a
+    form's POST)."""
+    origin = request.headers.get("Origin", "")
+    return bool(origin) and origin == f"{request.scheme}://{request.get_host()}"

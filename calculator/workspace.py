@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from billing.cards import CardDirectory
-from billing.engine import Model, Quote, RateCard, ScenarioError, compare_models
+from billing.engine import Model, Quote, RateCard, ScenarioError, compare_models, plausibility
 from billing.engine.money import minor_units, money_text
 from billing.service import price_document
 from calculator import charts
@@ -46,6 +46,9 @@ class Workspace:
     document: dict[str, Any] | None = None
     # The id of the field to focus after adding or removing rows (see `act`).
     focus: str | None = None
+    # The fields came from a post or an import, not from what is stored or a template: the
+    # page holds unsaved work, which its script keeps as a draft and warns before leaving.
+    unsaved: bool = False
 
     @classmethod
     def from_request(
@@ -72,13 +75,17 @@ class Workspace:
         focus = act(rows, action, bulk)
         cards = CardDirectory()
         editor = Editor.bind(scenario, rows, cards.choices())
-        workspace = cls(editor, bulk, None, action, cards, saved, focus=focus)
+        unsaved = request.method == "POST" or initial is not None
+        workspace = cls(editor, bulk, None, action, cards, saved, focus=focus, unsaved=unsaved)
         if editor.is_valid():
             workspace.document = editor.document(default)
             try:
                 workspace.quote = price_document(workspace.document, cards, workspace.pinned)
             except ScenarioError as error:
                 editor.add_problems(error.problems)
+            else:
+                quote = workspace.quote
+                editor.add_warnings(plausibility.warnings(quote.scenario, quote.card))
         return workspace
 
     @property
@@ -93,13 +100,15 @@ class Workspace:
             "quote": self.quote,
             "errors": self.editor.all_errors(),
             "field_errors": self.editor.field_errors(),
+            "field_warnings": self.editor.warnings,
+            "warnings": self.editor.warning_summary(),
             "saved": self.saved,
+            "unsaved": self.unsaved,
         }
         if not results_only:
             context.update(
                 focus=self.focus,
                 form=self.editor.form,
-                sections=self.editor.sections,
                 bulk=self.bulk or BulkAddForm(prefix="bulk"),
             )
         if self.quote is not None:
@@ -109,15 +118,16 @@ class Workspace:
 
 def quote_context(quote: Quote) -> dict[str, Any]:
     """What the results show of a quote: lines, figures, their tables, the other models."""
-    rows = charts.group_rows(charts.timeline_rows(quote))
+    rows = charts.timeline_rows(quote)
     steps = charts.connected_steps(quote)
+    end = charts.session_end(quote)
     models = compare_models(quote.scenario, quote.card, quote)
     return {
         "quote": quote,
         "lines": line_rows(quote),
         "figures": {
-            "timeline": charts.timeline(rows),
-            "concurrency": charts.concurrency(quote, steps),
+            "timeline": charts.timeline(rows, end),
+            "concurrency": charts.concurrency(quote, steps, end),
             "costs": charts.costs(quote),
         },
         "timeline_table": charts.timeline_table(rows),
@@ -185,6 +195,7 @@ def model_rows(
         else:
             row["session"] = money_text(other.per_session.total, currency)
             row["month"] = money_text(other.monthly.total, currency)
+            row["wants_publishers"] = other.usage.wants_publishers
         rows.append(row)
     return rows
 

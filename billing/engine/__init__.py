@@ -1,5 +1,6 @@
 """The pricing engine: plain Python, no Django. Scenario in, exact Decimal quote out."""
 
+from . import plausibility
 from .errors import Problem, ScenarioError
 from .estimate import (
     Estimate,
@@ -55,6 +56,7 @@ __all__ = [
     "meter_usage",
     "parse_estimate",
     "parse_scenario",
+    "plausibility",
     "price",
     "price_estimate",
     "quote_document",

@@ -15,9 +15,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from .errors import ScenarioError
 from .inputs import shown
-from .metering import Usage, meter_usage
-from .meters import Meter
+from .metering import MAX_SUBSCRIPTIONS, Usage, meter_usage, subscriptions
+from .meters import Meter, Model
 from .money import minor_units, money_text, round_half_up, to_decimal
 from .pricing import card_summary, line_document
 from .ratecard import RateCard
@@ -247,7 +248,24 @@ def sessions_in_month(base: int, growth: Growth, number: int) -> int:
     return int(round_half_up(base * growth_factor(growth, number), 0))
 
 
+# The work of an estimate's subscribed-minutes scenarios together: twice that of the
+# heaviest single scenario (about a second on a 2-core machine; `make bench`).
+MAX_ESTIMATE_SUBSCRIPTIONS = 2 * MAX_SUBSCRIPTIONS
+
+
 def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
+    work = sum(
+        subscriptions(item.scenario)
+        for item in estimate.items
+        if item.scenario.model is Model.VIDEO_SSM
+    )
+    if work > MAX_ESTIMATE_SUBSCRIPTIONS:
+        raise ScenarioError.single(
+            "scenarios",
+            f"its subscribed-minutes scenarios have {work:,} subscriptions (subscribers × "
+            f"publishers) together, more than one estimate prices (at most "
+            f"{MAX_ESTIMATE_SUBSCRIPTIONS:,}); price the largest on their own",
+        )
     priced = []
     notes: list[str] = []
     for item in estimate.items:

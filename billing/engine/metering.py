@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -14,6 +14,7 @@ from .errors import ScenarioError
 from .meters import Meter, Model
 from .ratecard import RateCard
 from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Interval, Participant, Scenario
+from .timefmt import clock
 
 
 class Charge(NamedTuple):
@@ -107,6 +108,9 @@ class Usage:
     seconds: dict[Meter, int]
     billing_start: Decimal | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The model's own meter bills nothing only because nobody publishes: a zero that comes
+    # from missing input (Publish left empty), never a reason to call the model cheapest.
+    wants_publishers: bool = False
 
 
 KIND_WORDS = {
@@ -329,22 +333,39 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     start = people.billing_start()
     charges = []
     notes = list(_ignored_conferences(scenario))
+    nobody_publishes = people.count > 0 and not len(people.publishing)
     if start is None:
         if people.count:
             notes.append(
                 "No participant minutes: nobody publishes and no second participant joins, "
-                "so billing never starts."
+                "so billing never starts. Set Publish for whoever sends audio or video."
             )
     else:
+        if nobody_publishes:
+            notes.append(
+                f"Nobody publishes: billing starts when the second participant joins, at "
+                f"{clock(start)}. Set Publish for whoever sends audio or video."
+            )
         begins = np.maximum(people.join_ticks, int(start * people.scale))
         billed = _Billed(people.leave_ticks - begins, people.scale, card)
         charges += billed.charges(Meter.PARTICIPANT, "participant", people.people, since=start)
     charges += people.sip_interconnect(card)
-    return _usage(charges + _extras(scenario, card), start, tuple(notes))
+    usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
+    return replace(usage, wants_publishers=nobody_publishes and start is None)
 
 
 MAX_SUBSCRIPTIONS = 100_000_000
 SUBSCRIPTIONS_PER_BLOCK = 1 << 18
+
+
+def subscriptions(scenario: Scenario) -> int:
+    """The work of pricing a scenario under video_ssm: subscribers x publishers, every pair
+    rounded on its own. (A publisher who publishes for no time at all is no work.)"""
+    subscribers = sum(1 for p in scenario.participants if p.subscribes)
+    publishers = sum(
+        1 for p in scenario.participants if p.publish is not None and p.leave > p.publish
+    )
+    return subscribers * publishers
 
 
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
@@ -371,28 +392,39 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         )
     charges = []
     if s_count and p_count:
+        # In float64, exactly: every time is a whole number of ticks below 2**53, and so is
+        # every sum below (at most 10**8 subscriptions of 7 days, 100 streams each).
+        f64 = np.float64
         a, b = people.join_ticks[subscribing], people.leave_ticks[subscribing]
-        ps, pe = people.publish_ticks[publishes], people.leave_ticks[publishing]
-        streams = np.array([people.people[i].streams for i in publishing.tolist()], np.int64)
+        af, bf = a.astype(f64)[:, None], b.astype(f64)[:, None]
+        ps = people.publish_ticks[publishes].astype(f64)
+        pe = people.leave_ticks[publishing].astype(f64)
+        streams = np.array([people.people[i].streams for i in publishing.tolist()], f64)
         # Nobody subscribes to themselves: the (subscriber row, publisher column) of each
         # publisher who also subscribes is cleared below.
         own_columns = np.flatnonzero(people.subscribes[publishing])
         own_rows = np.searchsorted(subscribing, publishing[own_columns])
-        seconds = np.zeros(s_count, dtype=a.dtype)
-        counts = np.zeros(s_count, dtype=np.int64)
-        # Subscribers x a block of publishers at a time: one pass of array arithmetic for a
-        # small session, bounded memory for a large one.
+        seconds_f = np.zeros(s_count, dtype=f64)
+        counts_f = np.zeros(s_count, dtype=f64)
+        # Subscribers x a block of publishers at a time, in two buffers made once: one pass
+        # of array arithmetic for a small session, bounded memory (4 MB) for a large one.
         block = max(1, SUBSCRIPTIONS_PER_BLOCK // s_count)
+        width = min(block, p_count)
+        buffers = np.empty((s_count, width), f64), np.empty((s_count, width), f64)
         for low in range(0, p_count, block):
             high = min(p_count, low + block)
-            overlap = np.minimum(b[:, None], pe[None, low:high]) - np.maximum(
-                a[:, None], ps[None, low:high]
-            )
-            billed = card.billed_ticks(overlap, scale=people.scale)
+            overlap, later = (buffer[:, : high - low] for buffer in buffers)
+            np.minimum(bf, pe[None, low:high], out=overlap)
+            np.maximum(af, ps[None, low:high], out=later)
+            np.subtract(overlap, later, out=overlap)
+            card.round_in_place(overlap, scale=people.scale)
             mine = (own_columns >= low) & (own_columns < high)
-            billed[own_rows[mine], own_columns[mine] - low] = 0
-            seconds += billed @ streams[low:high]
-            counts += (billed > 0) @ streams[low:high]
+            overlap[own_rows[mine], own_columns[mine] - low] = 0
+            seconds_f += overlap @ streams[low:high]
+            np.greater(overlap, 0, out=later)
+            counts_f += later @ streams[low:high]
+        seconds = seconds_f.astype(np.int64)
+        counts = counts_f.astype(np.int64)
         kept = np.flatnonzero(seconds)
         if len(kept):
             charges.append(
@@ -408,7 +440,16 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
                 )
             )
     charges += people.sip_interconnect(card)
-    return _usage(charges + _extras(scenario, card), None, _ignored_conferences(scenario))
+    notes = _ignored_conferences(scenario)
+    wants_publishers = bool(s_count) and not len(people.publishing)
+    if wants_publishers:
+        notes += (
+            "No subscribed minutes: nobody publishes, so there is no stream to subscribe to. "
+            "Under this model people bill only for what they receive; set Publish for whoever "
+            "sends audio or video.",
+        )
+    usage = _usage(charges + _extras(scenario, card), None, notes)
+    return replace(usage, wants_publishers=wants_publishers)
 
 
 MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {
@@ -416,3 +457,109 @@ MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {
     Model.VIDEO_PPM: video_ppm,
     Model.VIDEO_SSM: video_ssm,
 }
+
+
+# -- Where in the session each participant bills ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Spans:
+    """Stretches of the session, in ticks of 1/scale s: `starts[k]` to `ends[k]`, in order,
+    disjoint and not touching."""
+
+    starts: npt.NDArray[Any]
+    ends: npt.NDArray[Any]
+    scale: int
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def seconds(self) -> list[tuple[Decimal, Decimal]]:
+        """The stretches in seconds, exactly."""
+        places = len(str(self.scale)) - 1  # the scale is a power of ten
+        return [
+            (Decimal(a).scaleb(-places), Decimal(b).scaleb(-places))
+            for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        ]
+
+
+def _union(starts: npt.NDArray[Any], ends: npt.NDArray[Any], scale: int) -> Spans:
+    """The union of intervals (empty ones dropped), merged where they touch or overlap."""
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return Spans(starts, ends, scale)
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], np.maximum.accumulate(ends[order])
+    # A new stretch begins wherever an interval starts after all before it have ended.
+    begins = np.flatnonzero(np.concatenate(([True], starts[1:] > ends[:-1])))
+    last = np.concatenate((begins[1:] - 1, [len(starts) - 1]))
+    return Spans(starts[begins], ends[last], scale)
+
+
+def _runs(points: npt.NDArray[Any], on: npt.NDArray[np.bool_], scale: int) -> Spans:
+    """The stretches [points[k], points[k + 1]) where `on[k]`, consecutive ones merged."""
+    on = on[:-1]
+    if not on.any():
+        empty = points[:0]
+        return Spans(empty, empty, scale)
+    edges = np.diff(np.concatenate(([False], on, [False])).astype(np.int8))
+    return Spans(points[np.flatnonzero(edges == 1)], points[np.flatnonzero(edges == -1)], scale)
+
+
+def _level(starts: npt.NDArray[Any], ends: npt.NDArray[Any], at: npt.NDArray[Any]) -> Any:
+    """How many of the intervals [starts, ends) hold each moment of `at` (both sorted)."""
+    return np.searchsorted(starts, at, side="right") - np.searchsorted(ends, at, side="right")
+
+
+def billed_spans(scenario: Scenario, usage: Usage, groups: Sequence[Sequence[int]]) -> list[Spans]:
+    """For each group of participants (positions in the scenario's list), the stretches of
+    the session in which at least one of them bills a participant meter under the scenario's
+    model: what a timeline draws in colour. The work grows with the participants and the
+    publishers, never with their product, so a band of thousands costs what its rows cost.
+
+    - sip_mediaserver: a leg bills its whole connection.
+    - video_ppm: a participant bills from the later of its join and the billing start.
+    - video_ssm: a subscriber bills while some *other* participant publishes: at a moment
+      when C participants publish, a group's connected subscribers bill if C >= 2, or if
+      C == 1 and one of them is not that publisher.
+    """
+    model = scenario.model
+    people = _People(scenario.participants, with_publish=model is not Model.SIP_MEDIASERVER)
+    scale, joins, leaves = people.scale, people.join_ticks, people.leave_ticks
+    members = [np.asarray(group, dtype=np.int64) for group in groups]
+    if model is Model.SIP_MEDIASERVER:
+        return [_union(joins[m], leaves[m], scale) for m in members]
+    if model is Model.VIDEO_PPM:
+        start = usage.billing_start
+        if start is None:
+            return [_union(joins[:0], leaves[:0], scale) for _ in members]
+        since = int(start * scale)
+        return [_union(np.maximum(joins[m], since), leaves[m], scale) for m in members]
+    # Who publishes when, over the whole session: publish to leave, for those who do.
+    publishes = people.leave_ticks[people.publishing] > people.publish_ticks
+    publishing = people.publishing[publishes]
+    publish_from = people.publish_ticks[publishes]
+    all_from, all_to = np.sort(publish_from), np.sort(leaves[publishing])
+    changes = np.unique(np.concatenate((all_from, all_to)))
+    publishes_from = np.full(people.count, -1, dtype=np.int64)
+    publishes_from[publishing] = publish_from
+    spans = []
+    for m in members:
+        m = m[people.subscribes[m]]
+        a, b = joins[m], leaves[m]
+        if not len(m) or not len(changes):
+            spans.append(_union(a[:0], b[:0], scale))
+            continue
+        mine = m[publishes_from[m] >= 0]
+        pa, pb = np.sort(publishes_from[mine]), np.sort(leaves[mine])
+        low, high = a.min(), b.max()
+        inside = changes[(changes > low) & (changes < high)]
+        points = np.unique(np.concatenate((a, b, pa, pb, inside)))
+        a, b = np.sort(a), np.sort(b)
+        connected = _level(a, b, points)
+        own = _level(pa, pb, points)
+        others = _level(all_from, all_to, points)
+        on = (connected >= 1) & ((others >= 2) | ((others == 1) & (connected - own >= 1)))
+        spans.append(_runs(points, on, scale))
+    return spans

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from . import plausibility
 from .errors import ScenarioError
 from .metering import Usage, meter_usage
 from .meters import Model
@@ -134,6 +135,10 @@ def quote_document(quote: Quote) -> dict[str, Any]:
         "billing_start_clock": None if start is None else clock(start),
         "rate_card": card_summary(quote.card),
         "notes": list(quote.notes),
+        "warnings": [
+            {"path": w.path, "message": w.message}
+            for w in plausibility.warnings(quote.scenario, quote.card)
+        ],
     }
 
 
@@ -163,19 +168,26 @@ class Crossover:
 def model_curves(
     scenario: Scenario, card: RateCard, counts: list[int]
 ) -> tuple[dict[Model, list[Decimal | None]], list[Crossover]]:
-    """Monthly cost under each model as the participants grow, and where the cheapest changes."""
+    """Monthly cost under each model as the participants grow, and where the cheapest changes
+    (a model billing nothing only because nobody publishes is never the cheapest)."""
     curves: dict[Model, list[Decimal | None]] = {model: [] for model in Model}
+    wanting: dict[Model, list[bool]] = {model: [] for model in Model}
     for count in counts:
         grown = with_participants(scenario, count)
         for model, quote in compare_models(grown, card):
-            curves[model].append(None if isinstance(quote, ScenarioError) else quote.monthly.total)
+            if isinstance(quote, ScenarioError):
+                curves[model].append(None)
+                wanting[model].append(False)
+            else:
+                curves[model].append(quote.monthly.total)
+                wanting[model].append(quote.usage.wants_publishers)
     crossovers = []
     previous: Model | None = None
     for index, count in enumerate(counts):
         priced = [
             (value, model)
             for model, values in curves.items()
-            if (value := values[index]) is not None
+            if (value := values[index]) is not None and not wanting[model][index]
         ]
         if not priced:
             continue

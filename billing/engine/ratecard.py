@@ -78,6 +78,22 @@ class RateCard:
             billed = np.maximum(billed, self.minimum_seconds)
         return np.where(durations > 0, billed, 0)
 
+    def round_in_place(self, durations: npt.NDArray[np.float64], scale: int) -> None:
+        """`billed_ticks` of many durations, in place, in float64: the durations are whole
+        ticks (1/scale s), the result whole seconds.
+
+        Exact, and several times quicker than integer division: every value is a whole number
+        below 2**53, and for d below 4.5e15 the quotient d / step is either a whole number (got
+        exactly) or at least 1/step away from one (more than its rounding error), so its
+        ceiling is the true one."""
+        step = self.increment_seconds
+        np.divide(durations, step * scale, out=durations)
+        np.ceil(durations, out=durations)
+        np.maximum(durations, 0, out=durations)
+        np.multiply(durations, step, out=durations)
+        if self.minimum_seconds:
+            np.maximum(durations, self.minimum_seconds, out=durations, where=durations > 0)
+
 
 @dataclass(frozen=True, slots=True)
 class RateCardOverride:

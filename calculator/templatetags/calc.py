@@ -15,11 +15,12 @@ from django.template import Context
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine import Model
+from billing.engine import Model, Scenario
 from billing.engine.money import format_quantity, money_text
 from billing.engine.scenario import ENDPOINT_LABELS
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
+from calculator import rows
 
 register = template.Library()
 
@@ -102,6 +103,52 @@ def row_select(field: BoundField, col: str) -> SafeString:
     invalid, message = _row_field_errors(field)
     start = f"<select {_row_field_names(field)}{_row_field_labels(field, col)}{invalid}>"
     return mark_safe(f"{start}{options}</select>{message}")
+
+
+@register.simple_tag(takes_context=True)
+def participant_rows(context: Context, url: str) -> SafeString:
+    """The participants' rows of the editor in context (calculator/rows.py)."""
+    editor = context["editor"]
+    return rows.participant_rows(
+        editor.rows["p"], editor.errors, context.get("focus"), url, editor.warnings
+    )
+
+
+@register.simple_tag(takes_context=True)
+def interval_rows(context: Context, prefix: str, url: str, noun: str, media: bool) -> SafeString:
+    """A section of intervals of the editor in context: its counts and rows."""
+    editor = context["editor"]
+    return rows.interval_rows(
+        prefix,
+        editor.rows[prefix],
+        editor.errors,
+        context.get("focus"),
+        url,
+        noun,
+        media,
+        editor.warnings,
+    )
+
+
+@register.simple_tag
+def summary_rows(scenario: Scenario) -> SafeString:
+    return rows.summary_rows(scenario)
+
+
+@register.simple_tag
+def summary_intervals(scenario: Scenario) -> SafeString:
+    return rows.summary_intervals(scenario)
+
+
+@register.simple_tag
+def management(prefix: str, count: int) -> SafeString:
+    return rows.management(prefix, count)
+
+
+@register.simple_tag(takes_context=True)
+def hidden_fields(context: Context) -> SafeString:
+    editor = context["editor"]
+    return rows.hidden_fields(editor.scenario, editor.rows)
 
 
 @register.filter

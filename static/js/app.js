@@ -17,6 +17,17 @@
     });
   }, { rootMargin: "300px 0px" }) : null;
 
+  // No chart control may send a prospect's figures anywhere: plotly.js offers "Share chart"
+  // (an upload to Plotly's cloud) unless told not to, whatever a figure says.
+  function privateConfig(config) {
+    var safe = Object.assign({}, config, {
+      showSendToCloud: false, showEditInChartStudio: false, plotlyServerURL: ""
+    });
+    safe.modeBarButtonsToRemove = (safe.modeBarButtonsToRemove || []).concat(
+      ["sendDataToCloud", "editInChartStudio"]);
+    return safe;
+  }
+
   function draw(el) {
     var source = document.getElementById(el.dataset.figure);
     if (!window.Plotly || !source || drawnFrom.get(el) === source.textContent) return;
@@ -24,7 +35,7 @@
     var figure = JSON.parse(source.textContent);
     // The chart's element outlives live updates (hx-preserve), so Plotly.react redraws it
     // in place, only what changed, and keeps the user's zoom (layout.uirevision).
-    window.Plotly.react(el, figure.data, figure.layout, figure.config);
+    window.Plotly.react(el, figure.data, figure.layout, privateConfig(figure.config));
   }
 
   // `everything`: the page's first drawing, which draws every chart.
@@ -65,6 +76,29 @@
       message.textContent = errors[name].join(" ");
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", id);
+    });
+    placeWarnings(root, form, errors);
+  }
+
+  // Values priced as given but unlikely (a call of over a day): a note beside the field.
+  function placeWarnings(root, form, errors) {
+    var source = root.querySelector("#field-warnings") || document.getElementById("field-warnings");
+    if (!source) return;
+    var warnings = JSON.parse(source.textContent);
+    form.querySelectorAll(".field-warning").forEach(function (el) {
+      var input = form.querySelector('[aria-describedby="' + CSS.escape(el.id) + '"]');
+      if (input) input.removeAttribute("aria-describedby");
+      el.remove();
+    });
+    Object.keys(warnings).forEach(function (name) {
+      var input = form.querySelector('[name="' + CSS.escape(name) + '"]');
+      if (!input || errors[name]) return;
+      var message = document.createElement("span");
+      message.className = "field-warning";
+      message.id = "warn-" + name;
+      message.textContent = warnings[name].join(" ");
+      input.insertAdjacentElement("afterend", message);
+      input.setAttribute("aria-describedby", message.id);
     });
   }
 
@@ -145,7 +179,8 @@
     return document.getElementById("results") || document.getElementById("estimate-results");
   }
 
-  function showStale(why) {
+  // `coming`: an update is on its way (the figures are only marked as not current).
+  function showStale(why, coming) {
     var results = liveResults();
     if (!results) return;
     var note = results.querySelector(".stale-note");
@@ -155,10 +190,255 @@
       note.setAttribute("role", "alert");
       results.insertBefore(note, results.firstChild);
     }
-    note.textContent = "Not updated: " + why + ". The figures below are for your last change " +
-      "that was priced; keep editing to try again.";
+    note.textContent = coming
+      ? "Not current: " + why + "."
+      : "Not updated: " + why + ". The figures below are for your last change " +
+        "that was priced; keep editing to try again.";
     results.classList.add("stale");
   }
+
+
+  // -- The figures on screen belong to the fields on screen; typed work is never lost ------
+  // The editor's form (a scenario's or an estimate's) names its draft, its results and its
+  // editor in data attributes (templates/editor.html, estimate.html).
+  function liveForm() { return document.querySelector("form[data-draft-key]"); }
+
+  // Fields that change neither the price nor the document: bulk add's sentence, the
+  // estimate's pickers, the security token.
+  var IGNORED = /^(csrfmiddlewaretoken$|bulk-|new_template$|new_saved$|new_link$|action$)/;
+
+  // The form's fields as [name, value] pairs: as the user sees them now, or (`asServed`) as
+  // the server wrote them into the page, which is what the server priced.
+  function fieldPairs(form, asServed) {
+    var pairs = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var type = el.type;
+      if (!el.name || el.disabled || IGNORED.test(el.name)) return;
+      if (type === "submit" || type === "button" || type === "reset" || type === "file") return;
+      if (type === "checkbox" || type === "radio") {
+        if (asServed ? el.defaultChecked : el.checked) pairs.push([el.name, el.value || "on"]);
+      } else if (el.tagName === "SELECT") {
+        var chosen = null;
+        Array.prototype.forEach.call(el.options, function (option) {
+          if (!chosen && (asServed ? option.defaultSelected : option.selected)) chosen = option;
+        });
+        if (!chosen && asServed && el.options.length) chosen = el.options[0];
+        if (chosen) pairs.push([el.name, chosen.value]);
+      } else {
+        pairs.push([el.name, asServed ? el.defaultValue : el.value]);
+      }
+    });
+    return pairs;
+  }
+  function stateOf(form, asServed) { return JSON.stringify(fieldPairs(form, asServed)); }
+
+  // What the figures on screen were priced from, and the fields as the page was first served
+  // (what is stored, or the template): set on load, and as updates come back.
+  var priced = null;
+  var served = null;
+
+  function unsaved(form) {
+    return form.hasAttribute("data-unsaved") || stateOf(form, false) !== served;
+  }
+
+  // Whatever the browser put back (the back/forward cache keeps a page as it was left, an
+  // update perhaps still on its way; form restoration refills fields), the figures must be
+  // those of the fields: if they are not, they are marked as not current and priced again.
+  function checkFigures() {
+    var form = liveForm();
+    if (!form || priced === null || stateOf(form, false) === priced) return;
+    showStale("the fields changed since these figures were priced; updating now", true);
+    if (window.htmx) window.htmx.trigger(form, "input");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = liveForm();
+    if (form && event.detail.xhr) event.detail.xhr.fieldState = stateOf(form, false);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var form = liveForm();
+    var target = event.detail.target;
+    if (!form || !target) return;
+    if (target.id === form.dataset.results && event.detail.xhr) {
+      priced = event.detail.xhr.fieldState || priced;
+    } else if (target.id === form.dataset.editor) {
+      priced = stateOf(form, true);  // a whole editor: its fields as served were priced
+    }
+    keepDraftSoon();
+  });
+
+  // A draft of unsaved work, kept in this browser (localStorage): a reload, a crash or a
+  // closed tab offers to restore it. One draft per thing edited: a saved scenario or
+  // estimate by its link, and one for a new scenario and one for a new estimate.
+  var DRAFT = "calc-draft:";
+  var draftTimer = null;
+
+  function keepDraft() {
+    clearTimeout(draftTimer);
+    var form = liveForm();
+    if (!form || served === null) return;
+    var key = DRAFT + form.dataset.draftKey;
+    try {
+      if (!unsaved(form)) {
+        localStorage.removeItem(key);
+        return;
+      }
+      var name = form.querySelector('[name="name"]');
+      localStorage.setItem(key, JSON.stringify({
+        fields: fieldPairs(form, false),
+        at: Date.now(),
+        name: name ? name.value : "",
+        url: location.pathname + location.search
+      }));
+    } catch (e) {
+      // Storage full or turned off: the warning before leaving still stands.
+    }
+  }
+  function keepDraftSoon() {
+    var form = liveForm();
+    clearTimeout(draftTimer);
+    // A large scenario's fields take a while to read: kept less often as it grows.
+    var wait = form ? Math.min(5000, 400 + form.elements.length / 20) : 400;
+    draftTimer = setTimeout(keepDraft, wait);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.form && event.target.form.hasAttribute("data-draft-key")) keepDraftSoon();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.hasAttribute("data-draft-key")) keepDraftSoon();
+  });
+  window.addEventListener("pagehide", keepDraft);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") keepDraft();
+  });
+
+  // Leaving with unsaved work asks first. A form posted on purpose (Save, Compare) takes the
+  // work along, so it does not.
+  var submittedAt = 0;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-draft-key")) return;
+    submittedAt = Date.now();
+    var button = event.submitter;
+    if (button && button.name === "action" && /^save/.test(button.value)) {
+      try { sessionStorage.setItem("calc-saving", form.dataset.draftKey); } catch (e) { /* ignore */ }
+    }
+    var token = cookieToken();
+    if (token) {
+      form.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
+        input.value = token;
+      });
+    }
+  }, true);
+  window.addEventListener("beforeunload", function (event) {
+    var form = liveForm();
+    if (!form || served === null || Date.now() - submittedAt < 10000 || !unsaved(form)) return;
+    keepDraft();
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  function since(at) {
+    var minutes = Math.round((Date.now() - at) / 60000);
+    var time = new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (minutes < 1) return "at " + time + " (just now)";
+    if (minutes < 120) return "at " + time + " (" + minutes + " minute" + (minutes === 1 ? "" : "s") + " ago)";
+    return "on " + new Date(at).toLocaleString();
+  }
+
+  // On load: a saved page drops the draft it was saved from; a draft that differs from what
+  // is shown is offered back.
+  function offerDraft(form) {
+    var saving = null;
+    try {
+      saving = sessionStorage.getItem("calc-saving");
+      sessionStorage.removeItem("calc-saving");
+      if (saving && document.querySelector(".messages .saved")) localStorage.removeItem(DRAFT + saving);
+    } catch (e) { /* ignore */ }
+    var draft = null;
+    try { draft = JSON.parse(localStorage.getItem(DRAFT + form.dataset.draftKey) || "null"); } catch (e) { draft = null; }
+    if (!draft || !draft.fields || JSON.stringify(draft.fields) === stateOf(form, false)) return;
+    var editor = document.getElementById(form.dataset.editor);
+    var offer = document.createElement("div");
+    offer.className = "panel note draft-offer";
+    offer.id = "draft-offer";
+    offer.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = "This browser kept unsaved changes" +
+      (draft.name ? " to “" + draft.name + "”" : "") + ", last made " + since(draft.at) +
+      ". Restore them to go on where you left off, or discard them.";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "primary";
+    restore.id = "draft-restore";
+    restore.textContent = "Restore my changes";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.id = "draft-discard";
+    discard.textContent = "Discard them";
+    offer.append(text, restore, discard);
+    editor.parentNode.insertBefore(offer, editor);
+    discard.addEventListener("click", function () {
+      try { localStorage.removeItem(DRAFT + form.dataset.draftKey); } catch (e) { /* ignore */ }
+      offer.remove();
+    });
+    restore.addEventListener("click", function () {
+      var values = {};
+      draft.fields.forEach(function (pair) {
+        var name = pair[0];
+        if (!Object.prototype.hasOwnProperty.call(values, name)) values[name] = pair[1];
+        else if (Array.isArray(values[name])) values[name].push(pair[1]);
+        else values[name] = [values[name], pair[1]];
+      });
+      values.action = "restore";
+      restore.disabled = true;
+      var current = liveForm();
+      window.htmx.ajax("POST", current.getAttribute("action"), {
+        target: "#" + current.dataset.editor, swap: "outerHTML", values: values
+      }).then(function () { offer.remove(); });
+    });
+  }
+
+  // -- A security token gone stale (signed in or out in another tab) never loses work --------
+  function cookieToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : null;
+  }
+  // Every request carries the token of the browser's current cookie, not the one the page
+  // was served with: signing in elsewhere rotates it.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = cookieToken();
+    if (token) event.detail.headers["X-CSRFToken"] = token;
+  });
+  // Where the cookie cannot be read, a refused update gets a fresh token and is sent again,
+  // once.
+  function refreshToken() {
+    return fetch("/csrf-token", { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": data.token }));
+        document.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
+          input.value = data.token;
+        });
+      });
+  }
+  function retryAfterStaleToken(event) {
+    var xhr = event.detail.xhr;
+    var elt = event.detail.elt;
+    if (!xhr || xhr.status !== 403 || !xhr.getResponseHeader("X-CSRF-Failure") || !elt) return false;
+    if (elt.csrfRetried) return false;
+    elt.csrfRetried = true;
+    refreshToken().then(function () {
+      if (elt.tagName === "FORM") window.htmx.trigger(elt, "input");
+      else elt.click();
+    }, function () {
+      showStale("this page's security token expired and a new one could not be fetched; reload the page (what you typed is kept as a draft)");
+    });
+    return true;
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.elt) event.detail.elt.csrfRetried = false;
+  });
 
   // Assistive technology hears of a pending update the way sighted users see "Updating…".
   function setBusy(busy) {
@@ -179,6 +459,7 @@
   });
 
   document.addEventListener("htmx:responseError", function (event) {
+    if (retryAfterStaleToken(event)) return;
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     showStale(status === 429 ? "too many requests, wait a moment" :
       "the server answered " + status + (status >= 500 ? " (a problem on our side)" : ""));
@@ -208,12 +489,23 @@
         requestAnimationFrame(function () { setTimeout(function () { drawFigures(el, false); }, 0); });
       });
     });
-    // With live updates, Enter in a field has nothing left to submit.
-    var form = document.getElementById("scenario") || document.getElementById("estimate-form");
-    if (form && htmx) {
-      form.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();
+    // With live updates, Enter in a field has nothing left to submit (the editor's form is
+    // replaced when rows are added, so this listens on the document).
+    if (htmx) {
+      document.addEventListener("keydown", function (event) {
+        var field = event.target;
+        if (event.key === "Enter" && field.tagName === "INPUT" && field.form &&
+            field.form.hasAttribute("data-draft-key")) event.preventDefault();
       });
     }
+    var form = liveForm();
+    if (form) {
+      served = stateOf(form, true);
+      priced = served;
+      if (htmx) offerDraft(form);
+      checkFigures();
+    }
   });
+  // After a page comes back from the back/forward cache, or the browser refilled its fields.
+  window.addEventListener("pageshow", checkFigures);
 })();

@@ -196,3 +196,22 @@ def test_a_month_of_no_sessions_totals_zero_in_the_currencys_minor_units(currenc
     assert quote.month.lines == ()
     for total in (quote.month.list_total, quote.month.discount_total, quote.month.net_total):
         assert str(total) == zero
+
+
+def test_an_estimate_prices_at_most_twice_the_heaviest_scenarios_subscriptions(monkeypatch):
+    from billing.engine import estimate as module
+
+    monkeypatch.setattr(module, "MAX_ESTIMATE_SUBSCRIPTIONS", 20)
+    webinar = {
+        "name": "Panel",
+        "model": "video_ssm",
+        # 3 subscribers x 3 publishers = 9 subscriptions (who publishes for no time is none)
+        "participants": [leg(0, 60, publish=0)] * 3 + [leg(0, 60, publish=60, subscribes=False)],
+    }
+    two = estimate((webinar, 1), (webinar, 1))
+    assert price_estimate(parse_estimate(two), flat_card()).month.net_total > 0  # 18
+    three = estimate((webinar, 1), (webinar, 1), (webinar, 1))
+    with pytest.raises(ScenarioError) as refused:
+        price_estimate(parse_estimate(three), flat_card())
+    assert refused.value.problems[0].path == "scenarios"
+    assert "27 subscriptions" in refused.value.problems[0].message

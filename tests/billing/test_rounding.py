@@ -1,6 +1,9 @@
 from decimal import Decimal
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing.engine import Meter
 from tests.conftest import flat_card, leg, quote_of
@@ -65,3 +68,33 @@ def test_a_zero_length_leg_bills_nothing_even_with_a_minimum():
     quote = quote_of({"model": "sip_mediaserver", "participants": [leg(10, 10)]}, card)
     assert quote.per_session.lines == ()
     assert quote.per_session.total == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ticks=st.lists(st.integers(min_value=-(10**12), max_value=604_800 * 10**6), max_size=50),
+    scale=st.sampled_from([1, 10, 1000, 10**6]),
+    increment=st.integers(min_value=1, max_value=86_400),
+    minimum=st.integers(min_value=0, max_value=86_400),
+)
+def test_rounding_many_intervals_in_floats_is_exactly_rounding_each(
+    ticks, scale, increment, minimum
+):
+    # video_ssm rounds its 10^8 subscriptions this way: it must agree with the rule exactly.
+    card = flat_card(increment_seconds=increment, minimum_seconds=minimum)
+    durations = np.array(ticks, dtype=np.float64)
+    card.round_in_place(durations, scale)
+    expected = [card.billed_seconds(Decimal(t) / scale) for t in ticks]
+    assert durations.tolist() == expected
+
+
+@pytest.mark.parametrize("scale", [1, 10**6])
+@pytest.mark.parametrize("increment", [1, 6, 60, 86_400])
+def test_rounding_in_floats_is_exact_at_whole_increments_and_either_side(scale, increment):
+    card = flat_card(increment_seconds=increment)
+    step = increment * scale
+    top = 604_800 * scale // step * step  # the largest whole increment in 7 days
+    ticks = [t + d for t in (step, 7 * step, top) for d in (-1, 0, 1)]
+    durations = np.array(ticks, dtype=np.float64)
+    card.round_in_place(durations, scale)
+    assert durations.tolist() == [card.billed_seconds(Decimal(t) / scale) for t in ticks]

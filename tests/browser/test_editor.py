@@ -278,7 +278,7 @@ def test_without_javascript_the_form_posts_and_the_page_computes(page_without_js
     assert page.inner_text("[data-total=session]") == "$0.0520"
     page.fill("#id_p-1-leave", "12:00")
     with page.expect_navigation():
-        page.click("text=Recalculate")
+        page.click(".submit-bar >> text=Recalculate")
     assert page.inner_text("[data-total=session]") == "$0.0720"
     with page.expect_navigation():
         page.click("#add-participant")

@@ -5,7 +5,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import pytest
 
-from billing.engine import parse_scenario, price
+from billing.engine import Meter, parse_scenario, price
 from calculator import charts
 from calculator.presets import PRESETS
 from tests.conftest import flat_card, leg
@@ -18,9 +18,10 @@ def quote_for(document):
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.slug)
 def test_every_templates_figures_are_valid_plotly(preset):
     quote = quote_for(preset.document)
+    end = charts.session_end(quote)
     figures = (
-        charts.timeline(charts.group_rows(charts.timeline_rows(quote))),
-        charts.concurrency(quote, charts.connected_steps(quote)),
+        charts.timeline(charts.timeline_rows(quote), end),
+        charts.concurrency(quote, charts.connected_steps(quote), end),
         charts.costs(quote),
     )
     for figure in figures:
@@ -39,7 +40,7 @@ def test_timeline_bills_video_participants_only_from_when_billing_starts():
     assert rows["Host"].connected == (0, 600)
     assert rows["Host"].billed == ((120, 600),)
     assert rows["Guest"].billed == ((300, 600),)
-    figure = charts.timeline(charts.group_rows(charts.timeline_rows(quote)))
+    figure = charts.timeline(charts.timeline_rows(quote), charts.session_end(quote))
     names = [trace["name"] for trace in figure["data"]]
     assert names[:2] == ["Connected, not billed", "Billed"]
     billed = figure["data"][1]
@@ -50,7 +51,7 @@ def test_timeline_bills_video_participants_only_from_when_billing_starts():
 
 def test_the_legend_names_unbilled_time_only_where_there_is_some():
     quote = quote_for({"model": "sip_mediaserver", "participants": [leg(0, 600), leg(30, 600)]})
-    figure = charts.timeline(charts.group_rows(charts.timeline_rows(quote)))
+    figure = charts.timeline(charts.timeline_rows(quote), charts.session_end(quote))
     grey = figure["data"][0]
     assert grey["name"] == "Connected, not billed"
     assert grey["showlegend"] is False  # every leg is billed from its first second
@@ -89,12 +90,83 @@ def test_a_large_session_is_grouped_into_readable_rows_that_keep_every_minute():
     webinar = next(p for p in PRESETS if p.slug == "webinar")
     quote = quote_for(webinar.document)
     rows = charts.timeline_rows(quote)
-    grouped = charts.group_rows(rows)
-    assert len(grouped) <= charts.GROUPS + 5
-    assert sum(r.count for r in grouped) == len(rows)
-    assert sum(r.billed_seconds for r in grouped) == sum(r.billed_seconds for r in rows)
+    people = len(quote.scenario.participants)
+    assert len(rows) <= charts.GROUPS + 5
+    assert sum(r.count for r in rows) == people
+    billed = sum(b.total for b in quote.usage.charges if b.kind == "participant")
+    assert sum(r.billed_seconds for r in rows) == billed
     # Presenters are not lumped in with attendees.
-    assert grouped[0].label == "Presenter"
+    assert rows[0].label == "Presenter"
+    assert rows[2].label == "Attendee 1 … Attendee 3"
+    assert rows[2].billed == ((0, 3012),)  # from 0:00 (billing start) to the last leave
+
+
+def test_a_band_of_subscribers_bills_wherever_one_of_them_would():
+    # 70 viewers watching 70 presenters, one after another: a band's stretch is the union of
+    # its members', however many publishers there are (never worked out viewer by viewer).
+    people = [leg(60 * i, 60 * i + 60, name=f"Presenter {i}", publish=60 * i) for i in range(70)]
+    people += [leg(0, 4200, name=f"Viewer {i}", subscribes=True) for i in range(70)]
+    quote = quote_for({"model": "video_ssm", "participants": people})
+    rows = charts.timeline_rows(quote)
+    viewers = [r for r in rows if r.label.startswith("Viewer")]
+    assert {r.billed for r in viewers} == {((0, 4200),)}
+    presenters = [r for r in rows if r.label.startswith("Presenter")]
+    # A presenter is connected only for its own turn, while nobody else publishes.
+    assert presenters
+    assert all(r.billed == () for r in presenters)
+    total = sum(b.total for b in quote.usage.charges if b.kind == "subscriber")
+    assert sum(r.billed_seconds for r in rows) == total
+
+
+def test_rows_with_more_stretches_than_a_chart_can_show_say_how_many_there_are():
+    presenters = [leg(10 * i, 10 * i + 5, name="Presenter", publish=10 * i) for i in range(300)]
+    quote = quote_for(
+        {"model": "video_ssm", "participants": [leg(0, 3000, name="Viewer"), *presenters]}
+    )
+    viewer = charts.timeline_rows(quote)[0]
+    assert viewer.parts == 300
+    assert len(viewer.billed) == charts.MAX_BARS
+    assert viewer.billed[0][0] == 0
+    assert viewer.billed[-1][1] == 2995
+    table = charts.timeline_table([viewer])
+    assert "300 stretches between 0:00 and 49:55" in table
+    figure = charts.timeline([viewer], charts.session_end(quote))
+    assert "300 stretches" in figure["data"][1]["customdata"][0]
+
+
+def test_user_text_in_a_figure_shows_as_typed_never_as_plotly_html():
+    name = '<a href="https://evil.example/">x</a> & <b>bold</b>'
+    quote = quote_for({"model": "sip_mediaserver", "participants": [leg(0, 60, name=name)]})
+    figure = charts.timeline(charts.timeline_rows(quote), charts.session_end(quote))
+    label = '&lt;a href="https://evil.example/"&gt;x&lt;/a&gt; &amp; &lt;b&gt;bold&lt;/b&gt;'
+    assert figure["layout"]["yaxis"]["categoryarray"] == [label]
+    assert all(y == label for trace in figure["data"] for y in trace["y"])
+    compared = charts.side_by_side([name, "Plain"], [Meter.VOICE_CALL], [[1], [2]], "USD")
+    assert compared["data"][0]["name"] == label
+    assert "<" not in compared["data"][0]["hovertemplate"].split("<extra>")[1].split("</extra>")[0]
+
+
+def test_every_time_axis_of_a_session_reads_minutes_and_hours_alike():
+    short = quote_for({"model": "sip_mediaserver", "participants": [leg(0, 600)]})
+    long = quote_for(
+        {
+            "model": "sip_mediaserver",
+            "participants": [leg(0, 600)],
+            "recordings": [{"start": 0, "end": 7200}],
+        }
+    )
+    for quote, ticks in ((short, "%-M:%S"), (long, "%-H:%M:%S")):
+        end = charts.session_end(quote)
+        timeline = charts.timeline(charts.timeline_rows(quote), end)
+        concurrency = charts.concurrency(quote, charts.connected_steps(quote), end)
+        assert timeline["layout"]["xaxis"]["tickformat"] == ticks
+        assert concurrency["layout"]["xaxis"]["tickformat"] == ticks
+
+
+def test_no_chart_offers_to_send_itself_anywhere():
+    assert charts.CONFIG["showSendToCloud"] is False
+    assert charts.CONFIG["showEditInChartStudio"] is False
+    assert "sendDataToCloud" in charts.CONFIG["modeBarButtonsToRemove"]
 
 
 def test_connected_steps_count_participants_over_time():
@@ -108,7 +180,7 @@ def test_connected_steps_count_participants_over_time():
 
 def test_concurrency_marks_when_billing_starts():
     quote = quote_for({"model": "video_ppm", "participants": [leg(0, 600, publish=90)]})
-    figure = charts.concurrency(quote, charts.connected_steps(quote))
+    figure = charts.concurrency(quote, charts.connected_steps(quote), charts.session_end(quote))
     assert figure["layout"]["shapes"][0]["x0"] == "1970-01-01 00:01:30.000"
     assert figure["layout"]["annotations"][0]["text"] == "Billing starts 1:30"
 

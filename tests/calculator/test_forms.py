@@ -7,7 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.engine import Meter
-from calculator.forms import SECTIONS, Editor, document_data, scenario_of, sections_of
+from calculator.forms import (
+    SECTIONS,
+    Editor,
+    data_from,
+    document_data,
+    scenario_of,
+    sections_of,
+)
 from calculator.presets import BY_SLUG
 
 CARDS = [("default", "Sample (v1)"), ("other", "Other (v2)")]
@@ -37,10 +44,19 @@ def typed(draw):
     return scenario, rows
 
 
+def formsets(editor):
+    """The rows as Django's bound formsets would read them."""
+    data = data_from(editor.scenario, editor.rows)
+    built = {prefix: formset(data, prefix=prefix) for prefix, (_, formset, _) in SECTIONS.items()}
+    for formset in built.values():
+        formset.full_clean()
+    return built
+
+
 def form_errors(editor):
     """The bound forms' own messages, by the inputs' HTML names."""
     errors = {}
-    for form in [editor.form, *(f for fs in editor.sections.values() for f in fs.forms)]:
+    for form in [editor.form, *(f for fs in formsets(editor).values() for f in fs.forms)]:
         for name, messages in form.errors.items():
             errors[form.add_prefix(name)] = list(messages)
     return errors
@@ -56,7 +72,7 @@ def test_cleaning_without_forms_agrees_with_the_forms(state):
     if editor.is_valid():
         form = editor.form
         assert {name: form.cleaned_data[name] for name in editor.cleaned} == editor.cleaned
-        for prefix, formset in editor.sections.items():
+        for prefix, formset in formsets(editor).items():
             assert [f.cleaned_data for f in formset.forms] == editor.cleaned_rows[prefix]
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from billing.models import RateCardVersion
 from calculator.forms import document_data
-from calculator.models import SavedScenario
+from calculator.models import DeletedShare, SavedScenario
 from calculator.presets import BY_SLUG, PRESETS
 
 pytestmark = pytest.mark.django_db
@@ -273,7 +273,26 @@ def test_rename_and_delete_by_the_owner(owner, stranger):
     assert SavedScenario.objects.filter(pk=saved.pk).exists()
     owner.post(f"/s/{saved.share_key}/delete/", {"confirm": "yes"})
     assert not SavedScenario.objects.filter(pk=saved.pk).exists()
-    assert stranger.get(f"/s/{saved.share_key}/").status_code == 404
+    gone = stranger.get(f"/s/{saved.share_key}/")
+    assert gone.status_code == 410  # deleted, not never made
+    assert "This scenario was deleted" in gone.content.decode()
+    assert saved.share_key not in str(DeletedShare.objects.values_list())  # only a hash kept
+
+
+def test_a_mistyped_share_link_gets_the_products_own_page_with_a_way_back(client):
+    for path in ("/s/not-a-real-key-at-all-x/", "/s/not-a-real-key-at-all-x/print/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "No saved scenario has this link" in html
+        assert 'href="/"' in html
+
+
+def test_an_unknown_page_gets_the_products_own_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "There is no page here" in response.content.decode()
 
 
 def test_last_changed_is_shown(owner, stranger):
