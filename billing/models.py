@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from billing.engine import Meter, MeterPrice, RateCard, Tier
+from billing.engine import Meter, RateCard, ScenarioError, read_rate_card, read_snapshot
 
 METER_CHOICES = [(meter.value, meter.label) for meter in Meter]
 NON_NEGATIVE = [MinValueValidator(Decimal(0))]
@@ -87,31 +89,75 @@ class RateCardVersion(models.Model):
             raise ValidationError({"currency": "Enter a three-letter code such as USD."})
         self.currency = code.upper()
 
-    def to_engine(self) -> RateCard:
-        tiers: dict[str, list[Tier]] = {}
+    def card_document(self, *, orphan_tiers: bool = True) -> dict[str, Any]:
+        """This version's rates and tiers, as stored, as the engine reads a card. Without
+        `orphan_tiers`, the tiers of a meter with no rate are left out, as pricing always
+        left them out (the admin no longer stores them: `validate_card`)."""
+        rates = {rate.meter: rate.rate for rate in self.rates.all()}
+        tiers: dict[str, list[tuple[Decimal | None, Decimal]]] = {}
         for tier in self.tiers.all():
-            tiers.setdefault(tier.meter, []).append(
-                Tier(None if tier.up_to is None else tidy_bound(tier.up_to), tidy(tier.rate))
-            )
-        prices: dict[Meter, MeterPrice] = {}
-        for rate in self.rates.all():
-            graduated = tuple(sorted(tiers.get(rate.meter, []), key=_tier_order))
-            first = graduated[0].rate if graduated else tidy(rate.rate)
-            prices[Meter(rate.meter)] = MeterPrice(first, graduated)
-        return RateCard(
-            currency=self.currency,
-            increment_seconds=self.increment_seconds,
-            minimum_seconds=self.minimum_seconds,
-            prices=prices,
-            name=self.name,
-            slug=self.slug,
-            version=self.version,
-            effective_date=self.effective_date,
+            if orphan_tiers or tier.meter in rates:
+                tiers.setdefault(tier.meter, []).append((tier.up_to, tier.rate))
+        return stored_card_document(
+            self.currency, self.increment_seconds, self.minimum_seconds, rates, tiers
+        )
+
+    def validate_card(self) -> None:
+        """Ask the engine about this version as stored (its rates and tiers in the database)
+        with every rule and limit of a card entering now; ValidationError with the engine's
+        messages. The admin asks the same of its forms before anything is stored."""
+        try:
+            read_rate_card(self.card_document(), path="", tiers_need_rates=True)
+        except ScenarioError as error:
+            raise ValidationError([str(problem) for problem in error.problems]) from None
+
+    def to_engine(self) -> RateCard:
+        """The engine's card, read as it was stored (`read_snapshot`): rules that change later
+        do not stop a card that was accepted from pricing."""
+        return read_snapshot(
+            {
+                "slug": self.slug,
+                "name": self.name,
+                "version": self.version,
+                "effective_date": self.effective_date.isoformat(),
+                **self.card_document(orphan_tiers=False),
+            }
         )
 
 
-def _tier_order(tier: Tier) -> tuple[bool, Decimal]:
-    return (tier.up_to is None, tier.up_to or Decimal(0))
+def tier_order(up_to: Decimal | None) -> tuple[bool, Decimal]:
+    """Tiers by their bounds, the open one last: the order the engine reads them in."""
+    return (up_to is None, up_to or Decimal(0))
+
+
+def stored_card_document(
+    currency: str,
+    increment_seconds: int,
+    minimum_seconds: int,
+    rates: Mapping[str, Decimal],
+    tiers: Mapping[str, Iterable[tuple[Decimal | None, Decimal]]],
+) -> dict[str, Any]:
+    """A card's fields as stored in the database (or as typed in the admin's forms) as the
+    engine's card document (ratecard.read_rate_card): each meter's tiers in order."""
+    document: dict[str, Any] = {
+        "currency": currency,
+        "increment_seconds": increment_seconds,
+        "minimum_seconds": minimum_seconds,
+        "rates": {meter: f"{tidy(rate):f}" for meter, rate in rates.items()},
+    }
+    graduated = {
+        meter: [
+            {
+                "up_to": None if up_to is None else f"{tidy_bound(up_to):f}",
+                "rate": f"{tidy(rate):f}",
+            }
+            for up_to, rate in sorted(meter_tiers, key=lambda tier: tier_order(tier[0]))
+        ]
+        for meter, meter_tiers in tiers.items()
+    }
+    if graduated:
+        document["tiers"] = graduated
+    return document
 
 
 class MeterRate(models.Model):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +12,6 @@ from billing.engine import (
     Quote,
     RateCard,
     RateCardOverride,
-    ScenarioError,
     estimate_document,
     is_estimate,
     parse_estimate,
@@ -23,37 +20,14 @@ from billing.engine import (
     price_estimate,
     quote_document,
 )
+from billing.engine.jsonio import loads
 from billing.engine.scenario import RateCardRef
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def load_json(raw: bytes | str) -> Any:
-    """Parse a JSON body exactly (decimals, never floats); ScenarioError on anything malformed."""
-    limit = settings.MAX_DOCUMENT_BYTES
-    size = len(raw.encode() if isinstance(raw, str) else raw)
-    if size > limit:
-        raise ScenarioError.single(
-            "", f"the document is {size:,} bytes; at most {limit:,} bytes (2 MB) are accepted"
-        )
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError:
-        raise ScenarioError.single("", "the document is not UTF-8 text") from None
-    if not text.strip():
-        raise ScenarioError.single("", "the document is empty; expected a JSON scenario")
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
-    except json.JSONDecodeError as error:
-        raise ScenarioError.single(
-            "", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
-    except RecursionError:
-        raise ScenarioError.single("", "not valid JSON: nested too deeply") from None
-    except ValueError as error:
-        raise ScenarioError.single("", f"not valid JSON: {error}") from None
+    """Parse a JSON body exactly (decimals, never floats), every string, number and level of
+    nesting checked (billing/engine/inputs.py); ScenarioError on anything malformed."""
+    return loads(raw, max_bytes=settings.MAX_DOCUMENT_BYTES)
 
 
 def default_card() -> RateCard:

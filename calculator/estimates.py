@@ -21,6 +21,7 @@ from billing.engine import EstimateQuote, Meter, RateCard, ScenarioError
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.jsonio import dumps
 from billing.engine.scenario import MAX_SESSIONS_PER_MONTH
+from billing.forms import PlainIntegerField, TextField
 from billing.service import load_json, price_estimate_document
 from calculator import charts
 from calculator.forms import (
@@ -35,13 +36,13 @@ from calculator.models import SavedScenario
 from calculator.presets import BY_SLUG, PRESETS
 
 ESTIMATE_ACTION = re.compile(
-    r"^(add-template|add-saved|add-link|save|save-copy|restore)$|^remove:(\d+)$"
+    r"^(add-template|add-saved|add-link|save|save-copy|restore)$|^remove:([0-9]+)$"
 )
 SHARE_KEY = re.compile(r"(?:/s/)?([A-Za-z0-9_-]{20,32})/?")
 
 
 class EstimateForm(forms.Form):
-    name = forms.CharField(max_length=200, required=False, label="Estimate name")
+    name = TextField(max_length=200, required=False, label="Estimate name")
     rate_card = forms.ChoiceField(label="Rate card")
     discount_percent = BoundedDecimalField(
         min_value=Decimal(0),
@@ -58,10 +59,10 @@ class EstimateForm(forms.Form):
         label="Growth per month, %",
     )
     months = WholeNumberField(min_value=1, max_value=MAX_MONTHS, label="Projection, months")
-    revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    revision = PlainIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     new_template = forms.ChoiceField(required=False, label="A template")
     new_saved = forms.ChoiceField(required=False, label="One of your saved scenarios")
-    new_link = forms.CharField(required=False, max_length=300, label="A share link")
+    new_link = TextField(required=False, max_length=300, label="A share link")
 
     def __init__(
         self,
@@ -152,7 +153,7 @@ def _with_items(data: dict[str, str], items: list[dict[str, str]]) -> dict[str, 
 
 
 def _items_of(data: Mapping[str, Any]) -> list[dict[str, str]]:
-    present = {int(m.group(1)) for key in data if (m := re.match(r"^i-(\d+)-document$", key))}
+    present = {int(m.group(1)) for key in data if (m := re.match(r"^i-([0-9]+)-document$", key))}
     count = min(MAX_SCENARIOS + 1, max(present, default=-1) + 1)
     return [
         {
@@ -189,7 +190,10 @@ def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, 
         if saved is None:
             problem = "No saved scenario has that link."
         else:
-            added = saved.document
+            try:
+                added = saved.document
+            except ScenarioError as error:  # saved before a rule it breaks (sharing.py)
+                problem = f"That saved scenario can no longer be read: {error}"
     if added is not None:
         if len(items) >= MAX_SCENARIOS:
             problem = f"An estimate holds at most {MAX_SCENARIOS} scenarios."

@@ -25,6 +25,7 @@ from billing.engine.scenario import (
     MAX_STREAMS,
 )
 from billing.engine.timefmt import clock, parse_clock
+from billing.forms import PlainDecimalField, PlainIntegerField, TextField
 from billing.service import load_json
 
 MODEL_CHOICES = [(model.value, model.label) for model in Model]
@@ -34,7 +35,8 @@ DIRECTION_CHOICES = [(d, d.capitalize()) for d in DIRECTIONS]
 
 
 class ClockField(forms.Field):
-    """A time typed as m:ss, h:mm:ss or plain seconds, cleaned to Decimal seconds."""
+    """A time typed as m:ss, h:mm:ss or plain seconds, cleaned to Decimal seconds. Each part
+    is plain digits (parse_clock), so 1e999999999 or ٣:٠٠ is not a time."""
 
     widget = forms.TextInput
 
@@ -75,8 +77,8 @@ class DocumentField(forms.CharField):
         return value if isinstance(value, str) or value is None else dumps(value)
 
 
-class WholeNumberField(forms.IntegerField):
-    """A whole number within bounds, its bounds written as people read them."""
+class WholeNumberField(PlainIntegerField):
+    """A whole number typed as digits, within bounds, its bounds written as people read them."""
 
     def __init__(self, *, min_value: int, max_value: int, **kwargs: Any) -> None:
         message = f"Enter a whole number from {min_value:,} to {max_value:,}."
@@ -86,9 +88,9 @@ class WholeNumberField(forms.IntegerField):
         )
 
 
-class BoundedDecimalField(forms.DecimalField):
-    """A decimal within bounds (no upper one if `max_value` is None), its bounds and places
-    written as people read them, whatever is wrong with the text."""
+class BoundedDecimalField(PlainDecimalField):
+    """A decimal typed as digits and a point, within bounds (no upper one if `max_value` is
+    None), its bounds and places written as people read them, whatever is wrong with the text."""
 
     def __init__(
         self,
@@ -123,7 +125,7 @@ class BoundedDecimalField(forms.DecimalField):
 
 
 class ScenarioForm(forms.Form):
-    name = forms.CharField(max_length=200, required=False, label="Scenario name")
+    name = TextField(max_length=200, required=False, label="Scenario name")
     model = forms.ChoiceField(choices=MODEL_CHOICES, label="Pricing model")
     sessions_per_month = WholeNumberField(
         min_value=0, max_value=MAX_SESSIONS_PER_MONTH, label="Sessions per month"
@@ -145,7 +147,7 @@ class ScenarioForm(forms.Form):
     # Graduated tiers of an imported card: kept through the editor, not edited in it.
     tiers = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
-    revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    revision = PlainIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, cards: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,7 +175,7 @@ class RowForm(forms.Form):
 
 
 class ParticipantForm(RowForm):
-    name = forms.CharField(max_length=200, required=False)
+    name = TextField(max_length=200, required=False)
     endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES)
     media = forms.ChoiceField(choices=MEDIA_CHOICES)
     direction = forms.ChoiceField(choices=DIRECTION_CHOICES)
@@ -316,7 +318,8 @@ SCENARIO_FIELDS = [
 ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^(bulk|save|save-copy|restore)$")
 
 
-ROW_KEY = re.compile(r"^([pcrm])-(\d+)-")
+# ASCII digits only: \d also matches other scripts' digits, which int() reads.
+ROW_KEY = re.compile(r"^([pcrm])-([0-9]+)-")
 
 
 def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -730,7 +733,7 @@ def _scenario_field(path: str) -> str | None:
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(max_length=200, label="New name")
+    name = TextField(max_length=200, label="New name")
 
 
 class ImportForm(forms.Form):

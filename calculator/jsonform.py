@@ -5,7 +5,6 @@ update's time; a dict of the decoded object costs next to nothing."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -13,6 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+from billing.engine import ScenarioError
+from billing.engine.jsonio import loads
 
 View = Callable[..., HttpResponse]
 
@@ -63,11 +65,14 @@ class JsonFields(dict[str, str]):
 
 
 def form_fields(body: bytes) -> JsonFields | str:
-    """A JSON object of field names to a text or a list of texts, or what is wrong with it."""
+    """A JSON object of field names to a text or a list of texts, or what is wrong with it.
+    The body is read as every JSON document is (billing.engine.jsonio.loads): a field whose
+    text is not text (a lone surrogate, which no page can show again, or NUL) is refused
+    here, naming the field, before any form sees it."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return "the body is not JSON."
+        data = loads(body, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE, max_depth=2)
+    except ScenarioError as error:
+        return "; ".join(str(problem) for problem in error.problems) + "."
     if not isinstance(data, dict):
         return "the body must be a JSON object of field names and values."
     if len(data) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:

@@ -11,8 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from billing.engine import RateCard, read_snapshot
+from billing.engine import RateCard, ScenarioError, read_snapshot
 from billing.engine.jsonio import dumps
+from billing.engine.reader import type_name
 from billing.service import load_json
 
 
@@ -84,8 +85,11 @@ class SavedScenario(models.Model):
 
     @property
     def document(self) -> dict[str, Any]:
+        """The saved document, read as every document is (load_json); ScenarioError if it no
+        longer reads (calculator/sharing.py: `unpriceable`)."""
         value = load_json(self.document_json)
-        assert isinstance(value, dict)
+        if not isinstance(value, dict):
+            raise ScenarioError.single("", f"must be an object, not {type_name(value)}")
         return value
 
     @document.setter
@@ -94,6 +98,8 @@ class SavedScenario(models.Model):
 
     @property
     def pinned_card(self) -> RateCard:
+        """The card it was saved with, read as it was stored: limits changed since do not
+        stop it opening (read_snapshot)."""
         return read_snapshot(self.card)
 
     def issue_edit_token(self) -> str:

@@ -7,8 +7,10 @@ import csv
 import hmac
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +36,8 @@ from billing.engine import (
     ScenarioError,
     card_document,
     card_snapshot,
+    parse_estimate,
+    parse_scenario,
     same_prices,
 )
 from billing.engine.jsonio import dumps
@@ -105,6 +109,44 @@ def scenario_or_404(share_key: str) -> SavedScenario:
     if saved is None:
         raise ShareMissing(gone=DeletedShare.was_deleted(share_key))
     return saved
+
+
+def opens_when_unpriceable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of one saved item that, when the item can no longer be read or priced, says so
+    (`unpriceable`) instead of failing. A saved document is read by today's rules: one saved
+    before a rule it breaks, or damaged in the database, is refused by the engine with a
+    ScenarioError naming what is wrong. (Its card is read as stored: read_snapshot.)"""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, share_key: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, share_key, *args, **kwargs)
+        except ScenarioError as error:
+            return unpriceable(request, scenario_or_404(share_key), error)
+
+    return wrapper
+
+
+def unpriceable(request: HttpRequest, saved: SavedScenario, error: ScenarioError) -> HttpResponse:
+    """What is wrong with a saved item that cannot be priced, and its JSON to download: it is
+    still there, unchanged."""
+    context = {
+        "saved": saved,
+        "owner": can_edit(request, saved),
+        "problems": [str(problem) for problem in error.problems],
+    }
+    return TemplateResponse(request, "unpriceable.html", context)
+
+
+def checked_document(saved: SavedScenario) -> dict[str, Any]:
+    """The saved document, after the engine has read it whole (ScenarioError if it can no
+    longer), for pages that fill forms from it field by field."""
+    document = saved.document
+    if saved.is_estimate:
+        parse_estimate(document)
+    else:
+        parse_scenario(document)
+    return document
 
 
 def forbidden(request: HttpRequest, scenario: SavedScenario) -> HttpResponse:
@@ -279,6 +321,7 @@ def newer_card(saved: SavedScenario) -> RateCard | None:
     return current
 
 
+@opens_when_unpriceable
 @require_GET
 def share(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
@@ -319,6 +362,7 @@ def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
     return None
 
 
+@opens_when_unpriceable
 @require_http_methods(["GET", "POST"])
 @accepts_json_form
 def edit(request: HttpRequest, share_key: str) -> HttpResponse:
@@ -327,6 +371,8 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
         return saved
     if limited := too_many_form_saves(request):
         return limited
+    if request.method == "GET":
+        checked_document(saved)  # what no longer reads opens as `unpriceable`
     if saved.is_estimate:
         return _edit_estimate(request, saved)
     workspace = Workspace.from_request(request, saved=saved)
@@ -379,13 +425,14 @@ def claim(request: HttpRequest, share_key: str, token: str) -> HttpResponse:
     return redirect("saved-edit", share_key)
 
 
+@opens_when_unpriceable
 @require_POST
 def copy(request: HttpRequest, share_key: str) -> HttpResponse:
     """Anyone who can see a scenario may copy it; the copy is theirs, the original untouched."""
     original = scenario_or_404(share_key)
     if limited := too_many_saves(request):
         return limited
-    document = original.document
+    document = checked_document(original)
     document["name"] = f"{original.title} (copy)"
     saved = _new_saved(request, document, original.pinned_card, kind=original.kind)
     messages.success(
@@ -394,6 +441,7 @@ def copy(request: HttpRequest, share_key: str) -> HttpResponse:
     return redirect_to_editor(request, saved)
 
 
+@opens_when_unpriceable
 @require_http_methods(["GET", "POST"])
 def rename(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = owned_scenario(request, share_key)
@@ -428,6 +476,7 @@ def delete(request: HttpRequest, share_key: str) -> HttpResponse:
     return TemplateResponse(request, "delete.html", {"saved": saved})
 
 
+@opens_when_unpriceable
 @require_http_methods(["GET", "POST"])
 def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
     """Show the quote at its pinned rates and at current ones; change only when confirmed."""
@@ -438,7 +487,16 @@ def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
     if current is None:
         messages.info(request, "The quote already uses the current rates.")
         return redirect("saved-share", share_key)
-    old, new = priced(saved), priced(saved, current)
+    old = priced(saved)
+    try:
+        new = priced(saved, current)
+    except ScenarioError as error:
+        messages.error(
+            request,
+            f"The current rates ({current.name} v{current.version}) cannot price this "
+            f"{saved.kind}: {error}. It keeps the rates it was saved with.",
+        )
+        return redirect("saved-share", share_key)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         with transaction.atomic():
             SavedScenario.objects.filter(pk=saved.pk).update(
@@ -473,13 +531,18 @@ def export_document(saved: SavedScenario) -> dict[str, Any]:
 @require_GET
 def export_json(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
-    response = HttpResponse(
-        dumps(export_document(saved), indent=2), content_type="application/json"
-    )
+    try:
+        text = dumps(export_document(saved), indent=2)
+    except ScenarioError:
+        # It can no longer be priced (`unpriceable`): the document exactly as it was saved,
+        # to correct and import again.
+        text = saved.document_json
+    response = HttpResponse(text, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.json"'
     return response
 
 
+@opens_when_unpriceable
 @require_GET
 def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
@@ -569,6 +632,7 @@ def _filename(saved: SavedScenario) -> str:
     return slugify(saved.title) or "scenario"
 
 
+@opens_when_unpriceable
 @require_GET
 def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
@@ -622,12 +686,17 @@ def compare_saved(request: HttpRequest) -> HttpResponse:
         match.group(1) for text in request.GET.getlist("k") if (match := SHARE_KEY.search(text))
     ]
     found = {s.share_key: s for s in SavedScenario.objects.filter(share_key__in=wanted)}
-    items = [
-        Compared(found[key], priced(found[key])) for key in dict.fromkeys(wanted) if key in found
-    ]
+    items, unpriced = [], []
+    for key in dict.fromkeys(wanted):
+        if key in found:
+            try:
+                items.append(Compared(found[key], priced(found[key])))
+            except ScenarioError as error:  # see `unpriceable`
+                unpriced.append((found[key], [str(problem) for problem in error.problems]))
     missing = [key for key in wanted if key not in found]
     context: dict[str, Any] = {
         "items": items,
+        "unpriceable": unpriced,
         "missing": missing,
         "mine": mine_for(request)[:50],
         "chosen": set(wanted),

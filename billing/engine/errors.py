@@ -6,6 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+def join_path(path: str, key: str | int) -> str:
+    """The path of a field or list item inside the value at `path`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with an input, located by its path in the document."""

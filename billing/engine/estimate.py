@@ -16,9 +16,10 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import ScenarioError
+from .inputs import shown
 from .metering import MAX_SUBSCRIPTIONS, Usage, meter_usage, subscriptions
 from .meters import Meter, Model
-from .money import minor_units, money_text, round_half_up
+from .money import minor_units, money_text, round_half_up, to_decimal
 from .pricing import card_summary, line_document
 from .ratecard import RateCard
 from .rating import Line, Period, rate_month, rate_session
@@ -34,6 +35,7 @@ from .timefmt import minutes_text
 
 MAX_SCENARIOS = 50
 MAX_MONTHS = 36
+MAX_PERCENT_PLACES = 6
 ESTIMATE_FIELDS = ("name", "scenarios", "rate_card", "discount", "growth")
 HUNDRED = Decimal(100)
 
@@ -121,12 +123,18 @@ def _percent(reader: Reader, value: object, path: str, low: Decimal, high: Decim
         reader.problem(path, 'must be a percentage such as "10" or "-2.5"')
         return Decimal(0)
     try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except ArithmeticError:
-        reader.problem(path, f"{value!r} is not a number")
+        number = to_decimal(value)
+    except ValueError as error:
+        got = f" (got {shown(value)!r})" if isinstance(value, str) else ""
+        reader.problem(path, f"a percentage {error}{got}")
         return Decimal(0)
-    if not number.is_finite() or not low <= number <= high:
-        reader.problem(path, f"must be from {low} to {high} percent (got {value})")
+    if not low <= number <= high:
+        reader.problem(path, f"must be from {low} to {high} percent (got {number})")
+        return Decimal(0)
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PERCENT_PLACES:
+        # A projection raises (1 + g) to the 35th power exactly: its digits grow with these.
+        reader.problem(path, f"must have at most {MAX_PERCENT_PLACES} decimal places")
         return Decimal(0)
     return number
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+
+from .inputs import number_problem, plain_decimal
 
 CURRENCY_MINOR_UNITS: dict[str, int] = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0}
 
@@ -15,21 +17,19 @@ def minor_units(currency: str) -> int:
 
 
 def to_decimal(value: object) -> Decimal:
-    """A Decimal from a string, int or Decimal; refuses floats, which cannot hold money exactly."""
+    """A Decimal from a string, int or Decimal; refuses floats, which cannot hold money exactly.
+    A string must be a plain decimal (inputs.plain_decimal); any number one that arithmetic
+    can take (inputs.number_problem). ValueError says what is wrong."""
     if isinstance(value, bool | float):
         raise TypeError("floats and booleans are not exact decimals")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int | str):
-        try:
-            result = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal number") from None
-    else:
+    if isinstance(value, str):
+        return plain_decimal(value)
+    if not isinstance(value, int | Decimal):
         raise TypeError(f"{type(value).__name__} is not a decimal number")
-    if not result.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    return result
+    problem = number_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return Decimal(value)
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:

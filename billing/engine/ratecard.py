@@ -12,13 +12,17 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import ScenarioError
+from .inputs import MAX_WHOLE_DIGITS
 from .meters import Meter
-from .reader import Reader, join_path
+from .reader import Reader, join_path, type_name
 
 MAX_RATE = Decimal(1_000_000)
 MAX_TIER_BOUND = Decimal(10) ** 15
 MAX_TIERS = 50
 MAX_INCREMENT_SECONDS = 86_400
+RATE_PLACES = 12
+# No limit but what any number may be (inputs.number_problem): a stored card, read as stored.
+ANY_WHOLE = 10**MAX_WHOLE_DIGITS - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,19 @@ CARD_FIELDS = (
 )
 
 
-def read_override(reader: Reader, value: object, path: str) -> RateCardOverride | None:
+def read_override(
+    reader: Reader,
+    value: object,
+    path: str,
+    *,
+    limits: bool = True,
+    tiers_need_rates: bool = False,
+) -> RateCardOverride | None:
+    """An inline rate card. With `limits` off, a card is read as it was stored: every rule
+    pricing relies on still holds (decimal rates, tiers rising to an open last one, an
+    increment of at least a second), but not the product's limits (MAX_RATE, MAX_TIERS...),
+    which may have changed since; and a rate that differs from its first tier's gives way to
+    it, as stored versions always priced."""
     data = reader.mapping(value, path, CARD_FIELDS)
     if data is None:
         return None
@@ -143,7 +159,7 @@ def read_override(reader: Reader, value: object, path: str) -> RateCardOverride 
             data["increment_seconds"],
             join_path(path, "increment_seconds"),
             1,
-            MAX_INCREMENT_SECONDS,
+            MAX_INCREMENT_SECONDS if limits else ANY_WHOLE,
             None,
         )
     if data.get("minimum_seconds") is not None:
@@ -151,7 +167,7 @@ def read_override(reader: Reader, value: object, path: str) -> RateCardOverride 
             data["minimum_seconds"],
             join_path(path, "minimum_seconds"),
             0,
-            MAX_INCREMENT_SECONDS,
+            MAX_INCREMENT_SECONDS if limits else ANY_WHOLE,
             None,
         )
     name = base = None
@@ -164,13 +180,21 @@ def read_override(reader: Reader, value: object, path: str) -> RateCardOverride 
         currency=currency,
         increment_seconds=increment,
         minimum_seconds=minimum,
-        prices=read_prices(reader, data, path),
+        prices=read_prices(reader, data, path, limits=limits, tiers_need_rates=tiers_need_rates),
         name=name,
     )
 
 
-def read_prices(reader: Reader, data: Mapping[str, Any], path: str) -> dict[Meter, MeterPrice]:
-    """Rates and tiers per meter. A meter given tiers but no rate takes its first tier's rate."""
+def read_prices(
+    reader: Reader,
+    data: Mapping[str, Any],
+    path: str,
+    *,
+    limits: bool = True,
+    tiers_need_rates: bool = False,
+) -> dict[Meter, MeterPrice]:
+    """Rates and tiers per meter. A meter given tiers but no rate takes its first tier's rate,
+    unless `tiers_need_rates` (a stored card gives every meter it prices a rate)."""
     rates_path, tiers_path = join_path(path, "rates"), join_path(path, "tiers")
     rates = reader.mapping(data.get("rates") or {}, rates_path, list(Meter)) or {}
     tiers = reader.mapping(data.get("tiers") or {}, tiers_path, list(Meter)) or {}
@@ -181,13 +205,23 @@ def read_prices(reader: Reader, data: Mapping[str, Any], path: str) -> dict[Mete
         rate = None
         if meter in rates:
             rate = reader.decimal(
-                rates[meter], join_path(rates_path, meter), what="a rate", maximum=MAX_RATE
+                rates[meter],
+                join_path(rates_path, meter),
+                what="a rate",
+                maximum=MAX_RATE if limits else None,
+                places=RATE_PLACES if limits else None,
+            )
+        elif tiers_need_rates:
+            reader.problem(
+                join_path(tiers_path, meter),
+                "has tiers but no rate: give the meter its rate (the first tier's rate), "
+                "or remove its tiers",
             )
         graduated: tuple[Tier, ...] = ()
         if meter in tiers:
-            graduated = read_tiers(reader, tiers[meter], join_path(tiers_path, meter))
+            graduated = read_tiers(reader, tiers[meter], join_path(tiers_path, meter), limits)
         if graduated:
-            if rate is not None and rate != graduated[0].rate:
+            if limits and rate is not None and rate != graduated[0].rate:
                 reader.problem(
                     join_path(rates_path, meter),
                     f"must equal the first tier's rate ({graduated[0].rate}), "
@@ -199,9 +233,9 @@ def read_prices(reader: Reader, data: Mapping[str, Any], path: str) -> dict[Mete
     return prices
 
 
-def read_tiers(reader: Reader, value: object, path: str) -> tuple[Tier, ...]:
-    items = reader.items(value, path, MAX_TIERS, "tiers")
-    if value is not None and not items and isinstance(value, list):
+def read_tiers(reader: Reader, value: object, path: str, limits: bool) -> tuple[Tier, ...]:
+    items = reader.items(value, path, MAX_TIERS if limits else None, "tiers")
+    if isinstance(value, list | tuple) and not value:
         reader.problem(path, "must have at least one tier")
     tiers: list[Tier] = []
     previous = Decimal(0)
@@ -213,7 +247,11 @@ def read_tiers(reader: Reader, value: object, path: str) -> tuple[Tier, ...]:
             ok = False
             continue
         rate = reader.decimal(
-            data.get("rate"), join_path(item_path, "rate"), what="a rate", maximum=MAX_RATE
+            data.get("rate"),
+            join_path(item_path, "rate"),
+            what="a rate",
+            maximum=MAX_RATE if limits else None,
+            places=RATE_PLACES if limits else None,
         )
         up_to = None
         last = index == len(items) - 1
@@ -228,9 +266,13 @@ def read_tiers(reader: Reader, value: object, path: str) -> tuple[Tier, ...]:
                 data["up_to"],
                 join_path(item_path, "up_to"),
                 what="a tier bound",
-                maximum=MAX_TIER_BOUND,
+                maximum=MAX_TIER_BOUND if limits else None,
+                places=RATE_PLACES if limits else None,
             )
-            if up_to is not None and up_to <= previous:
+            if up_to is not None and up_to <= 0:
+                reader.problem(join_path(item_path, "up_to"), "a tier bound must be more than 0")
+                ok = False
+            elif up_to is not None and up_to <= previous:
                 reader.problem(
                     join_path(item_path, "up_to"),
                     f"tiers must be in increasing order: {up_to} does not exceed {previous}",
@@ -251,12 +293,20 @@ def read_tiers(reader: Reader, value: object, path: str) -> tuple[Tier, ...]:
     return tuple(tiers) if ok else ()
 
 
-def read_rate_card(value: object, path: str = "rate_card") -> RateCard:
-    """A complete rate card from a document, for cards stored or loaded outside Django."""
+def read_rate_card(
+    value: object, path: str = "rate_card", *, tiers_need_rates: bool = False
+) -> RateCard:
+    """A complete rate card from a document, for cards stored or loaded outside Django: every
+    rule and limit applied, as to a card entering now. `tiers_need_rates`: a stored card's
+    meters with tiers must have their own rate too (see read_prices)."""
     reader = Reader()
-    override = read_override(reader, value, path)
+    override = read_override(reader, value, path, tiers_need_rates=tiers_need_rates)
     reader.raise_if_any()
     assert override is not None
+    return _complete(override)
+
+
+def _complete(override: RateCardOverride) -> RateCard:
     return RateCard(
         currency=override.currency or "USD",
         increment_seconds=override.increment_seconds or 60,
@@ -300,16 +350,35 @@ def card_snapshot(card: RateCard) -> dict[str, Any]:
     }
 
 
-def read_snapshot(snapshot: Mapping[str, Any]) -> RateCard:
-    document = {key: snapshot[key] for key in CARD_FIELDS if key in snapshot and key != "base"}
-    card = read_rate_card(document)
-    effective = snapshot.get("effective_date")
+def read_snapshot(snapshot: object) -> RateCard:
+    """A card as a saved quote keeps it (card_snapshot), or as a version is stored, read as it
+    was stored: without today's limits (read_override with `limits` off), so that a quote saved
+    before a limit changed still opens with the prices it was given. ScenarioError only when
+    the card could not price anything at all."""
+    reader = Reader()
+    path = "rate_card"
+    if not isinstance(snapshot, Mapping):
+        raise ScenarioError.single(path, f"must be an object, not {type_name(snapshot)}")
+    data = snapshot
+    # What else a snapshot holds is left alone, as the card's own fields were stored.
+    document = {key: data[key] for key in CARD_FIELDS if key in data and key != "base"}
+    override = read_override(reader, document, path, limits=False)
+    slug = reader.text(data.get("slug"), join_path(path, "slug"))
+    name = reader.text(data.get("name"), join_path(path, "name"), max_length=1000)
+    version = None
+    if data.get("version") is not None:
+        version = reader.whole(data["version"], join_path(path, "version"), 0, ANY_WHOLE, None)
+    effective = None
+    if data.get("effective_date") is not None:
+        text = reader.text(data["effective_date"], join_path(path, "effective_date"))
+        try:
+            effective = date.fromisoformat(text)
+        except ValueError:
+            reader.problem(join_path(path, "effective_date"), "must be a date such as 2026-01-01")
+    reader.raise_if_any()
+    assert override is not None
     return replace(
-        card,
-        slug=str(snapshot.get("slug") or ""),
-        name=str(snapshot.get("name") or ""),
-        version=snapshot.get("version"),
-        effective_date=date.fromisoformat(effective) if effective else None,
+        _complete(override), slug=slug, name=name, version=version, effective_date=effective
     )
 
 

@@ -6,16 +6,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, join_path
+from .inputs import MAX_PROBLEMS, shown, text_problem
 from .money import to_decimal
 
-MAX_PROBLEMS = 100
-
-
-def join_path(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
+__all__ = ["MAX_PROBLEMS", "Reader", "join_path", "type_name"]
 
 
 def type_name(value: object) -> str:
@@ -59,17 +54,19 @@ class Reader:
             if key not in known:
                 expected = ", ".join(sorted(known))
                 self.problem(
-                    join_path(path, str(key)), f"unknown field (expected one of {expected})"
+                    join_path(path, shown(str(key))),
+                    f"unknown field (expected one of {expected})",
                 )
         return value
 
-    def items(self, value: object, path: str, limit: int, what: str) -> list[Any]:
+    def items(self, value: object, path: str, limit: int | None, what: str) -> list[Any]:
+        """A list of at most `limit` items (None: as many as there are)."""
         if value is None:
             return []
         if not isinstance(value, list | tuple):
             self.problem(path, f"must be a list, not {type_name(value)}")
             return []
-        if len(value) > limit:
+        if limit is not None and len(value) > limit:
             self.problem(path, f"at most {limit:,} {what} are allowed (got {len(value):,})")
             return []
         return list(value)
@@ -79,6 +76,9 @@ class Reader:
             return default
         if not isinstance(value, str):
             self.problem(path, f"must be a string, not {type_name(value)}")
+            return default
+        if (problem := text_problem(value)) is not None:
+            self.problem(path, problem)
             return default
         if len(value) > max_length:
             self.problem(path, f"must be at most {max_length} characters")
@@ -90,8 +90,13 @@ class Reader:
         if value is None and default is not None:
             return default
         if not isinstance(value, str) or value not in options:
-            shown = "missing" if value is None else repr(value)
-            self.problem(path, f"must be one of {', '.join(options)} (got {shown})")
+            if value is None:
+                got = "missing"
+            elif isinstance(value, str):
+                got = repr(shown(value))
+            else:
+                got = type_name(value)
+            self.problem(path, f"must be one of {', '.join(options)} (got {got})")
             return default or options[0]
         return value
 
@@ -100,6 +105,9 @@ class Reader:
             return default
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self.problem(path, f"must be a whole number, not {type_name(value)}")
+            return default or low
+        if isinstance(value, Decimal) and not value.is_finite():
+            self.problem(path, "must be a finite number")
             return default or low
         if not low <= value <= high:
             # Compared before any int() so that 1e999999 costs nothing to refuse.
@@ -143,24 +151,35 @@ class Reader:
             return None
         return number
 
-    def decimal(self, value: object, path: str, *, what: str, maximum: Decimal) -> Decimal | None:
-        """A non-negative decimal given as a string (or a JSON number read exactly)."""
+    def decimal(
+        self,
+        value: object,
+        path: str,
+        *,
+        what: str,
+        maximum: Decimal | None,
+        places: int | None = 12,
+    ) -> Decimal | None:
+        """A non-negative decimal given as a string (or a JSON number read exactly), at most
+        `maximum` with at most `places` decimal places (None: as large or as long as any
+        number may be, inputs.number_problem)."""
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             self.problem(path, f'must be a decimal string such as "0.0040", not {type_name(value)}')
             return None
         try:
             number = to_decimal(value)
-        except (TypeError, ValueError):
-            self.problem(path, f"{value!r} is not a decimal number")
+        except (TypeError, ValueError) as error:
+            got = f" (got {shown(value)!r})" if isinstance(value, str) else ""
+            self.problem(path, f"{what} {error}{got}")
             return None
         if number < 0:
             self.problem(path, f"{what} must not be negative (got {number})")
             return None
-        if number > maximum:
+        if maximum is not None and number > maximum:
             self.problem(path, f"{what} must be at most {maximum:,} (got {number})")
             return None
         exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -12:
-            self.problem(path, f"{what} must have at most 12 decimal places")
+        if places is not None and isinstance(exponent, int) and exponent < -places:
+            self.problem(path, f"{what} must have at most {places} decimal places")
             return None
         return number

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
+from .inputs import plain_decimal, shown
 from .money import format_quantity
 
 
@@ -25,25 +26,26 @@ def clock(seconds: Decimal | int) -> str:
 
 
 def parse_clock(text: str) -> Decimal:
-    """'7:00' -> 420, '1:02:05' -> 3725, '90' -> 90 (plain seconds). Raises ValueError."""
+    """'7:00' -> 420, '1:02:05' -> 3725, '90' -> 90 (plain seconds). Raises ValueError.
+
+    Each part is a plain decimal (inputs.plain_decimal): no sign, exponent or other script's
+    digits, so '1e999999999' is refused here rather than overflowing in the sum below."""
     cleaned = text.strip()
     if not cleaned:
         raise ValueError("enter a time as m:ss or h:mm:ss")
     parts = cleaned.split(":")
     if len(parts) > 3:
-        raise ValueError(f"{text!r} is not a time: use m:ss or h:mm:ss")
+        raise ValueError(f"{shown(text)!r} is not a time: use m:ss or h:mm:ss")
     try:
-        numbers = [Decimal(part) for part in parts]
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a time: use m:ss or h:mm:ss") from None
-    if any(not n.is_finite() or n < 0 for n in numbers):
-        raise ValueError(f"{text!r} is not a time: use m:ss or h:mm:ss")
+        numbers = [plain_decimal(part, signed=False) for part in parts]
+    except ValueError:
+        raise ValueError(f"{shown(text)!r} is not a time: use m:ss or h:mm:ss") from None
     if any(n != n.to_integral_value() for n in numbers[:-1]) or (
         len(numbers) > 1 and numbers[-1] >= 60
     ):
-        raise ValueError(f"{text!r} is not a time: seconds must be under 60 in m:ss")
+        raise ValueError(f"{shown(text)!r} is not a time: seconds must be under 60 in m:ss")
     if len(numbers) == 3 and numbers[1] >= 60:
-        raise ValueError(f"{text!r} is not a time: minutes must be under 60 in h:mm:ss")
+        raise ValueError(f"{shown(text)!r} is not a time: minutes must be under 60 in h:mm:ss")
     total = Decimal(0)
     for number in numbers:
         total = total * 60 + number

@@ -2,7 +2,16 @@ from decimal import Decimal
 
 import pytest
 
-from billing.engine import Meter, ScenarioError, parse_scenario, price, resolve_card
+from billing.engine import (
+    Meter,
+    ScenarioError,
+    card_snapshot,
+    parse_scenario,
+    price,
+    read_rate_card,
+    read_snapshot,
+    resolve_card,
+)
 from tests.conftest import flat_card, leg
 
 TIERED = [{"up_to": "100000", "rate": "0.0040"}, {"up_to": None, "rate": "0.0032"}]
@@ -102,3 +111,57 @@ def test_a_card_without_a_rate_for_a_used_meter_says_so():
     bare = type(card)(card.currency, 60, 0, {}, slug="sip-only")
     with pytest.raises(ScenarioError, match="has no rate for voice_call_minutes"):
         price(conference(1), bare)
+
+
+# -- A card as stored: read without today's limits (issue 12, B2) -----------------------------
+
+
+def beyond_limits_snapshot():
+    """A snapshot of a card the admin took before it asked the engine: every limit exceeded."""
+    tiers = [{"up_to": str(1000 * (n + 1)), "rate": "2000000"} for n in range(50)]
+    tiers += [{"up_to": "5000000000000000", "rate": "1"}, {"up_to": None, "rate": "0.5"}]
+    return {
+        "slug": "big",
+        "name": "Big deal",
+        "version": 3,
+        "effective_date": "2026-01-01",
+        "currency": "USD",
+        "increment_seconds": 100_000,
+        "minimum_seconds": 0,
+        "rates": {"voice_call_minutes": "2000000"},
+        "tiers": {"voice_call_minutes": tiers},
+    }
+
+
+def test_a_snapshot_is_read_as_it_was_stored_whatever_the_limits_are_now():
+    snapshot = beyond_limits_snapshot()
+    with pytest.raises(ScenarioError):
+        read_rate_card({k: v for k, v in snapshot.items() if k in ("rates", "tiers")})
+    card = read_snapshot(snapshot)
+    assert (card.slug, card.version, card.effective_date.isoformat()) == ("big", 3, "2026-01-01")
+    assert len(card.price_of(Meter.VOICE_CALL).tiers) == 52
+    assert card.increment_seconds == 100_000
+    assert card_snapshot(card) == snapshot  # and taken again, it is the same
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"rates": {"voice_call_minutes": "cheap"}}, "rate_card.rates.voice_call_minutes"),
+        ({"increment_seconds": 0}, "rate_card.increment_seconds"),
+        ({"effective_date": "someday"}, "rate_card.effective_date"),
+        (
+            {"tiers": {"voice_call_minutes": [{"up_to": "5", "rate": "1"}]}},
+            "rate_card.tiers.voice_call_minutes[0].up_to",
+        ),
+    ],
+)
+def test_a_snapshot_that_cannot_price_says_what_is_wrong(change, path):
+    with pytest.raises(ScenarioError) as refusal:
+        read_snapshot({**beyond_limits_snapshot(), **change})
+    assert path in [problem.path for problem in refusal.value.problems]
+
+
+def test_a_snapshot_that_is_not_an_object_is_a_scenario_error():
+    with pytest.raises(ScenarioError, match="must be an object"):
+        read_snapshot(["not", "a", "card"])

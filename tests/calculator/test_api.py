@@ -252,3 +252,34 @@ def test_bad_estimate_documents_are_a_400_with_paths(api):
     response = post(api, {**ESTIMATE, "growth": {"months": 99}})
     assert response.status_code == 400
     assert response.json()["problems"][0]["path"] == "growth.months"
+
+
+# -- Numbers and text as they enter (issue 12, B3) --------------------------------------------
+
+
+@pytest.mark.parametrize("rate", ["1_0", "١٠", "１０", "1e1", " NaN "])
+def test_a_price_is_plain_digits_not_what_python_also_reads(api, rate):
+    # "1_0" and Arabic-Indic digits were taken as 10 before.
+    body = {**CONFERENCE, "rate_card": {"rates": {"voice_call_minutes": rate}}}
+    response = post(api, body)
+    assert response.status_code == 400
+    (problem,) = response.json()["problems"]
+    assert problem["path"] == "rate_card.rates.voice_call_minutes"
+    assert "is not a decimal number" in problem["message"]
+
+
+def test_a_percentage_of_endless_places_is_refused_at_once_not_computed(api):
+    # Before, a Fraction of 10**999999999 was worked out: the worker hung for good.
+    body = json.dumps({"scenarios": [{"scenario": CONFERENCE}], "discount": {"percent": 0}})
+    body = body.replace('"percent": 0', '"percent": 1e-999999999')
+    response = post(api, body)
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {"path": "discount.percent", "message": "has too many decimal places: at most 20"}
+    ]
+
+
+def test_names_that_are_not_text_are_refused_by_path(api):
+    body = json.dumps({**CONFERENCE, "name": "\ud800", "participants": [leg(0, 1, name="a\x00")]})
+    problems = post(api, body).json()["problems"]
+    assert [p["path"] for p in problems] == ["name", "participants[0].name"]

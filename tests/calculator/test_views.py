@@ -415,10 +415,16 @@ def test_a_json_form_needs_the_csrf_token_like_any_form():
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("{not json", "the body is not JSON"),
+        ("{not json", "not valid JSON"),
         ("[1, 2]", "must be a JSON object"),
         ('{"name": {"nested": 1}}', "the value of 'name' must be text"),
         ('{"p-0-join": 5}', "the value of 'p-0-join' must be text"),
+        # A lone surrogate can be sent but not shown again: the page answered 500 (issue 12).
+        ('{"p-0-name": "\\ud800"}', "p-0-name: is not valid text: it contains a lone surrogate"),
+        ('{"name": ["ok", "a\\u0000"]}', "name[1]: must not contain NUL characters"),
+        ('{"name": [["deeper"]]}', "name[0]: is nested too deeply"),
+        # 100,000 deep was a RecursionError (a 500).
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_a_json_form_that_cannot_be_read_gets_a_clear_400(client, body, message):
