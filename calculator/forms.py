@@ -227,7 +227,7 @@ class BulkAddForm(forms.Form):
     count = WholeNumberField(
         min_value=1, max_value=MAX_PARTICIPANTS, initial=10, label="Number to add"
     )
-    name = forms.CharField(max_length=100, initial="Attendee", label="Name")
+    name = TextField(max_length=100, initial="Attendee", label="Name")
     join_from = ClockField(initial="0:00", label="First join")
     join_to = ClockField(initial="5:00", label="Last join")
     leave_from = ClockField(initial="50:00", label="First leave")
@@ -315,7 +315,9 @@ SCENARIO_FIELDS = [
 ]
 # "restore" re-renders the editor from posted fields and changes nothing: how the page brings
 # back a draft kept in the browser.
-ACTION = re.compile(r"^(add|duplicate|remove):([pcrm])(?::(\d+))?$|^(bulk|save|save-copy|restore)$")
+ACTION = re.compile(
+    r"^(add|duplicate|remove):([pcrm])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
+)
 
 
 # ASCII digits only: \d also matches other scripts' digits, which int() reads.

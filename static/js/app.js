@@ -460,8 +460,13 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     if (retryAfterStaleToken(event)) return;
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    showStale(status === 429 ? "too many requests, wait a moment" :
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    var type = xhr ? xhr.getResponseHeader("Content-Type") || "" : "";
+    // A refusal in words (a 400 names what it could not read; a 429 how long to wait).
+    var said = type.indexOf("text/plain") === 0 && xhr.responseText.length < 500 ? xhr.responseText : "";
+    if (said) showStale(said.replace(/[.\s]+$/, ""));
+    else showStale(status === 429 ? "too many requests, wait a moment" :
       "the server answered " + status + (status >= 500 ? " (a problem on our side)" : ""));
   });
   document.addEventListener("htmx:sendError", function () {

@@ -244,9 +244,7 @@ def test_an_estimates_unsaved_work_comes_back_after_a_reload(page, console_error
     page.click("#add-template")
     page.wait_for_selector("#estimate-results [data-total=month]")
     type_into(page, "#id_discount_percent", "12.5")
-    page.wait_for_function(
-        "document.querySelector('#estimate-results').innerText.includes('12.5')"
-    )
+    page.wait_for_function("document.querySelector('#estimate-results').innerText.includes('12.5')")
     month = page.inner_text("[data-total=month]")
     page.wait_for_timeout(900)
     page.reload()
