@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,7 +42,7 @@ from billing.engine import (
 )
 from billing.engine.jsonio import dumps
 from billing.engine.meters import METER_ORDER
-from billing.service import base_card, price_document, price_estimate_document
+from billing.service import base_card, card_for, price_document, price_estimate_document
 from calculator import charts
 from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
@@ -336,21 +336,33 @@ def share(request: HttpRequest, share_key: str) -> HttpResponse:
     return TemplateResponse(request, "share.html", context)
 
 
+T = TypeVar("T")
+
+
+def per_revision(saved: SavedScenario, what: str, make: Callable[[], T]) -> T:
+    """What a saved row fully determines (its pinned card included), made once per revision
+    and kept in the cache: a share, print or export of the heaviest scenario the rules allow
+    costs about a second to price, and anyone with its link may ask for it again and again."""
+    key = f"{what}:{saved.pk}:{saved.revision}:{saved.updated_at.timestamp()}"
+    made: T | None = cache.get(key)
+    if made is None:
+        made = make()
+        cache.set(key, made, timeout=3600)
+    return made
+
+
 def shared_body(saved: SavedScenario) -> str:
-    """The priced body of a share page. A saved row fully determines it (its pinned card
-    included), so it is rendered once per revision and served from the cache after that."""
-    key = f"shared-body:{saved.pk}:{saved.revision}:{saved.updated_at.timestamp()}"
-    body = cache.get(key)
-    if body is None:
+    """The priced body of a share page."""
+
+    def render() -> str:
         quote = priced(saved)
         if isinstance(quote, EstimateQuote):
-            body = render_to_string(
+            return render_to_string(
                 "_estimate_body.html", {"saved": saved, **estimate_context(quote)}
             )
-        else:
-            body = render_to_string("_share_body.html", {"saved": saved, **quote_context(quote)})
-        cache.set(key, body, timeout=3600)
-    return mark_safe(body)
+        return render_to_string("_share_body.html", {"saved": saved, **quote_context(quote)})
+
+    return mark_safe(per_revision(saved, "shared-body", render))
 
 
 def _pop_edit_link(request: HttpRequest, saved: SavedScenario) -> str | None:
@@ -521,10 +533,12 @@ def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
 
 def export_document(saved: SavedScenario) -> dict[str, Any]:
     """The document with the full rate card it is priced with written inline, so that
-    importing it anywhere, later, gives the same prices."""
-    quote = priced(saved)
+    importing it anywhere, later, gives the same prices. (The card, not the price: nothing is
+    priced.)"""
     document = saved.document
-    document["rate_card"] = {"name": quote.card.name, **card_document(quote.card)}
+    parsed = parse_estimate(document) if saved.is_estimate else parse_scenario(document)
+    card = card_for(parsed.rate_card, CardDirectory(), saved.pinned_card)
+    document["rate_card"] = {"name": card.name, **card_document(card)}
     return document
 
 
@@ -546,6 +560,15 @@ def export_json(request: HttpRequest, share_key: str) -> HttpResponse:
 @require_GET
 def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
+    response = HttpResponse(
+        per_revision(saved, "csv", lambda: _csv_text(saved)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.csv"'
+    return response
+
+
+def _csv_text(saved: SavedScenario) -> str:
+    """The saved quote's cost lines as CSV."""
     quote = priced(saved)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -621,9 +644,7 @@ def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
                     ]
                 )
             writer.writerow([label, "total", "", "", period.total, currency, ""])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(saved)}.csv"'
-    return response
+    return out.getvalue()
 
 
 def _filename(saved: SavedScenario) -> str:
@@ -636,9 +657,16 @@ def _filename(saved: SavedScenario) -> str:
 @require_GET
 def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = scenario_or_404(share_key)
-    quote = priced(saved)
-    context = estimate_context(quote) if isinstance(quote, EstimateQuote) else quote_context(quote)
-    return TemplateResponse(request, "print.html", {"saved": saved, **context})
+
+    def render() -> str:
+        quote = priced(saved)
+        context = (
+            estimate_context(quote) if isinstance(quote, EstimateQuote) else quote_context(quote)
+        )
+        # The print page is the same for everyone (no form, no account): kept whole.
+        return render_to_string("print.html", {"saved": saved, **context})
+
+    return HttpResponse(per_revision(saved, "print", render))
 
 
 @require_http_methods(["GET", "POST"])
@@ -666,31 +694,49 @@ def mine(request: HttpRequest) -> HttpResponse:
 # -- Several saved scenarios and estimates side by side ------------------------------------
 
 
+# At most so many side by side: each is priced (once per revision, then kept).
+MAX_COMPARED = 6
+
+
 @dataclass(frozen=True)
 class Compared:
-    saved: SavedScenario
-    quote: Quote | EstimateQuote
+    """A saved item as the comparison shows it: its currency and each meter's monthly
+    minutes and (net) cost."""
 
-    def monthly(self) -> dict[Meter, tuple[str, Decimal]]:
-        """Each meter's monthly minutes and (net) cost."""
-        if isinstance(self.quote, EstimateQuote):
-            return {d.line.meter: (d.line.quantity, d.net) for d in self.quote.month.lines}
-        return {line.meter: (line.quantity, line.amount) for line in self.quote.monthly.lines}
+    saved: SavedScenario
+    currency: str
+    monthly: dict[Meter, tuple[str, Decimal]]
+
+    @classmethod
+    def of(cls, saved: SavedScenario) -> Compared:
+        def summary() -> tuple[str, dict[Meter, tuple[str, Decimal]]]:
+            quote = priced(saved)
+            if isinstance(quote, EstimateQuote):
+                lines = {d.line.meter: (d.line.quantity, d.net) for d in quote.month.lines}
+            else:
+                lines = {line.meter: (line.quantity, line.amount) for line in quote.monthly.lines}
+            return quote.card.currency, lines
+
+        currency, monthly = per_revision(saved, "compared", summary)
+        return cls(saved, currency, monthly)
 
 
 @require_GET
 def compare_saved(request: HttpRequest) -> HttpResponse:
     """Two or more saved scenarios or estimates, by their share links: per-meter minutes and
     cost a month, and each one's difference from the first."""
-    wanted = [
-        match.group(1) for text in request.GET.getlist("k") if (match := SHARE_KEY.search(text))
+    asked = [
+        match.group(1)
+        for text in request.GET.getlist("k")[:100]
+        if (match := SHARE_KEY.search(text))
     ]
+    wanted = list(dict.fromkeys(asked))[:MAX_COMPARED]
     found = {s.share_key: s for s in SavedScenario.objects.filter(share_key__in=wanted)}
     items, unpriced = [], []
     for key in dict.fromkeys(wanted):
         if key in found:
             try:
-                items.append(Compared(found[key], priced(found[key])))
+                items.append(Compared.of(found[key]))
             except ScenarioError as error:  # see `unpriceable`
                 unpriced.append((found[key], [str(problem) for problem in error.problems]))
     missing = [key for key in wanted if key not in found]
@@ -700,10 +746,12 @@ def compare_saved(request: HttpRequest) -> HttpResponse:
         "missing": missing,
         "mine": mine_for(request)[:50],
         "chosen": set(wanted),
+        "left_out": len(dict.fromkeys(asked)) - len(wanted),
+        "max_compared": MAX_COMPARED,
     }
-    currencies = {item.quote.card.currency for item in items}
+    currencies = {item.currency for item in items}
     if len(items) >= 2 and len(currencies) == 1:
-        monthly = [item.monthly() for item in items]
+        monthly = [item.monthly for item in items]
         meters = [meter for meter in METER_ORDER if any(meter in m for m in monthly)]
         zero = ("0", Decimal(0))
         first = [m.get(meter, zero)[1] for meter in meters for m in monthly[:1]]
