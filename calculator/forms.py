@@ -248,20 +248,23 @@ class BulkAddForm(forms.Form):
             self.add_error("leave_from", "everyone must leave after they join")
         return data
 
-    def fits(self, present: int) -> bool:
-        """Valid, and the participants fit beside the `present` ones; else the message says
-        how many more can be added (never silently fewer than asked)."""
+    def fits(self, present: int, rows: int) -> bool:
+        """Valid, and the participants fit beside the `present` ones (and the editor's `rows`
+        in all); else the message says how many more can be added (never silently fewer
+        than asked)."""
         if not self.is_valid():
             return False
-        room = MAX_PARTICIPANTS - present
+        room = min(MAX_PARTICIPANTS - present, EDITOR_ROWS - rows)
         if self.cleaned_data["count"] > room:
-            self.add_error(
-                "count",
-                f"at most {room:,} more fit: a scenario holds at most {MAX_PARTICIPANTS:,} "
-                f"participants and has {present:,}."
-                if room
-                else f"no more fit: a scenario holds at most {MAX_PARTICIPANTS:,} participants.",
-            )
+            if EDITOR_ROWS - rows < MAX_PARTICIPANTS - present:
+                why = f"the editor shows at most {EDITOR_ROWS:,} rows and has {rows:,}"
+            else:
+                why = (
+                    f"a scenario holds at most {MAX_PARTICIPANTS:,} participants and has "
+                    f"{present:,}"
+                )
+            more = f"at most {room:,} more fit" if room > 0 else "no more fit"
+            self.add_error("count", f"{more}: {why}.")
             return False
         return True
 
@@ -293,6 +296,17 @@ class BulkAddForm(forms.Form):
 
 
 # -- The editor's state as plain rows of strings, so that actions keep what was typed -------
+
+# Rows (participants, conferences, recordings and monitoring together) that the editor shows as
+# inputs. More is priced and shown read-only: a page of 5,000 rows is 14 MB of HTML and about a
+# second of the server's CPU to read back and write again (make bench, "worst case at the
+# limits"); 10,000 participants stay the documents' limit (API, import, price command).
+EDITOR_ROWS = 5_000
+
+
+def row_count(sections: Mapping[str, list[Any]]) -> int:
+    return sum(len(rows) for rows in sections.values())
+
 
 SECTIONS = {
     "p": ("participants", ParticipantFormSet, list(ParticipantForm.base_fields)),
@@ -441,7 +455,7 @@ def act(
     match = ACTION.match(action)
     if match and action == "bulk":
         rows = sections["p"]
-        if bulk is not None and bulk.fits(len(rows)):
+        if bulk is not None and bulk.fits(len(rows), row_count(sections)):
             first = len(rows)
             rows.extend(bulk.rows(len(rows) + 1))
             return _first_field("p", first)
@@ -449,6 +463,8 @@ def act(
         verb, prefix, index_text = match.group(1, 2, 3)
         rows = sections[prefix]
         index = int(index_text) if index_text is not None else None
+        if verb in ("add", "duplicate") and row_count(sections) >= EDITOR_ROWS:
+            return None  # full: the page says so beside the counts
         if verb == "add":
             rows.append(_new_row(prefix, rows))
             return _first_field(prefix, len(rows) - 1)

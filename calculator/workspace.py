@@ -17,10 +17,12 @@ from billing.service import price_document
 from calculator import charts
 from calculator.forms import (
     ACTION,
+    EDITOR_ROWS,
     BulkAddForm,
     Editor,
     act,
     document_state,
+    row_count,
     scenario_of,
     sections_of,
 )
@@ -49,6 +51,8 @@ class Workspace:
     # The fields came from a post or an import, not from what is stored or a template: the
     # page holds unsaved work, which its script keeps as a draft and warns before leaving.
     unsaved: bool = False
+    # More rows than the editor shows as inputs (EDITOR_ROWS): priced and shown read-only.
+    too_large: bool = False
 
     @classmethod
     def from_request(
@@ -72,10 +76,12 @@ class Workspace:
             preset = BY_SLUG.get(request.GET.get("template", ""))
             document = initial or (preset.document if preset else BLANK)
             scenario, rows = document_state(document, default)
-        focus = act(rows, action, bulk)
-        cards = CardDirectory()
-        editor = Editor.bind(scenario, rows, cards.choices())
         unsaved = request.method == "POST" or initial is not None
+        cards = CardDirectory()
+        if row_count(rows) > EDITOR_ROWS:
+            return cls.read_only(scenario, rows, cards, saved, initial, unsaved)
+        focus = act(rows, action, bulk)
+        editor = Editor.bind(scenario, rows, cards.choices())
         workspace = cls(editor, bulk, None, action, cards, saved, focus=focus, unsaved=unsaved)
         if editor.is_valid():
             workspace.document = editor.document(default)
@@ -86,6 +92,36 @@ class Workspace:
             else:
                 quote = workspace.quote
                 editor.add_warnings(plausibility.warnings(quote.scenario, quote.card))
+        return workspace
+
+    @classmethod
+    def read_only(
+        cls,
+        scenario: dict[str, str],
+        rows: dict[str, list[dict[str, str]]],
+        cards: CardDirectory,
+        saved: SavedScenario | None,
+        document: dict[str, Any] | None,
+        unsaved: bool,
+    ) -> Workspace:
+        """A scenario with more rows than the editor shows as inputs: the stored or imported
+        document priced as it is, nothing to type into (a post of that many rows is refused
+        with a message instead)."""
+        editor = Editor(scenario, rows, cards.choices())
+        workspace = cls(editor, None, None, "", cards, saved, unsaved=unsaved, too_large=True)
+        if saved is not None:
+            document = saved.document
+        if document is None:
+            editor.general_errors.append(
+                f"This scenario has {row_count(rows):,} rows; the editor shows at most "
+                f"{EDITOR_ROWS:,}. Nothing was changed or saved: import its JSON to see it "
+                "priced, or split it."
+            )
+            return workspace
+        try:
+            workspace.quote = price_document(document, cards, workspace.pinned)
+        except ScenarioError as error:
+            editor.general_errors.extend(str(problem) for problem in error.problems)
         return workspace
 
     @property
@@ -104,6 +140,9 @@ class Workspace:
             "warnings": self.editor.warning_summary(),
             "saved": self.saved,
             "unsaved": self.unsaved,
+            "too_large": self.too_large,
+            "row_count": row_count(self.editor.rows),
+            "editor_rows": EDITOR_ROWS,
         }
         if not results_only:
             context.update(

@@ -111,7 +111,7 @@ def test_bulk_add_past_the_limit_is_refused_never_cut_short(client, settings):
         },
     )
     html = client.post("/editor/", data, **HTMX).content.decode()
-    assert "at most 9,998 more fit: a scenario holds at most 10,000 participants and has 2" in html
+    assert "at most 4,998 more fit: the editor shows at most 5,000 rows and has 2." in html
     assert len(re.findall(r'name="p-\d+-name"', html)) == 2
 
 
@@ -186,3 +186,45 @@ def test_a_fresh_token_is_given_and_never_cached(client):
     response = client.get("/csrf-token")
     assert len(response.json()["token"]) == 64
     assert response["Cache-Control"] == "no-store"
+
+
+def large(people):
+    return {
+        "name": "Town hall",
+        "model": "video_ppm",
+        "participants": [
+            leg(0, 600 + i % 60, publish=0 if i == 0 else None) for i in range(people)
+        ],
+    }
+
+
+def test_a_scenario_larger_than_the_editor_shows_is_priced_read_only(client):
+    from billing.engine.jsonio import dumps
+    from calculator.forms import EDITOR_ROWS
+
+    response = client.post("/import/", {"text": dumps(large(EDITOR_ROWS + 1))})
+    html = response.content.decode()
+    assert "priced read-only" in html
+    assert "It has 5,001 rows" in html
+    assert 'name="p-0-name"' not in html  # nothing to type into
+    assert "data-total=" in html
+    assert len(html) < 3_000_000
+
+
+def test_a_post_of_more_rows_than_the_editor_shows_is_refused_with_a_message(client):
+    from calculator.forms import EDITOR_ROWS, document_data
+
+    data = document_data(large(EDITOR_ROWS + 1), "default")
+    html = client.post("/editor/", data, **HTMX).content.decode()
+    assert "the editor shows at most 5,000" in html
+    assert "data-total=" not in html
+
+
+def test_the_editor_adds_no_row_past_its_limit_and_says_it_is_full(client):
+    from calculator.forms import EDITOR_ROWS, document_data
+
+    data = document_data(large(EDITOR_ROWS), "default")
+    html = client.post("/editor/", {**data, "action": "add:p"}, **HTMX).content.decode()
+    assert f'name="p-{EDITOR_ROWS - 1}-name"' in html
+    assert f'name="p-{EDITOR_ROWS}-name"' not in html
+    assert "The editor is full" in html
