@@ -1,0 +1,19 @@
+"""The app as `make serve` runs it: ASGI under uvicorn workers (see calculator/serving.py)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calculator.settings")
+django_application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402
+
+from calculator.serving import LimitRequestBody  # noqa: E402
+
+application = LimitRequestBody(
+    django_application,
+    max_bytes=settings.MAX_REQUEST_BYTES,
+    timeout=settings.REQUEST_BODY_TIMEOUT,
+    document_bytes=settings.MAX_DOCUMENT_BYTES,
+)
