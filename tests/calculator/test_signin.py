@@ -80,9 +80,10 @@ def test_the_admin_sign_in_is_throttled_too(account):
     ]
     assert statuses[:10] == [200] * 10
     assert statuses[10] == 429
-    assert "Too many wrong passwords for this account" in sign_in(
-        client, "right-password-1", url="/admin/login/"
-    ).content.decode()
+    assert (
+        "Too many wrong passwords for this account"
+        in sign_in(client, "right-password-1", url="/admin/login/").content.decode()
+    )
 
 
 def test_signing_in_still_works(account):
