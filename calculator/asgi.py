@@ -1,6 +1,7 @@
 """The app as `make serve` runs it: ASGI under uvicorn workers (see calculator/serving.py)."""
 
 import os
+from pathlib import Path
 
 from django.core.asgi import get_asgi_application
 
@@ -9,11 +10,16 @@ django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
-from calculator.serving import LimitRequestBody  # noqa: E402
+from calculator.serving import Admission, HeavyLanes, heavy_request  # noqa: E402
 
-application = LimitRequestBody(
+application = Admission(
     django_application,
     max_bytes=settings.MAX_REQUEST_BYTES,
     timeout=settings.REQUEST_BODY_TIMEOUT,
     document_bytes=settings.MAX_DOCUMENT_BYTES,
+    slots=settings.WORKER_SLOTS,
+    heavy=heavy_request,
+    lanes=HeavyLanes(
+        Path(settings.RATE_LIMIT_DB).parent, settings.HEAVY_LANES, settings.HEAVY_LANE_WAIT
+    ),
 )

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from calculator.ratelimit import Sliding, client_address
+from calculator.ratelimit import Sliding, client_address, heavy_marks
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,18 @@ class CpuBudgetMiddleware:
         limit, window = settings.RATE_LIMITS["cpu"]
         if limit <= 0 or request.path in self.EXEMPT:
             return self.get_response(request)
-        budget = Sliding("cpu", client_address(request), limit, window)
+        address = client_address(request)
+        budget = Sliding("cpu", address, limit, window)
         if wait := budget.wait():
             return out_of_budget(request, wait)
         start = time.thread_time()
         try:
             return self.get_response(request)
         finally:
-            budget.add(math.ceil((time.thread_time() - start) * 1000))
+            spent = math.ceil((time.thread_time() - start) * 1000)
+            budget.add(spent)
+            if spent >= settings.HEAVY_REQUEST[0]:
+                heavy_marks(address).add()
 
 
 def out_of_budget(request: HttpRequest, wait: int) -> HttpResponse:

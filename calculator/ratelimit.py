@@ -33,11 +33,17 @@ log = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
+    return address(
+        request.META.get("HTTP_X_FORWARDED_FOR", ""), str(request.META.get("REMOTE_ADDR", ""))
+    )
+
+
+def address(forwarded_for: str, remote: str) -> str:
+    """The client's address: the proxy's word for it behind a proxy (BEHIND_PROXY), else the
+    connection's."""
+    if settings.TRUST_X_FORWARDED_FOR and forwarded_for:
+        return forwarded_for.split(",")[0].strip()
+    return remote or "unknown"
 
 
 # -- Where counts are kept ------------------------------------------------------------------
@@ -211,6 +217,14 @@ class Sliding:
             return None
         return seconds_until_under(self.limit, self.window, now, current, previous)
 
+    def counted_lately(self) -> bool:
+        """Whether anything was counted in this window or the one before."""
+        try:
+            return sum(counters().get_many(self._keys(time.time()))) > 0
+        except STORE_ERRORS as error:
+            _failing_open(error)
+            return False
+
     def add(self, amount: int = 1) -> None:
         if amount <= 0:
             return
@@ -227,6 +241,13 @@ class Sliding:
                 counters().delete(key)
         except STORE_ERRORS as error:
             _failing_open(error)
+
+
+def heavy_marks(address: str) -> Sliding:
+    """The address's requests that took HEAVY_REQUEST_MS of CPU or more: with one in this
+    minute or the one before, its requests take the heavy lane (calculator/serving.py)."""
+    _, window = settings.HEAVY_REQUEST
+    return Sliding("heavy", address, 1, window)
 
 
 def seconds_until_under(

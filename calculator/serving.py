@@ -4,24 +4,32 @@ workers under gunicorn.
 Why: a sync worker reads a request itself, so a client that sends its body a byte at a time
 holds that worker for as long as it likes; three such clients held every worker of the old
 server (`/healthz` answered after 32 s). A uvicorn worker reads every connection on its event
-loop, and Django reads the body asynchronously, before any thread is given to the request;
-then each request's sync code (middleware and view) runs in a thread of its own. A slow client
-holds a socket and a little memory, never a worker. `python -m bench.load` measures it.
+loop; a request is given to Django only once its whole body is in, and Django runs its sync
+code (middleware and view) in a thread. A slow client holds a socket and a little memory,
+never a worker. `python -m bench.load` measures it.
 
-What this module adds to uvicorn:
-- `Worker`: uvicorn's gunicorn worker, with the proxy headers left to Django's settings
-  (`BEHIND_PROXY`) instead of uvicorn trusting any client on 127.0.0.1, and no `Server` header.
-- `LimitRequestBody`: Django's ASGI handler stores a body of any size (in a temporary file past
-  2.5 MB) before a view can refuse it; this refuses a body over the limit before it is stored,
-  by its Content-Length at once or, streamed, as soon as it goes past the limit, and a body
-  that takes longer than `REQUEST_BODY_TIMEOUT` seconds to arrive.
+What this module adds to uvicorn (`Worker`, `Admission`):
+- the proxy headers are left to Django's settings (`BEHIND_PROXY`) instead of uvicorn
+  trusting any client on 127.0.0.1; no `Server` header;
+- the body is read here, before Django sees the request: one over the limit is refused before
+  it is stored, by its Content-Length at once or, streamed, as soon as it passes the limit
+  (Django's ASGI handler would store a body of any size, in a temporary file past 2.5 MB); a
+  body that takes longer than `REQUEST_BODY_TIMEOUT` seconds to arrive is refused too;
+- at most `slots` requests of a worker run their sync code at once, the others wait their
+  turn in order of arrival. Pricing is CPU work under one interpreter lock: forty requests
+  sharing it in forty threads all finish late (and the event loop, starved of the lock, is
+  slow to read and write everyone's sockets); a few at a time finish in turn. The slot is
+  given back as soon as the response starts, so a client slow to read its answer holds none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from uvicorn_worker import UvicornWorker
@@ -43,80 +51,177 @@ class Worker(UvicornWorker):
     }
 
 
-class LimitRequestBody:
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, document_bytes: int) -> None:
+class Refused(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class HeavyLanes:
+    """A few lanes for the whole machine, one lock file each (flock: released by the kernel
+    if a worker dies), for the requests of addresses that have just used a lot of CPU."""
+
+    def __init__(self, folder: Path, count: int, wait: float) -> None:
+        self.paths = [folder / f"heavy-lane-{n}.lock" for n in range(count)]
+        self.wait = wait
+
+    async def enter(self) -> Callable[[], None]:
+        """Wait for a lane; the function that leaves it. Refused(503) after `wait` seconds."""
+        deadline = asyncio.get_running_loop().time() + self.wait
+        while True:
+            for path in self.paths:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                return lambda: os.close(fd)  # closing the file unlocks it
+            if asyncio.get_running_loop().time() > deadline:
+                raise Refused(503)
+            await asyncio.sleep(0.02)
+
+
+class Admission:
+    """The body read and checked, then the request admitted to a slot of its worker, or to a
+    heavy lane (see the module's docstring)."""
+
+    UNQUEUED = ("/healthz",)  # load balancers' checks never wait behind work
+    SLOT_TIME = 0.25  # seconds
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout: float,
+        document_bytes: int,
+        slots: int,
+        heavy: Callable[[Scope, int], bool] | None = None,
+        lanes: HeavyLanes | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.document_bytes = document_bytes  # the limit people are told of
+        self.slots = asyncio.Semaphore(slots) if slots > 0 else None
+        self.heavy, self.lanes = heavy, lanes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self.refuse(scope, send, 413)
+        try:
+            body = await self.read_body(scope, receive)
+            leave = await self.enter(scope, len(body))
+        except Refused as refused:
+            await self.refuse(scope, send, refused.status)
+            return
+        except ConnectionAbortedError:  # the client went away
             return
 
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        received = 0
-        body_done = False
-        refused: int | None = None
-        started = False
+        replayed = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, body_done, refused
-            if body_done:  # Django listens for a disconnect while the view runs: no limit
-                return await receive()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                refused = 408
-                return {"type": "http.disconnect"}
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    refused = 413
-                    return {"type": "http.disconnect"}
-                body_done = not message.get("more_body", False)
-            return message
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # Django listens for a disconnect while the view runs
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+        async def leaving_send(message: Message) -> None:
+            nonlocal leave
+            if message["type"] == "http.response.start" and leave is not None:
+                leave, left = None, leave
+                left()  # the work is done: a client slow to read its answer holds nothing
             await send(message)
 
-        await self.app(scope, limited_receive, watched_send)
-        # Told of a "disconnect", Django dropped what it had read and answered nothing.
-        if refused is not None and not started:
-            await self.refuse(scope, send, refused)
+        try:
+            await self.app(scope, replay, leaving_send)
+        finally:
+            if leave is not None:
+                leave()
+
+    async def enter(self, scope: Scope, size: int) -> Callable[[], None] | None:
+        """Wait for this request's turn: a lane if it is heavy, else a slot of this worker;
+        the function that gives it back."""
+        if scope["path"] in self.UNQUEUED:
+            return None
+        if self.lanes is not None and self.heavy is not None and self.heavy(scope, size):
+            return await self.lanes.enter()
+        if self.slots is None:
+            return None
+        slots = self.slots
+        await slots.acquire()
+        held = True
+
+        def leave() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slots.release()
+
+        # A request still running after SLOT_TIME gives its slot to the next one and goes on
+        # beside it: work nobody could tell was heavy holds the queue up only that long.
+        asyncio.get_running_loop().call_later(self.SLOT_TIME, leave)
+        return leave
+
+    async def read_body(self, scope: Scope, receive: Receive) -> bytes:
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            raise Refused(413)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise ConnectionAbortedError
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise Refused(413)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise Refused(408) from None
 
     async def refuse(self, scope: Scope, send: Send, status: int) -> None:
         megabytes = f"{self.document_bytes / 1_000_000:g}"
-        message = (
-            f"The request is over {megabytes} MB, the most the calculator takes."
-            if status == 413
-            else f"The request's body took more than {self.timeout:g} seconds to arrive."
-        )
+        message = {
+            413: f"The request is over {megabytes} MB, the most the calculator takes.",
+            408: f"The request's body took more than {self.timeout:g} seconds to arrive.",
+            503: "The calculator is busy with large scenarios just now: try again in a minute.",
+        }[status]
         if scope["path"].startswith("/api/"):
             body = json.dumps({"error": message, "problems": [{"path": "", "message": message}]})
             content_type = b"application/json"
         else:
             body, content_type = message, b"text/plain; charset=utf-8"
         data = body.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(data)).encode()),
-                    # The rest of the body is never read: this connection ends here.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
+        headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(data)).encode()),
+        ]
+        if status == 503:
+            headers.append((b"retry-after", b"10"))
+        else:
+            headers.append((b"connection", b"close"))  # the rest of the body is never read
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
+
+
+def heavy_request(scope: Scope, size: int) -> bool:
+    """Whether a request is heavy work: a large body (a large scenario), or an address that
+    has just had a request take a lot of CPU (a GET of a large saved scenario's pages...)."""
+    from django.conf import settings
+
+    from calculator.ratelimit import address, heavy_marks
+
+    if size >= settings.HEAVY_BODY:
+        return True
+    headers = dict(scope["headers"])
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    client = scope.get("client") or ("", 0)
+    return heavy_marks(address(forwarded, client[0])).counted_lately()

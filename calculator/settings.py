@@ -105,6 +105,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_DOCUMENT_BYTES
 # message. And a body must have arrived within this many seconds.
 MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", MAX_DOCUMENT_BYTES + 64_000)
 REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 60)
+# How many requests one worker runs at once (the others wait their turn, in order; 0: no
+# limit). Pricing is CPU work under one interpreter lock: one at a time measured best.
+WORKER_SLOTS = envint("WORKER_SLOTS", 1)
+# Heavy work waits for one of HEAVY_LANES lanes for the whole machine, apart from everyone
+# else's, for at most HEAVY_LANE_WAIT seconds (then 503, try again): a request with a body of
+# HEAVY_BODY bytes or more (a large scenario), and every request of an address that has had a
+# request take HEAVY_REQUEST_MS of CPU or more in the last minute.
+HEAVY_BODY = envint("HEAVY_BODY", 256_000)
+HEAVY_REQUEST = (envint("HEAVY_REQUEST_MS", 250), 60)
+HEAVY_LANES = envint("HEAVY_LANES", 1)
+HEAVY_LANE_WAIT = envint("HEAVY_LANE_WAIT", 30)
 # The editor posts nine fields a participant: up to 10,000 participants must fit.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 

@@ -116,3 +116,15 @@ def test_a_counter_store_that_fails_lets_requests_through(settings, tmp_path, ca
     settings.RATE_LIMIT_DB = tmp_path / "not-a-folder" / "counters.sqlite3"
     assert Client().get("/editor/?template=ivr-only").status_code == 200
     assert "rate-limit counters unavailable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_request_that_took_much_cpu_marks_its_address_heavy(settings):
+    from calculator.ratelimit import heavy_marks
+
+    settings.HEAVY_REQUEST = (1, 60)  # a millisecond: any page
+    assert not heavy_marks("127.0.0.1").counted_lately()
+    Client().get("/editor/?template=all-hands")
+    assert heavy_marks("127.0.0.1").counted_lately()
+    Client().get("/healthz")
+    assert not heavy_marks("192.0.2.1").counted_lately()

@@ -18,7 +18,7 @@ from urllib.request import Request, urlopen
 import pytest
 from django.core.asgi import get_asgi_application
 
-from calculator.serving import LimitRequestBody
+from calculator.serving import Admission
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 2_064_000
@@ -70,8 +70,8 @@ def serve(app, method="POST", path="/api/estimate", headers=(), chunks=(), wait_
 
 @pytest.fixture
 def app():
-    return LimitRequestBody(
-        get_asgi_application(), max_bytes=LIMIT, timeout=5, document_bytes=2_000_000
+    return Admission(
+        get_asgi_application(), max_bytes=LIMIT, timeout=5, document_bytes=2_000_000, slots=2
     )
 
 
@@ -93,8 +93,8 @@ def test_a_streamed_body_is_cut_off_as_soon_as_it_passes_the_limit(app):
 
 
 def test_a_body_that_does_not_arrive_in_time_is_refused():
-    app = LimitRequestBody(
-        get_asgi_application(), max_bytes=LIMIT, timeout=0.2, document_bytes=2_000_000
+    app = Admission(
+        get_asgi_application(), max_bytes=LIMIT, timeout=0.2, document_bytes=2_000_000, slots=2
     )
     status, body, _ = serve(app, wait_forever=True)
     assert status == 408
@@ -228,3 +228,86 @@ def test_the_access_log_keeps_no_edit_token(server):
     text = log.read_text()
     assert "/s/no-such-scenario/edit/[redacted]/" in text
     assert token not in text
+
+
+# -- Turns: one request at a time a worker, heavy work in a lane of its own -------------------
+
+
+def concurrency(make_app, requests):
+    """Run requests (path, body size) at once through an Admission around an app that takes
+    a while; the most that ran at the same time."""
+    running = peak = 0
+
+    async def slow_app(scope, receive, send):
+        nonlocal running, peak
+        await receive()
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = make_app(slow_app)
+
+    async def one(path, size):
+        sent = []
+        body = [b"x" * size]
+
+        async def receive():
+            if body:
+                return {"type": "http.request", "body": body.pop(), "more_body": False}
+            await asyncio.Event().wait()
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "headers": [], "client": ("127.0.0.1", 1)}
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    async def all_at_once():
+        return await asyncio.gather(*(one(path, size) for path, size in requests))
+
+    with ThreadPoolExecutor(1) as thread:
+        statuses = thread.submit(asyncio.run, all_at_once()).result()
+    assert set(statuses) == {200}
+    return peak
+
+
+def test_a_worker_runs_one_request_at_a_time_and_health_checks_never_wait():
+    def make(app):
+        return Admission(app, max_bytes=LIMIT, timeout=5, document_bytes=LIMIT, slots=1)
+
+    assert concurrency(make, [("/editor/", 10)] * 4) == 1
+    assert concurrency(make, [("/editor/", 10)] + [("/healthz", 0)] * 3) == 4
+
+
+def test_heavy_requests_take_turns_in_one_lane_for_the_machine(tmp_path):
+    from calculator.serving import HeavyLanes
+
+    def make(app):
+        return Admission(
+            app,
+            max_bytes=LIMIT,
+            timeout=5,
+            document_bytes=LIMIT,
+            slots=0,  # light requests unlimited: only the lane holds heavy ones back
+            heavy=lambda scope, size: size >= 1000,
+            lanes=HeavyLanes(tmp_path, count=1, wait=30),
+        )
+
+    assert concurrency(make, [("/import/", 5000)] * 3) == 1
+    assert concurrency(make, [("/import/", 5000)] + [("/editor/", 10)] * 3) == 4
+
+
+def test_a_request_is_marked_heavy_by_its_size_or_its_address_s_last_heavy_request(settings):
+    from calculator.ratelimit import heavy_marks
+    from calculator.serving import heavy_request
+
+    scope = {"headers": [], "client": ("192.0.2.5", 1)}
+    assert not heavy_request(scope, 1000)
+    assert heavy_request(scope, settings.HEAVY_BODY)
+    heavy_marks("192.0.2.5").add()
+    assert heavy_request(scope, 1000)
+    assert not heavy_request({"headers": [], "client": ("192.0.2.6", 1)}, 1000)
