@@ -15,11 +15,15 @@ What this module adds to uvicorn (`Worker`, `Admission`):
   it is stored, by its Content-Length at once or, streamed, as soon as it passes the limit
   (Django's ASGI handler would store a body of any size, in a temporary file past 2.5 MB); a
   body that takes longer than `REQUEST_BODY_TIMEOUT` seconds to arrive is refused too;
-- at most `slots` requests of a worker run their sync code at once, the others wait their
-  turn in order of arrival. Pricing is CPU work under one interpreter lock: forty requests
-  sharing it in forty threads all finish late (and the event loop, starved of the lock, is
-  slow to read and write everyone's sockets); a few at a time finish in turn. The slot is
-  given back as soon as the response starts, so a client slow to read its answer holds none.
+- turns: at most `slots` requests of a worker run at once, the others wait in order of
+  arrival. Pricing is CPU work under one interpreter lock: forty requests sharing it in forty
+  threads all finish late (and the event loop, starved of the lock, is slow to read and write
+  everyone's sockets); one at a time, they finish in turn (`make loadtest`: 1 slot gave the
+  best p99). A turn is given back as soon as the response starts, so a client slow to read
+  its answer holds none, and after SLOT_TIME, so a request nobody could tell was heavy holds
+  the queue up only that long;
+- heavy work (`heavy_request`: a large body, or an address whose last requests took a lot of
+  CPU) waits for one of the machine's heavy lanes instead, apart from everyone else's turns.
 """
 
 from __future__ import annotations
@@ -76,10 +80,23 @@ class HeavyLanes:
                 except BlockingIOError:
                     os.close(fd)
                     continue
-                return lambda: os.close(fd)  # closing the file unlocks it
+                return _closer(fd)
             if asyncio.get_running_loop().time() > deadline:
                 raise Refused(503)
             await asyncio.sleep(0.02)
+
+
+def _closer(fd: int) -> Callable[[], None]:
+    """Leaving a lane: closing its file unlocks it (once: the number may be reused)."""
+    closed = False
+
+    def close() -> None:
+        nonlocal closed
+        if not closed:
+            closed = True
+            os.close(fd)
+
+    return close
 
 
 class Admission:
@@ -192,7 +209,7 @@ class Admission:
         message = {
             413: f"The request is over {megabytes} MB, the most the calculator takes.",
             408: f"The request's body took more than {self.timeout:g} seconds to arrive.",
-            503: "The calculator is busy with large scenarios just now: try again in a minute.",
+            503: "The calculator is busy with large scenarios just now: try again in 10 seconds.",
         }[status]
         if scope["path"].startswith("/api/"):
             body = json.dumps({"error": message, "problems": [{"path": "", "message": message}]})
