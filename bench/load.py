@@ -409,8 +409,8 @@ def slow_clients(base: str, port: int) -> None:
         except OSError:
             pass  # cut off by the server
 
-    body = b"POST /api/estimate HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
-    headers = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+    body = b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
+    headers = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
     threads = [threading.Thread(target=trickle, args=(body,), daemon=True) for _ in range(3)]
     threads += [threading.Thread(target=trickle, args=(headers,), daemon=True) for _ in range(3)]
     for thread in threads:
@@ -442,7 +442,7 @@ def oversized(port: int, announced: bool) -> str:
     sent = 0
     with socket.create_connection(("127.0.0.1", port)) as connection:
         length = b"Content-Length: 10000000000" if announced else b"Transfer-Encoding: chunked"
-        connection.sendall(b"POST /api/estimate HTTP/1.1\r\nHost: x\r\n" + length + b"\r\n\r\n")
+        connection.sendall(b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1\r\n" + length + b"\r\n\r\n")
         connection.settimeout(0.001)
         chunk = b"x" * 65536
         framed = chunk if announced else b"10000\r\n" + chunk + b"\r\n"

@@ -165,7 +165,7 @@ RATE_LIMITS = {
     "signin-address": (envint("SIGN_IN_LIMIT_ADDRESS", 30), 900),
     # Milliseconds of CPU one address may use in any minute (CPU_BUDGET is in seconds):
     # a few strangers looping on the heaviest pages cannot starve everybody else.
-    "cpu": (envint("CPU_BUDGET", 20) * 1000, 60),
+    "cpu": (envint("CPU_BUDGET", 10) * 1000, 60),
 }
 TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
