@@ -42,8 +42,9 @@ test-postgres: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
-# 50 clients for 60 s against gunicorn on loopback (wrk from Debian's packages), then
-# concurrent saves of one scenario. SECONDS=10 for a quick look.
+# The server as make serve runs it, on loopback (wrk from Debian's packages): 50 clients for
+# 60 s, alone and while three strangers loop on the heaviest anonymous page; slow clients;
+# concurrent saves of one scenario; a restart mid-save. SECONDS=10 for a quick look.
 SECONDS ?= 60
 loadtest: $(VENV)/.installed
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
