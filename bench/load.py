@@ -442,7 +442,9 @@ def oversized(port: int, announced: bool) -> str:
     sent = 0
     with socket.create_connection(("127.0.0.1", port)) as connection:
         length = b"Content-Length: 10000000000" if announced else b"Transfer-Encoding: chunked"
-        connection.sendall(b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1\r\n" + length + b"\r\n\r\n")
+        connection.sendall(
+            b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1\r\n" + length + b"\r\n\r\n"
+        )
         connection.settimeout(0.001)
         chunk = b"x" * 65536
         framed = chunk if announced else b"10000\r\n" + chunk + b"\r\n"

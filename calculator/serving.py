@@ -103,7 +103,9 @@ class Admission:
     """The body read and checked, then the request admitted to a slot of its worker, or to a
     heavy lane (see the module's docstring)."""
 
-    UNQUEUED = ("/healthz",)  # load balancers' checks never wait behind work
+    # Load balancers' checks and static files (WhiteNoise, from memory) never wait behind work.
+    UNQUEUED = ("/healthz",)
+    UNQUEUED_PREFIXES = ("/static/",)
     SLOT_TIME = 0.25  # seconds
 
     def __init__(
@@ -161,7 +163,7 @@ class Admission:
     async def enter(self, scope: Scope, size: int) -> Callable[[], None] | None:
         """Wait for this request's turn: a lane if it is heavy, else a slot of this worker;
         the function that gives it back."""
-        if scope["path"] in self.UNQUEUED:
+        if scope["path"] in self.UNQUEUED or scope["path"].startswith(self.UNQUEUED_PREFIXES):
             return None
         if self.lanes is not None and self.heavy is not None and self.heavy(scope, size):
             return await self.lanes.enter()

@@ -281,6 +281,7 @@ def test_a_worker_runs_one_request_at_a_time_and_health_checks_never_wait():
 
     assert concurrency(make, [("/editor/", 10)] * 4) == 1
     assert concurrency(make, [("/editor/", 10)] + [("/healthz", 0)] * 3) == 4
+    assert concurrency(make, [("/editor/", 10)] + [("/static/css/app.css", 0)] * 3) == 4
 
 
 def test_heavy_requests_take_turns_in_one_lane_for_the_machine(tmp_path):
