@@ -485,12 +485,13 @@ def restart_mid_save(server, start, visitor: Visitor, data: dict[str, str]):  # 
     failed = 0
     stop = time.monotonic() + 8
 
-    def keep_saving() -> None:
+    def keep_saving(n: int) -> None:
         nonlocal failed
         body = urlencode({**data, "action": "save"}).encode()
+        address = {"X-Forwarded-For": f"10.2.0.{n}"}  # ten people saving, not one
         while time.monotonic() < stop:
             try:
-                visitor.direct.open(visitor.request("/editor/", body), timeout=5)
+                visitor.direct.open(visitor.request("/editor/", body, address), timeout=5)
                 failed += 1  # a page came back, not the redirect of a save
             except HTTPError as error:
                 key = re.search(r"/s/([^/]+)/edit/", error.headers.get("Location") or "")
@@ -503,7 +504,7 @@ def restart_mid_save(server, start, visitor: Visitor, data: dict[str, str]):  # 
                 time.sleep(0.05)
 
     before = SavedScenario.objects.count()
-    threads = [threading.Thread(target=keep_saving) for _ in range(10)]
+    threads = [threading.Thread(target=keep_saving, args=(n,)) for n in range(10)]
     for thread in threads:
         thread.start()
     time.sleep(2)
