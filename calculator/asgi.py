@@ -1,6 +1,7 @@
 """The app as `make serve` runs it: ASGI under uvicorn workers (see calculator/serving.py)."""
 
 import os
+import warnings
 from pathlib import Path
 
 from django.core.asgi import get_asgi_application
@@ -11,6 +12,12 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402
 
 from calculator.serving import Admission, HeavyLanes, heavy_request  # noqa: E402
+
+# WhiteNoise sends static files as sync iterators, which Django reads in a thread under ASGI:
+# right for files from the page cache, and said once per worker as a warning otherwise.
+warnings.filterwarnings(
+    "ignore", "StreamingHttpResponse must consume synchronous iterators", Warning
+)
 
 application = Admission(
     django_application,
