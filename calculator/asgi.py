@@ -27,6 +27,9 @@ application = Admission(
     slots=settings.WORKER_SLOTS,
     heavy=heavy_request,
     lanes=HeavyLanes(
-        Path(settings.RATE_LIMIT_DB).parent, settings.HEAVY_LANES, settings.HEAVY_LANE_WAIT
+        Path(settings.RATE_LIMIT_DB).parent,
+        settings.HEAVY_LANES,
+        wait=settings.HEAVY_LANE_WAIT,
+        rest=settings.HEAVY_LANE_REST,
     ),
 )

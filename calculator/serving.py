@@ -32,6 +32,7 @@ import asyncio
 import fcntl
 import json
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -62,15 +63,19 @@ class Refused(Exception):
 
 class HeavyLanes:
     """A few lanes for the whole machine, one lock file each (flock: released by the kernel
-    if a worker dies), for the requests of addresses that have just used a lot of CPU."""
+    if a worker dies), for heavy work. After each request a lane rests `rest` times as long
+    as the request held it (the time it may open again is written in its file), so heavy work
+    that never stops still leaves the machine to everyone else part of the time."""
 
-    def __init__(self, folder: Path, count: int, wait: float) -> None:
+    def __init__(self, folder: Path, count: int, wait: float, rest: float = 0.0) -> None:
         self.paths = [folder / f"heavy-lane-{n}.lock" for n in range(count)]
         self.wait = wait
+        self.rest = rest
 
     async def enter(self) -> Callable[[], None]:
         """Wait for a lane; the function that leaves it. Refused(503) after `wait` seconds."""
-        deadline = asyncio.get_running_loop().time() + self.wait
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
         while True:
             for path in self.paths:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,23 +85,28 @@ class HeavyLanes:
                 except BlockingIOError:
                     os.close(fd)
                     continue
-                return _closer(fd)
-            if asyncio.get_running_loop().time() > deadline:
+                if float(os.pread(fd, 32, 0) or b"0") > time.time():
+                    os.close(fd)  # resting
+                    continue
+                return self._leaver(fd)
+            if loop.time() > deadline:
                 raise Refused(503)
             await asyncio.sleep(0.02)
 
+    def _leaver(self, fd: int) -> Callable[[], None]:
+        entered = time.time()
+        left = False
 
-def _closer(fd: int) -> Callable[[], None]:
-    """Leaving a lane: closing its file unlocks it (once: the number may be reused)."""
-    closed = False
+        def leave() -> None:
+            nonlocal left
+            if left:  # once: the file's number may be reused
+                return
+            left = True
+            now = time.time()
+            os.pwrite(fd, f"{now + (now - entered) * self.rest:<32.3f}".encode(), 0)
+            os.close(fd)  # closing the file unlocks it
 
-    def close() -> None:
-        nonlocal closed
-        if not closed:
-            closed = True
-            os.close(fd)
-
-    return close
+        return leave
 
 
 class Admission:

@@ -110,12 +110,15 @@ REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 60)
 WORKER_SLOTS = envint("WORKER_SLOTS", 1)
 # Heavy work waits for one of HEAVY_LANES lanes for the whole machine, apart from everyone
 # else's, for at most HEAVY_LANE_WAIT seconds (then 503, try again): a request with a body of
-# HEAVY_BODY bytes or more (a large scenario), and every request of an address that has had a
-# request take HEAVY_REQUEST_MS of CPU or more in the last minute.
-HEAVY_BODY = envint("HEAVY_BODY", 256_000)
+# HEAVY_BODY bytes or more (a scenario of some 250 participants or more), and every request
+# of an address that has had a request take HEAVY_REQUEST_MS of CPU or more in the last
+# minute or two.
+HEAVY_BODY = envint("HEAVY_BODY", 64_000)
 HEAVY_REQUEST = (envint("HEAVY_REQUEST_MS", 250), 60)
 HEAVY_LANES = envint("HEAVY_LANES", 1)
 HEAVY_LANE_WAIT = envint("HEAVY_LANE_WAIT", 30)
+# After each heavy request its lane rests this many times as long as the request held it.
+HEAVY_LANE_REST = envint("HEAVY_LANE_REST_PERCENT", 100) / 100
 # The editor posts nine fields a participant: up to 10,000 participants must fit.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 

@@ -312,3 +312,25 @@ def test_a_request_is_marked_heavy_by_its_size_or_its_address_s_last_heavy_reque
     heavy_marks("192.0.2.5").add()
     assert heavy_request(scope, 1000)
     assert not heavy_request({"headers": [], "client": ("192.0.2.6", 1)}, 1000)
+
+
+def test_a_heavy_lane_rests_after_each_request(tmp_path):
+    from calculator.serving import HeavyLanes, Refused
+
+    async def twice(lanes):
+        leave = await lanes.enter()
+        await asyncio.sleep(0.05)
+        leave()
+        try:
+            (await lanes.enter())()
+        except Refused as refused:
+            return refused.status
+        return 200
+
+    def run(lanes):
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, twice(lanes)).result()
+
+    # Resting a thousand times as long as it worked: closed for the next 50 s at least.
+    assert run(HeavyLanes(tmp_path / "resting", 1, wait=0.3, rest=1000)) == 503
+    assert run(HeavyLanes(tmp_path / "not", 1, wait=0.3, rest=0)) == 200
