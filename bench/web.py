@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
@@ -30,6 +31,9 @@ os.environ.update(
     COMPRESS_STATIC="true",
     STATIC_ROOT=STATIC_ROOT,
     DATABASE_URL=f"sqlite:///{STATIC_ROOT}/bench.sqlite3",
+    # One client sending hundreds of live updates a minute: timed, not rationed.
+    RATE_LIMIT_DB=f"{STATIC_ROOT}/ratelimits.sqlite3",
+    CPU_BUDGET="0",
     DJANGO_SETTINGS_MODULE="calculator.settings",
 )
 
@@ -216,22 +220,18 @@ def floors(client: Client, results: bytes, typed: Iterator[str]) -> None:
 
 
 def over_http(bodies: list[str]) -> None:
-    """The same two requests over loopback to gunicorn (one worker): the server time a
-    browser waits for, HTTP handling included for both."""
+    """The same two requests over loopback to the server as `make serve` runs it
+    (gunicorn.conf.py: a uvicorn worker, ASGI), with one worker: the server time a browser
+    waits for, HTTP handling included for both. `BENCH_SERVER=sync` times gunicorn's sync
+    worker (WSGI) instead, as the app was served before."""
     port = free_port()
+    served = ["--config", "gunicorn.conf.py"]
+    if os.environ.get("BENCH_SERVER") == "sync":
+        served = ["calculator.wsgi", "--worker-class", "sync"]
+    options = ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "calculator.wsgi",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", "gunicorn", *served, "--workers", "1", *options],
+        cwd=Path(__file__).resolve().parents[1],
         env=os.environ.copy(),
     )
     base = f"http://127.0.0.1:{port}"
@@ -266,7 +266,8 @@ def over_http(bodies: list[str]) -> None:
                 response.read()
                 return server_time(response.headers["Server-Timing"])
 
-        print(f"  over HTTP (gunicorn, 1 worker), {timings(live, minimal, 300)}")
+        kind = "sync" if os.environ.get("BENCH_SERVER") == "sync" else "uvicorn"
+        print(f"  over HTTP (gunicorn, 1 {kind} worker), {timings(live, minimal, 300)}")
         # The server's own time for each (its Server-Timing header): no socket, no client.
         said: tuple[list[float], list[float]] = ([], [])
         for _ in range(300):

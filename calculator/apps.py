@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CalculatorConfig(AppConfig):
     name = "calculator"
     verbose_name = "Cost calculator"
+
+    def ready(self) -> None:
+        from calculator import logredact
+
+        logredact.install()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -10,8 +11,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+
+from calculator.ratelimit import Sliding, client_address, heavy_marks
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,56 @@ class ServerTimingMiddleware:
         response = self.get_response(request)
         response["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.3f}"
         return response
+
+
+class CpuBudgetMiddleware:
+    """A fair share of the machine for each address: the CPU time each request took (its
+    thread's, which under ASGI is the request's alone) is charged to its address, and an
+    address that has used its budget in the last minute (`RATE_LIMITS["cpu"]`, counted by
+    all workers together) gets a 429 with `Retry-After` until its use slides back under it.
+    Checked before a request, charged after it: one request is never cut off halfway. People
+    at work on a page use a small part of it; a client looping on the heaviest page spends it
+    in seconds and then waits, and everybody else keeps the machine."""
+
+    EXEMPT = ("/healthz",)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit, window = settings.RATE_LIMITS["cpu"]
+        if limit <= 0 or request.path in self.EXEMPT:
+            return self.get_response(request)
+        address = client_address(request)
+        budget = Sliding("cpu", address, limit, window)
+        if wait := budget.wait():
+            return out_of_budget(request, wait)
+        start = time.thread_time()
+        try:
+            return self.get_response(request)
+        finally:
+            spent = math.ceil((time.thread_time() - start) * 1000)
+            budget.add(spent)
+            if spent >= settings.HEAVY_REQUEST[0]:
+                heavy_marks(address).add()
+
+
+def out_of_budget(request: HttpRequest, wait: int) -> HttpResponse:
+    limit, _ = settings.RATE_LIMITS["cpu"]
+    message = (
+        "This address has used its share of the calculator's computing time "
+        f"({limit / 1000:g} seconds a minute), so that others can use it too. "
+        f"Try again in {wait} seconds."
+    )
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"error": message, "problems": [{"path": "", "message": message}]}, status=429
+        )
+    else:
+        context = {"title": "Too many requests just now", "message": message}
+        response = render(request, "429.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 class SecurityHeadersMiddleware:

@@ -222,8 +222,16 @@ def document() -> dict[str, Any]:
                             },
                         },
                         "400": error("Every problem of the document, by path"),
-                        "429": error("Too many requests from one address; see Retry-After"),
-                        "503": error("The database is unavailable; see Retry-After"),
+                        "408": error("The body took more than 60 seconds to arrive"),
+                        "413": error("The body is over 2 MB (refused before it is read)"),
+                        "429": error(
+                            "Too many requests, or too much computing time, from one address; "
+                            "see Retry-After"
+                        ),
+                        "503": error(
+                            "The database is unavailable, or the server is busy with large "
+                            "scenarios; see Retry-After"
+                        ),
                     },
                 }
             },
@@ -273,6 +281,7 @@ def document() -> dict[str, Any]:
                                 }
                             },
                         },
+                        "429": error("Too much computing time from one address; see Retry-After"),
                         "503": error("The database is unavailable"),
                     },
                 }

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "calculator.middleware.CpuBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,9 +67,11 @@ TEMPLATES = [
     },
 ]
 
+# No persistent connections: served as ASGI, each request runs in a thread of its own, where a
+# kept connection would only wait for the thread to end (Django's advice for ASGI).
 DATABASES = {
     "default": dj_database_url.parse(
-        envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+        envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -98,6 +101,25 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Scenario documents may be large (10,000 participants) but never more than 2 MB.
 MAX_DOCUMENT_BYTES = envint("MAX_DOCUMENT_BYTES", 2_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_DOCUMENT_BYTES
+# Served (calculator/serving.py), a body past this is refused before it is stored: room for a
+# 2 MB document in a multipart form (import); views refuse what is over 2 MB with their own
+# message. And a body must have arrived within this many seconds.
+MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", MAX_DOCUMENT_BYTES + 64_000)
+REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 60)
+# How many requests one worker runs at once (the others wait their turn, in order; 0: no
+# limit). Pricing is CPU work under one interpreter lock: one at a time measured best.
+WORKER_SLOTS = envint("WORKER_SLOTS", 1)
+# Heavy work waits for one of HEAVY_LANES lanes for the whole machine, apart from everyone
+# else's, for at most HEAVY_LANE_WAIT seconds (then 503, try again): a request with a body of
+# HEAVY_BODY bytes or more (a scenario of some 250 participants or more), and every request
+# of an address that has had a request take HEAVY_REQUEST_MS of CPU or more in the last
+# minute or two.
+HEAVY_BODY = envint("HEAVY_BODY", 64_000)
+HEAVY_REQUEST = (envint("HEAVY_REQUEST_MS", 250), 60)
+HEAVY_LANES = envint("HEAVY_LANES", 1)
+HEAVY_LANE_WAIT = envint("HEAVY_LANE_WAIT", 30)
+# After each heavy request its lane rests this many times as long as the request held it.
+HEAVY_LANE_REST = envint("HEAVY_LANE_REST_PERCENT", 100) / 100
 # The editor posts nine fields a participant: up to 10,000 participants must fit.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 
@@ -107,7 +129,8 @@ DEFAULT_RATE_CARD = envstr("DEFAULT_RATE_CARD", "default")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_edit_tokens": {"()": "calculator.logredact.RedactEditTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_edit_tokens"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
 
@@ -136,16 +159,30 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 # A stale token (signed in or out in another tab) never loses what was typed.
 CSRF_FAILURE_VIEW = "calculator.views.csrf_failure"
 
-# -- Rate limits (per client address, fixed windows, in the cache) ------------------------
+# -- Rate limits (per client address; sign-in also per account name) ----------------------
+# (limit, window in seconds). API and saves: fixed windows of the clock. Sign-in and CPU time:
+# sliding windows (calculator/ratelimit.py), so a streak straddling a window's edge counts whole.
 RATE_LIMITS = {
     "api": (envint("RATE_LIMIT_API", 120), 60),
     "save": (envint("RATE_LIMIT_SAVE", 30), 60),
+    # Wrong passwords for one account name, from anywhere: past this, that name is paused.
+    "signin-account": (envint("SIGN_IN_LIMIT_ACCOUNT", 10), 900),
+    # Sign-in attempts from one address, whatever the names tried.
+    "signin-address": (envint("SIGN_IN_LIMIT_ADDRESS", 30), 900),
+    # Milliseconds of CPU one address may use in any minute (CPU_BUDGET is in seconds):
+    # a few strangers looping on the heaviest pages cannot starve everybody else.
+    "cpu": (envint("CPU_BUDGET", 10) * 1000, 60),
 }
 TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Counters are shared by every worker of the machine in a small SQLite file, or, with
+# CACHE_URL, by every machine in that cache.
+RATE_LIMIT_DB = Path(envstr("RATE_LIMIT_DB", str(BASE_DIR / "ratelimits.sqlite3")))
+RATE_LIMIT_STORE = "sqlite"
 if envstr("CACHE_URL", ""):
     # A shared cache for several instances, e.g. redis://host:6379/0 (Django's Redis backend).
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": envstr("CACHE_URL", ""),
     }
+    RATE_LIMIT_STORE = "cache"

@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.cards import CardDirectory
@@ -426,15 +427,23 @@ def _edit_estimate(request: HttpRequest, saved: SavedScenario) -> HttpResponse:
 
 
 @require_GET
+@never_cache
 def claim(request: HttpRequest, share_key: str, token: str) -> HttpResponse:
-    """The private edit link: a right token makes this browser an owner of the scenario."""
+    """The private edit link: a right token makes this browser an owner of the scenario.
+    The link is a secret: no answer to it lets a browser send it on as a Referer (the 403
+    page loads styles and scripts, and has links), and the logs redact it
+    (calculator/logredact.py)."""
     saved = scenario_or_404(share_key)
+    response: HttpResponse
     if saved.owner_id is not None or not saved.edit_token_matches(token):
-        return TemplateResponse(
+        response = TemplateResponse(
             request, "forbidden.html", {"scenario": saved, "bad_token": True}, status=403
         )
-    remember(request, saved)
-    return redirect("saved-edit", share_key)
+    else:
+        remember(request, saved)
+        response = redirect("saved-edit", share_key)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @opens_when_unpriceable

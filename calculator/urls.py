@@ -1,7 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from calculator import api, estimates, sharing, views
+from calculator.signin import ThrottledAdminSignIn, ThrottledSignIn, answers_429_when_throttled
+
+admin.site.login_form = ThrottledAdminSignIn
+sign_in = auth_views.LoginView.as_view(authentication_form=ThrottledSignIn)
 
 urlpatterns = [
     path("", views.start, name="start"),
@@ -24,11 +29,13 @@ urlpatterns = [
     path("s/<str:share_key>/export.json", sharing.export_json, name="saved-json"),
     path("s/<str:share_key>/export.csv", sharing.export_csv, name="saved-csv"),
     path("s/<str:share_key>/print/", sharing.print_view, name="saved-print"),
+    path("accounts/login/", answers_429_when_throttled(sign_in), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/estimate", api.estimate, name="api-estimate"),
     path("api/rate-cards", api.rate_cards, name="api-rate-cards"),
     path("api/openapi.json", api.openapi, name="api-openapi"),
     re_path(r"^api/(?P<path>.*)$", api.not_found),
+    path("admin/login/", answers_429_when_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
 ]
 

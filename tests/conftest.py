@@ -44,11 +44,13 @@ def leg(join: int, leave: int, **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate limits count per address in the cache; every test starts with none used."""
+def _fresh_rate_limits(settings, tmp_path_factory):
+    """Rate limits count in a SQLite file shared by a machine's workers (or the cache): every
+    test starts with a file of its own, none used."""
     from django.core.cache import cache
 
     cache.clear()
+    settings.RATE_LIMIT_DB = tmp_path_factory.mktemp("counters") / "ratelimits.sqlite3"
 
 
 @pytest.fixture

@@ -19,7 +19,12 @@ schema = schemathesis.openapi.from_dict(document())
 @pytest.fixture(autouse=True)
 def _db(default_card_installed, settings):
     """The WSGI app reads the default card from the test database; no rate limit in the run."""
-    settings.RATE_LIMITS = {"api": (1_000_000, 60), "save": (1_000_000, 60)}
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "api": (1_000_000, 60),
+        "save": (1_000_000, 60),
+        "cpu": (0, 60),
+    }
 
 
 @schema.parametrize()

@@ -92,12 +92,7 @@ def test_deploy_checks_pass_in_production_settings(tmp_path):
 
 @pytest.fixture
 def tight_limits(settings):
-    from django.core.cache import cache
-
-    cache.clear()
-    settings.RATE_LIMITS = {"api": (2, 60), "save": (2, 60)}
-    yield
-    cache.clear()
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": (2, 60), "save": (2, 60)}
 
 
 def test_the_api_answers_429_past_its_rate_limit(tight_limits):
@@ -194,3 +189,43 @@ def test_an_unexpected_error_is_a_plain_500_page_without_a_traceback():
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
     assert "Traceback" not in response.content.decode()
+
+
+def _saved_with_edit_link() -> str:
+    """An anonymous save, and the private edit link it showed once."""
+    import re
+
+    from calculator.forms import document_data
+    from calculator.presets import BY_SLUG
+
+    owner = Client()
+    data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}
+    edit = owner.post("/editor/", data)["Location"]
+    html = owner.get(edit).content.decode()
+    return re.search(r'value="http://testserver(/s/[^/]+/edit/[^/"]+/)"', html).group(1)
+
+
+def test_a_private_edit_link_never_reaches_the_logs(caplog):
+    import logging
+
+    link = _saved_with_edit_link()
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    caplog.set_level(logging.DEBUG)
+    assert Client().get(link).status_code == 302
+    wrong = link.replace(token, token[::-1])
+    assert Client().get(wrong).status_code == 403  # logged by django.request as a warning
+    assert Client().get(f"/s/no-such-scenario/edit/{token}/").status_code == 404
+    # runserver's request log, as it writes a request line
+    logging.getLogger("django.server").info('"%s" %s %s', f"GET {link} HTTP/1.1", 302, 0)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("/edit/[redacted]/" in message for message in messages), messages
+    assert not [m for m in messages if token in m or token[::-1] in m]
+
+
+def test_an_edit_link_is_never_sent_on_as_a_referer():
+    link = _saved_with_edit_link()
+    right, wrong = Client().get(link), Client().get(link[:-4] + "xyz/")
+    assert (right.status_code, wrong.status_code) == (302, 403)
+    for response in (right, wrong):
+        assert response["Referrer-Policy"] == "no-referrer"
+        assert "no-store" in response["Cache-Control"]
