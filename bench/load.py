@@ -93,6 +93,11 @@ def main() -> None:
     )
     parser.add_argument("--server", choices=["asgi", "sync"], default="asgi")
     parser.add_argument("--mix-only", action="store_true", help="only the usual mix, alone")
+    parser.add_argument(
+        "--strangers-only",
+        action="store_true",
+        help="the usual mix alone and with strangers; no slow clients, saves or restart",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -164,6 +169,8 @@ def main() -> None:
         print(f"  with three strangers looping on {hostile.name}: {beside}")
         for stranger in strangers:
             print(f"    stranger {stranger.address}: {stranger.summary()}")
+        if args.strangers_only:
+            return
         slow_clients(base, port)
         concurrent_saves(visitor, share_path, data)
         server = restart_mid_save(server, start, visitor, data)
@@ -282,7 +289,8 @@ class Page:
 def heaviest_page(base: str, participants: int) -> Page:
     """Every anonymous page that prices a large scenario, at the documented limits (10,000
     participants; 2 MB bodies), timed once each; the slowest."""
-    from calculator.forms import document_data
+    from calculator.forms import EDITOR_ROWS, document_data
+    from calculator.models import SavedScenario
 
     def everyone_publishing(n: int) -> dict[str, Any]:
         return {
@@ -297,14 +305,18 @@ def heaviest_page(base: str, participants: int) -> Page:
 
     limit = int(os.environ.get("MAX_DOCUMENT_BYTES", 2_000_000))
     document = everyone_publishing(participants or 10_000)
-    # The editor's form, as JSON, for as many people as fit in a body.
-    people = participants or 10_000
+    # The editor's form, as JSON, for as many people as it shows (and fit in a body).
+    people = min(participants or 10_000, EDITOR_ROWS)
     while len(json.dumps(document_data(everyone_publishing(people), "default"))) > limit:
         people -= 250
     form = document_data(everyone_publishing(people), "default")
     form_body = json.dumps(form).encode()
     owner = Visitor(base, "10.0.0.2")
     share = owner.save(form, json_form=True)
+    # What is saved may be as large as the rules allow, whatever the editor shows.
+    saved = SavedScenario.objects.get(share_key=share.split("/")[2])
+    saved.document = document
+    saved.save()
     json_form = {
         "Content-Type": "application/json",
         "X-Form-Encoding": "json",

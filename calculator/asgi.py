@@ -1,6 +1,7 @@
 """The app as `make serve` runs it: ASGI under uvicorn workers (see calculator/serving.py)."""
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -11,13 +12,23 @@ django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
-from calculator.serving import Admission, HeavyLanes, heavy_request  # noqa: E402
+from calculator.serving import (  # noqa: E402
+    Admission,
+    FromWorkers,
+    HeavyLanes,
+    HeavyProcess,
+    heavy_request,
+)
 
 # WhiteNoise sends static files as sync iterators, which Django reads in a thread under ASGI:
 # right for files from the page cache, and said once per worker as a warning otherwise.
 warnings.filterwarnings(
     "ignore", "StreamingHttpResponse must consume synchronous iterators", Warning
 )
+
+# How often a thread holding the interpreter lets another run: a request admitted beside
+# longer work waits for it in slices this long (Python's default is 5 ms; make loadtest).
+sys.setswitchinterval(settings.SWITCH_INTERVAL_MS / 1000)
 
 application = Admission(
     django_application,
@@ -32,4 +43,17 @@ application = Admission(
         wait=settings.HEAVY_LANE_WAIT,
         rest=settings.HEAVY_LANE_REST,
     ),
+    process=HeavyProcess(settings.HEAVY_SOCKET) if settings.HEAVY_SOCKET else None,
+)
+
+# What the heavy process serves (gunicorn.conf.py starts it): the app, for requests the
+# workers pass on; their turns and lanes were taken in the worker.
+heavy_application = FromWorkers(
+    Admission(
+        django_application,
+        max_bytes=settings.MAX_REQUEST_BYTES,
+        timeout=settings.REQUEST_BODY_TIMEOUT,
+        document_bytes=settings.MAX_DOCUMENT_BYTES,
+        slots=0,
+    )
 )

@@ -118,6 +118,12 @@ HEAVY_BODY = envint("HEAVY_BODY", 64_000)
 HEAVY_REQUEST = (envint("HEAVY_REQUEST_MS", 250), 60)
 HEAVY_LANES = envint("HEAVY_LANES", 1)
 HEAVY_LANE_WAIT = envint("HEAVY_LANE_WAIT", 30)
+# Heavy work is done in a process of its own at a lower CPU priority, reached through this
+# Unix socket (gunicorn.conf.py starts it and sets this; empty: the worker does it itself).
+HEAVY_SOCKET = envstr("HEAVY_SOCKET", "")
+HEAVY_NICE = envint("HEAVY_NICE", 10)
+# The interpreter's switch interval under make serve, in milliseconds (calculator/asgi.py).
+SWITCH_INTERVAL_MS = float(envstr("SWITCH_INTERVAL_MS", "0.5"))
 # After each heavy request its lane rests this many times as long as the request held it.
 HEAVY_LANE_REST = envint("HEAVY_LANE_REST_PERCENT", 100) / 100
 # The editor posts nine fields a participant: up to 10,000 participants must fit.

@@ -112,6 +112,16 @@ def test_a_body_within_the_limit_reaches_the_app(app):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    yield from served(tmp_path_factory, RATE_LIMIT_API="10")
+
+
+@pytest.fixture(scope="module")
+def unlimited_server(tmp_path_factory):
+    yield from served(tmp_path_factory, RATE_LIMIT_API="100000")
+
+
+def served(tmp_path_factory, **settings: str):
+    """gunicorn as make serve runs it, on a port of its own: (base URL, port, access log)."""
     work = tmp_path_factory.mktemp("served")
     port = _free_port()
     env = {
@@ -120,9 +130,9 @@ def server(tmp_path_factory):
         "SECRET_KEY": "served-test-" + "x" * 50,
         "DATABASE_URL": f"sqlite:///{work}/db.sqlite3",
         "RATE_LIMIT_DB": str(work / "counters.sqlite3"),
-        "RATE_LIMIT_API": "10",
         "WORKERS": "2",
         "COMPRESS_STATIC": "false",
+        **settings,
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     log = work / "access.log"
@@ -192,6 +202,34 @@ def test_clients_trickling_requests_do_not_hold_the_workers(server):
         stop.set()
         for thread in threads:
             thread.join()
+
+
+def estimate_body(people: int) -> bytes:
+    participants = [{"join": 0, "leave": 600, "publish": 0} for _ in range(people)]
+    return json.dumps({"model": "video_ssm", "participants": participants}).encode()
+
+
+def test_heavy_work_is_done_in_the_heavy_process_and_light_work_in_the_worker(
+    unlimited_server,
+):
+    base, _, _ = unlimited_server
+
+    def post(body: bytes):
+        request = Request(
+            f"{base}/api/estimate",
+            data=body,
+            headers={"Content-Type": "application/json", "Connection": "close"},
+        )
+        with urlopen(request, timeout=60) as response:
+            return response.status, response.headers.get("x-calculator-lane"), response.read()
+
+    heavy_body = estimate_body(2500)  # over HEAVY_BODY (64 KB)
+    assert len(heavy_body) >= 64_000
+    status, lane, answer = post(heavy_body)
+    assert (status, lane) == (200, "heavy")
+    assert json.loads(answer)["monthly"]["total"]
+    status, lane, _ = post(estimate_body(2))
+    assert (status, lane) == (200, None)
 
 
 def test_the_api_limit_holds_across_the_workers(server):
@@ -334,3 +372,40 @@ def test_a_heavy_lane_rests_after_each_request(tmp_path):
     # Resting a thousand times as long as it worked: closed for the next 50 s at least.
     assert run(HeavyLanes(tmp_path / "resting", 1, wait=0.3, rest=1000)) == 503
     assert run(HeavyLanes(tmp_path / "not", 1, wait=0.3, rest=0)) == 200
+
+
+# -- Heavy work in a process of its own ------------------------------------------------------
+
+
+def test_the_worker_does_heavy_work_itself_when_the_heavy_process_is_gone(tmp_path):
+    from calculator.serving import HeavyLanes, HeavyProcess
+
+    app = Admission(
+        get_asgi_application(),
+        max_bytes=LIMIT,
+        timeout=5,
+        document_bytes=LIMIT,
+        slots=1,
+        heavy=lambda scope, size: True,
+        lanes=HeavyLanes(tmp_path, count=1, wait=5),
+        process=HeavyProcess(str(tmp_path / "nobody-listens.sock")),
+    )
+    status, body, _ = serve(app, chunks=[b"not json"])
+    assert status == 400
+    assert "problems" in json.loads(body)
+
+
+def test_the_heavy_process_takes_the_client_from_the_workers_alone():
+    from calculator.serving import CLIENT_HEADER, SCHEME_HEADER, FromWorkers
+
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen.update(client=scope["client"], scheme=scope["scheme"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    headers = [(CLIENT_HEADER, b"198.51.100.7"), (SCHEME_HEADER, b"https")]
+    status, _, _ = serve(FromWorkers(app), headers=headers)
+    assert status == 204
+    assert seen == {"client": ("198.51.100.7", 0), "scheme": "https"}
