@@ -8,10 +8,12 @@ from django.conf import settings
 
 from billing.cards import CardDirectory
 from billing.engine import (
+    Estimate,
     EstimateQuote,
     Quote,
     RateCard,
     RateCardOverride,
+    Scenario,
     estimate_document,
     is_estimate,
     parse_estimate,
@@ -62,14 +64,26 @@ def price_document(
     document: Any, cards: CardDirectory | None = None, pinned: RateCard | None = None
 ) -> Quote:
     """Validate a scenario document, find its rate card, price it. Raises ScenarioError."""
-    scenario = parse_scenario(document)
+    return price_scenario(parse_scenario(document), cards, pinned)
+
+
+def price_scenario(
+    scenario: Scenario, cards: CardDirectory | None = None, pinned: RateCard | None = None
+) -> Quote:
+    """A scenario already read (parse_scenario) priced with its rate card: a page that has
+    read a document once need not read it again."""
     return price(scenario, card_for(scenario.rate_card, cards, pinned))
 
 
 def price_estimate_document(
     document: Any, cards: CardDirectory | None = None, pinned: RateCard | None = None
 ) -> EstimateQuote:
-    estimate = parse_estimate(document)
+    return price_parsed_estimate(parse_estimate(document), cards, pinned)
+
+
+def price_parsed_estimate(
+    estimate: Estimate, cards: CardDirectory | None = None, pinned: RateCard | None = None
+) -> EstimateQuote:
     return price_estimate(estimate, card_for(estimate.rate_card, cards, pinned))
 
 

@@ -755,7 +755,8 @@ class RenameForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    """A scenario document, as a file or pasted; cleaned to the validated document."""
+    """A scenario document, as a file or pasted; cleaned to the validated document and the
+    scenario the engine read from it."""
 
     file = forms.FileField(required=False, label="Scenario JSON file")
     text = forms.CharField(
@@ -776,7 +777,7 @@ class ImportForm(forms.Form):
             raw = text or ""
         try:
             document = load_json(raw)
-            parse_scenario(document)
+            data["scenario"] = parse_scenario(document)
         except ScenarioError as error:
             raise ValidationError([str(problem) for problem in error.problems]) from None
         data["document"] = document

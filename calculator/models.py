@@ -6,12 +6,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 
-from billing.engine import RateCard, ScenarioError, read_snapshot
+from billing.engine import (
+    Estimate,
+    RateCard,
+    Scenario,
+    ScenarioError,
+    parse_estimate,
+    parse_scenario,
+    read_snapshot,
+)
 from billing.engine.jsonio import dumps
 from billing.engine.reader import type_name
 from billing.service import load_json
@@ -62,6 +71,9 @@ class SavedScenario(models.Model):
     document_json = models.TextField()
     # The stored rate card the quote was priced with, as it was then (billing card_snapshot).
     card = models.JSONField()
+    # What it prices to a month, by meter, and the revision that is of (sharing.summary_of):
+    # the comparison of saved items reads it instead of pricing each again.
+    summary = models.JSONField(null=True, blank=True, editable=False)
     # Bumped by every change; a save that names an older revision is refused (no lost updates).
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -95,6 +107,13 @@ class SavedScenario(models.Model):
     @document.setter
     def document(self, value: dict[str, Any]) -> None:
         self.document_json = dumps(value)
+
+    @cached_property
+    def parsed(self) -> Scenario | Estimate:
+        """The saved document as the engine reads it (ScenarioError if it no longer reads),
+        read once for the request however many times a page asks."""
+        document = self.document
+        return parse_estimate(document) if self.is_estimate else parse_scenario(document)
 
     @property
     def pinned_card(self) -> RateCard:

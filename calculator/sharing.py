@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.cards import CardDirectory
 from billing.engine import (
+    Estimate,
     EstimateQuote,
     Meter,
     Quote,
@@ -37,13 +38,11 @@ from billing.engine import (
     ScenarioError,
     card_document,
     card_snapshot,
-    parse_estimate,
-    parse_scenario,
     same_prices,
 )
 from billing.engine.jsonio import dumps
 from billing.engine.meters import METER_ORDER
-from billing.service import base_card, card_for, price_document, price_estimate_document
+from billing.service import base_card, card_for, price_parsed_estimate, price_scenario
 from calculator import charts
 from calculator.estimates import SHARE_KEY, EstimateWorkspace, estimate_context, render_estimate
 from calculator.forms import ImportForm, RenameForm
@@ -142,12 +141,8 @@ def unpriceable(request: HttpRequest, saved: SavedScenario, error: ScenarioError
 def checked_document(saved: SavedScenario) -> dict[str, Any]:
     """The saved document, after the engine has read it whole (ScenarioError if it can no
     longer), for pages that fill forms from it field by field."""
-    document = saved.document
-    if saved.is_estimate:
-        parse_estimate(document)
-    else:
-        parse_scenario(document)
-    return document
+    saved.parsed  # noqa: B018  (read whole, or ScenarioError)
+    return saved.document
 
 
 def forbidden(request: HttpRequest, scenario: SavedScenario) -> HttpResponse:
@@ -196,9 +191,13 @@ def _new_saved(
     document: dict[str, Any],
     card: RateCard,
     kind: str = SavedScenario.SCENARIO,
+    summary: dict[str, Any] | None = None,
 ) -> SavedScenario:
     scenario = SavedScenario(
-        name=str(document.get("name") or ""), card=card_snapshot(card), kind=kind
+        name=str(document.get("name") or ""),
+        card=card_snapshot(card),
+        kind=kind,
+        summary=summary,
     )
     scenario.document = document
     token = None
@@ -244,7 +243,9 @@ def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None
     if workspace.quote is None or workspace.document is None:
         not_saved(request, len(workspace.editor.all_errors()))
         return None
-    saved = _new_saved(request, workspace.document, stored_card(workspace))
+    saved = _new_saved(
+        request, workspace.document, stored_card(workspace), summary=summary_of(workspace.quote, 1)
+    )
     messages.success(
         request,
         "Saved. The share link shows it read-only to anyone who has it.",
@@ -255,8 +256,13 @@ def save_new(request: HttpRequest, workspace: Workspace) -> SavedScenario | None
 
 def save_new_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> SavedScenario:
     assert workspace.document is not None
+    assert workspace.quote is not None
     saved = _new_saved(
-        request, workspace.document, stored_card(workspace), kind=SavedScenario.ESTIMATE
+        request,
+        workspace.document,
+        stored_card(workspace),
+        kind=SavedScenario.ESTIMATE,
+        summary=summary_of(workspace.quote, 1),
     )
     messages.success(
         request,
@@ -269,15 +275,19 @@ def save_new_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> Sav
 def save_existing(
     request: HttpRequest,
     saved: SavedScenario,
-    document: dict[str, Any],
-    card: RateCard,
+    workspace: Workspace | EstimateWorkspace,
     revision: int | None,
 ) -> bool:
-    """Save over a saved scenario or estimate, unless it changed since the form was opened."""
+    """Save a priced workspace over its saved scenario or estimate, unless that changed since
+    the form was opened (`revision`)."""
+    document, quote = workspace.document, workspace.quote
+    assert document is not None
+    assert quote is not None
     updated = SavedScenario.objects.filter(pk=saved.pk, revision=revision).update(
         name=str(document.get("name") or ""),
         document_json=dumps(document),
-        card=card_snapshot(card),
+        card=card_snapshot(stored_card(workspace)),
+        summary=summary_of(quote, (revision or 0) + 1),
         revision=F("revision") + 1,
         updated_at=timezone.now(),
     )
@@ -301,9 +311,10 @@ def save_existing(
 def priced(saved: SavedScenario, card: RateCard | None = None) -> Quote | EstimateQuote:
     """The saved quote, priced with the card it was saved with (or `card`, to compare)."""
     pinned = card or saved.pinned_card
-    if saved.is_estimate:
-        return price_estimate_document(saved.document, CardDirectory(), pinned)
-    return price_document(saved.document, CardDirectory(), pinned)
+    parsed = saved.parsed
+    if isinstance(parsed, Estimate):
+        return price_parsed_estimate(parsed, CardDirectory(), pinned)
+    return price_scenario(parsed, CardDirectory(), pinned)
 
 
 def monthly_total(quote: Quote | EstimateQuote) -> Decimal:
@@ -397,7 +408,7 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
         and workspace.document is not None
     ):
         revision = workspace.editor.cleaned.get("revision")
-        if save_existing(request, saved, workspace.document, stored_card(workspace), revision):
+        if save_existing(request, saved, workspace, revision):
             return redirect_to_editor(request, saved)
     if workspace.action == "save-copy":
         copy = save_new(request, workspace)
@@ -416,7 +427,7 @@ def _edit_estimate(request: HttpRequest, saved: SavedScenario) -> HttpResponse:
     if workspace.quote is not None and workspace.document is not None:
         if workspace.action == "save":
             revision = workspace.form.cleaned_data.get("revision")
-            if save_existing(request, saved, workspace.document, stored_card(workspace), revision):
+            if save_existing(request, saved, workspace, revision):
                 return redirect_to_editor(request, saved)
         elif workspace.action == "save-copy":
             return redirect_to_editor(request, save_new_estimate(request, workspace))
@@ -455,7 +466,13 @@ def copy(request: HttpRequest, share_key: str) -> HttpResponse:
         return limited
     document = checked_document(original)
     document["name"] = f"{original.title} (copy)"
-    saved = _new_saved(request, document, original.pinned_card, kind=original.kind)
+    saved = _new_saved(
+        request,
+        document,
+        original.pinned_card,
+        kind=original.kind,
+        summary=carried_summary(original, 1),
+    )
     messages.success(
         request, "This is your copy: change it as you like; the original is unchanged."
     )
@@ -472,14 +489,23 @@ def rename(request: HttpRequest, share_key: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         document = saved.document
         document["name"] = form.cleaned_data["name"]
-        SavedScenario.objects.filter(pk=saved.pk).update(
+        # Only over the revision read: a save made meanwhile is never undone by a rename.
+        renamed = SavedScenario.objects.filter(pk=saved.pk, revision=saved.revision).update(
             name=form.cleaned_data["name"],
             document_json=dumps(document),
+            summary=carried_summary(saved, saved.revision + 1),
             revision=F("revision") + 1,
             updated_at=timezone.now(),
         )
-        messages.success(request, "Renamed.")
-        return redirect("saved-share", share_key)
+        if renamed:
+            messages.success(request, "Renamed.")
+            return redirect("saved-share", share_key)
+        messages.error(
+            request,
+            f"Not renamed: this {saved.kind} was changed elsewhere (another tab or person) "
+            "while this page was open. Rename it again.",
+        )
+        return redirect("saved-rename", share_key)
     return TemplateResponse(request, "rename.html", {"saved": saved, "form": form})
 
 
@@ -519,10 +545,19 @@ def reprice(request: HttpRequest, share_key: str) -> HttpResponse:
         )
         return redirect("saved-share", share_key)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        with transaction.atomic():
-            SavedScenario.objects.filter(pk=saved.pk).update(
-                card=card_snapshot(current), revision=F("revision") + 1, updated_at=timezone.now()
+        repriced = SavedScenario.objects.filter(pk=saved.pk, revision=saved.revision).update(
+            card=card_snapshot(current),
+            summary=summary_of(new, saved.revision + 1),
+            revision=F("revision") + 1,
+            updated_at=timezone.now(),
+        )
+        if not repriced:
+            messages.error(
+                request,
+                f"Not repriced: this {saved.kind} was changed elsewhere (another tab or "
+                "person) while this page was open. Look at the new prices again.",
             )
+            return redirect("saved-reprice", share_key)
         messages.success(request, f"Repriced with {current.name} v{current.version}.")
         return redirect("saved-share", share_key)
     context = {
@@ -545,8 +580,7 @@ def export_document(saved: SavedScenario) -> dict[str, Any]:
     importing it anywhere, later, gives the same prices. (The card, not the price: nothing is
     priced.)"""
     document = saved.document
-    parsed = parse_estimate(document) if saved.is_estimate else parse_scenario(document)
-    card = card_for(parsed.rate_card, CardDirectory(), saved.pinned_card)
+    card = card_for(saved.parsed.rate_card, CardDirectory(), saved.pinned_card)
     document["rate_card"] = {"name": card.name, **card_document(card)}
     return document
 
@@ -688,7 +722,10 @@ def import_view(request: HttpRequest) -> HttpResponse:
         )
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        workspace = Workspace.from_request(request, initial=form.cleaned_data["document"])
+        data = form.cleaned_data
+        workspace = Workspace.from_request(
+            request, initial=data["document"], parsed=data["scenario"]
+        )
         messages.info(request, "Imported. Nothing is saved until you save it.")
         return TemplateResponse(request, "editor.html", workspace.context())
     return TemplateResponse(request, "import.html", {"form": form})
@@ -718,16 +755,43 @@ class Compared:
 
     @classmethod
     def of(cls, saved: SavedScenario) -> Compared:
-        def summary() -> tuple[str, dict[Meter, tuple[str, Decimal]]]:
-            quote = priced(saved)
-            if isinstance(quote, EstimateQuote):
-                lines = {d.line.meter: (d.line.quantity, d.net) for d in quote.month.lines}
-            else:
-                lines = {line.meter: (line.quantity, line.amount) for line in quote.monthly.lines}
-            return quote.card.currency, lines
+        """From the summary stored with its revision; a row saved before there were summaries
+        is priced once and its summary stored."""
+        summary = carried_summary(saved, saved.revision)
+        if summary is None:
+            summary = summary_of(priced(saved), saved.revision)
+            SavedScenario.objects.filter(pk=saved.pk, revision=saved.revision).update(
+                summary=summary
+            )
+        monthly = {
+            Meter(meter): (quantity, Decimal(amount))
+            for meter, (quantity, amount) in summary["monthly"].items()
+        }
+        return cls(saved, summary["currency"], monthly)
 
-        currency, monthly = per_revision(saved, "compared", summary)
-        return cls(saved, currency, monthly)
+
+def summary_of(quote: Quote | EstimateQuote, revision: int) -> dict[str, Any]:
+    """What a saved item prices to a month, by meter (minutes, net cost), stored with the
+    revision it belongs to: the comparison of saved items reads it instead of pricing each one
+    again (six of the heaviest scenarios the rules allow would take seconds)."""
+    if isinstance(quote, EstimateQuote):
+        lines = {d.line.meter: (d.line.quantity, d.net) for d in quote.month.lines}
+    else:
+        lines = {line.meter: (line.quantity, line.amount) for line in quote.monthly.lines}
+    return {
+        "revision": revision,
+        "currency": quote.card.currency,
+        "monthly": {str(meter): [str(q), str(amount)] for meter, (q, amount) in lines.items()},
+    }
+
+
+def carried_summary(saved: SavedScenario, revision: int) -> dict[str, Any] | None:
+    """The saved item's summary, if it is its current revision's, for `revision` of the same
+    prices (a rename's, a copy's); None if there is none to carry."""
+    summary = saved.summary
+    if not isinstance(summary, dict) or summary.get("revision") != saved.revision:
+        return None
+    return {**summary, "revision": revision}
 
 
 @require_GET

@@ -11,9 +11,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from billing.cards import CardDirectory
-from billing.engine import Model, Quote, RateCard, ScenarioError, compare_models, plausibility
+from billing.engine import (
+    Model,
+    Quote,
+    RateCard,
+    Scenario,
+    ScenarioError,
+    compare_models,
+    parse_scenario,
+    plausibility,
+)
 from billing.engine.money import minor_units, money_text
-from billing.service import price_document
+from billing.service import price_document, price_scenario
 from calculator import charts
 from calculator.forms import (
     ACTION,
@@ -60,6 +69,7 @@ class Workspace:
         request: HttpRequest,
         saved: SavedScenario | None = None,
         initial: dict[str, Any] | None = None,
+        parsed: Scenario | None = None,
     ) -> Workspace:
         default = settings.DEFAULT_RATE_CARD
         action = ""
@@ -79,7 +89,7 @@ class Workspace:
         unsaved = request.method == "POST" or initial is not None
         cards = CardDirectory()
         if row_count(rows) > EDITOR_ROWS:
-            return cls.read_only(scenario, rows, cards, saved, initial, unsaved)
+            return cls.read_only(scenario, rows, cards, saved, initial, unsaved, parsed)
         focus = act(rows, action, bulk)
         editor = Editor.bind(scenario, rows, cards.choices())
         workspace = cls(editor, bulk, None, action, cards, saved, focus=focus, unsaved=unsaved)
@@ -103,14 +113,15 @@ class Workspace:
         saved: SavedScenario | None,
         document: dict[str, Any] | None,
         unsaved: bool,
+        parsed: Scenario | None = None,
     ) -> Workspace:
         """A scenario with more rows than the editor shows as inputs: the stored or imported
         document priced as it is, nothing to type into (a post of that many rows is refused
-        with a message instead)."""
+        with a message instead). `parsed` is the document already read, if it was."""
         editor = Editor(scenario, rows, cards.choices())
         workspace = cls(editor, None, None, "", cards, saved, unsaved=unsaved, too_large=True)
-        if saved is not None:
-            document = saved.document
+        if saved is not None and isinstance(saved.parsed, Scenario):
+            document, parsed = saved.document, saved.parsed
         if document is None:
             editor.general_errors.append(
                 f"This scenario has {row_count(rows):,} rows; the editor shows at most "
@@ -119,7 +130,9 @@ class Workspace:
             )
             return workspace
         try:
-            workspace.quote = price_document(document, cards, workspace.pinned)
+            if parsed is None:
+                parsed = parse_scenario(document)
+            workspace.quote = price_scenario(parsed, cards, workspace.pinned)
         except ScenarioError as error:
             editor.general_errors.extend(str(problem) for problem in error.problems)
         return workspace

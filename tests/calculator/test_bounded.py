@@ -4,10 +4,13 @@ bounded number side by side."""
 
 import pytest
 from django.core.cache import cache
+from django.db.models import F
 from django.test import Client
 
+from billing.engine.jsonio import dumps
 from calculator import sharing
-from tests.calculator.test_sharing import save
+from calculator.models import SavedScenario
+from tests.calculator.test_sharing import editor_data, save
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +57,69 @@ def test_exporting_a_document_prices_nothing(pricings):
 def test_a_comparison_sets_at_most_six_side_by_side(pricings):
     owner = Client()
     keys = [save(owner, name=f"Quote {n}").share_key for n in range(8)]
+    # As rows saved before summaries were stored: each must be priced.
+    SavedScenario.objects.update(summary=None)
     query = "&".join(f"k={key}" for key in keys * 20)
     html = Client().get(f"/compare/saved/?{query}").content.decode()
     assert len(set(pricings)) == 6
     assert "the first 6 chosen are shown, 2 left out" in html
+    # ...once: their summaries are stored with their revisions.
+    cache.clear()
+    Client().get(f"/compare/saved/?{query}")
+    assert len(pricings) == 6
+
+
+def compared_totals(keys):
+    response = Client().get("/compare/saved/?" + "&".join(f"k={key}" for key in keys))
+    return [amount for amount, _ in response.context["totals"]]
+
+
+def month_total(saved):
+    saved = SavedScenario.objects.get(pk=saved.pk)
+    return saved.summary, sharing.monthly_total(sharing.priced(saved))
+
+
+def test_a_comparison_reads_what_each_revision_was_saved_at_without_pricing_it(pricings):
+    owner = Client()
+    first = save(owner, sessions_per_month="100")
+    second = save(owner, "contact-centre", sessions_per_month="40")
+    assert compared_totals([first.share_key, second.share_key]) == [
+        month_total(first)[1],
+        month_total(second)[1],
+    ]
+    before = month_total(first)[1]
+    del pricings[:]
+    # Saved over with other volumes: the new revision's figures, still without pricing.
+    data = {**editor_data(owner, first), "sessions_per_month": "250", "action": "save"}
+    assert owner.post(f"/s/{first.share_key}/edit/", data).status_code == 302
+    # Renamed and copied: the same prices, carried to the new revision and the copy.
+    owner.post(f"/s/{second.share_key}/rename/", {"name": "Renamed"})
+    copy_key = owner.post(f"/s/{second.share_key}/copy/")["Location"].split("/")[2]
+    keys = [first.share_key, second.share_key, copy_key]
+    shown = compared_totals(keys)
+    assert pricings == []
+    expected = [month_total(SavedScenario.objects.get(share_key=key))[1] for key in keys]
+    assert shown == expected
+    assert shown[0] != before
+    assert SavedScenario.objects.get(share_key=second.share_key).name == "Renamed"
+
+
+def test_a_rename_never_undoes_a_save_made_while_its_page_was_open(client, monkeypatch):
+    owner = client
+    saved = save(owner, sessions_per_month="100")
+    real = sharing.RenameForm.is_valid
+
+    def saved_meanwhile(form):
+        """Another tab saves the scenario with other volumes as the rename is sent."""
+        document = {**saved.document, "sessions_per_month": 77}
+        SavedScenario.objects.filter(pk=saved.pk).update(
+            document_json=dumps(document), revision=F("revision") + 1
+        )
+        return real(form)
+
+    monkeypatch.setattr(sharing.RenameForm, "is_valid", saved_meanwhile)
+    response = owner.post(f"/s/{saved.share_key}/rename/", {"name": "Renamed"}, follow=True)
+    assert "Not renamed: this scenario was changed elsewhere" in response.content.decode()
+    after = SavedScenario.objects.get(pk=saved.pk)
+    assert after.document["sessions_per_month"] == 77
+    assert after.name != "Renamed"
