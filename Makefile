@@ -1,5 +1,8 @@
 # Two commands for a fresh machine: `make run` and `make test`.
-PYTHON ?= python3.11
+# The first Python 3.11 or newer on the PATH (Django 5.2 runs on 3.10 to 3.13); PYTHON=... to choose.
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
+	done)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
@@ -7,6 +10,7 @@ PORT ?= 8000
 .PHONY: run serve test test-postgres bench loadtest lint format setup superuser
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (none found on the PATH): install it, or make PYTHON=/path/to/python3" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall whenever the project's dependencies change.
