@@ -248,7 +248,7 @@
     var form = liveForm();
     if (!form || priced === null || stateOf(form, false) === priced) return;
     showStale("the fields changed since these figures were priced; updating now", true);
-    if (window.htmx) window.htmx.trigger(form, "input");
+    if (window.htmx) window.htmx.trigger(form, "chosen");
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -303,6 +303,17 @@
   }
   document.addEventListener("input", function (event) {
     if (event.target.form && event.target.form.hasAttribute("data-draft-key")) keepDraftSoon();
+  });
+
+  // A live form prices what is typed once typing pauses (its hx-trigger "typed delay:250ms"),
+  // and a choice (a select, a checkbox, a radio button) at once ("chosen"): nobody is still
+  // choosing after the click.
+  var TYPED = /^(text|search|number|email|tel|url|password|textarea)$/;
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    var form = field.form;
+    if (!window.htmx || !form || !/\btyped\b/.test(form.getAttribute("hx-trigger") || "")) return;
+    window.htmx.trigger(form, TYPED.test(field.type) ? "typed" : "chosen");
   });
   document.addEventListener("change", function (event) {
     if (event.target.form && event.target.form.hasAttribute("data-draft-key")) keepDraftSoon();
@@ -429,7 +440,7 @@
     if (elt.csrfRetried) return false;
     elt.csrfRetried = true;
     refreshToken().then(function () {
-      if (elt.tagName === "FORM") window.htmx.trigger(elt, "input");
+      if (elt.tagName === "FORM") window.htmx.trigger(elt, "chosen");
       else elt.click();
     }, function () {
       showStale("this page's security token expired and a new one could not be fetched; reload the page (what you typed is kept as a draft)");

@@ -46,6 +46,33 @@ def test_changing_a_leave_time_redraws_total_and_timeline_without_a_page_load(pa
     assert console_errors == []
 
 
+def test_a_choice_prices_at_once_and_typing_once_it_pauses(page, console_errors):
+    """A select, a checkbox or a radio button is final when chosen: no pause, one request.
+    Typing waits for the pause (the page's clock is held still here, so only a request sent
+    without waiting can go)."""
+    page.clock.install()
+    open_template(page, "all-hands")
+    sent = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.method == "POST" else None)
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.select_option("#id_p-1-media", "voice")
+    assert [data["p-1-media"] for data in sent] == ["voice"]
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.click("#id_p-2-subscribes")
+    assert len(sent) == 2
+    assert "p-2-subscribes" not in sent[-1]
+    page.fill("#id_p-1-leave", "40:00")
+    page.wait_for_timeout(100)  # (real time passes; the page's timers do not)
+    assert len(sent) == 2
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.clock.run_for(300)
+    assert sent[-1]["p-1-leave"] == "40:00"
+    page.clock.run_for(1000)
+    page.wait_for_timeout(100)
+    assert len(sent) == 3
+    assert console_errors == []
+
+
 def test_a_live_update_redraws_the_charts_in_place_keeping_their_zoom(page, console_errors):
     open_template(page, "ivr-agent")
     timeline = "document.querySelector('[data-figure=fig-timeline]')"
