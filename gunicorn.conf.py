@@ -6,7 +6,7 @@ and the logs are given on the command line."""
 import os
 
 wsgi_app = "calculator.asgi:application"
-worker_class = "calculator.serving.Worker"
+worker_class = "calculator.server.serving.Worker"
 # Pricing is CPU work: one worker a core and one spare.
 workers = int(os.environ.get("WORKERS") or (os.cpu_count() or 1) + 1)
 timeout = 30

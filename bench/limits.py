@@ -46,9 +46,9 @@ from django.test import Client  # noqa: E402
 from billing.engine.estimate import MAX_SCENARIOS  # noqa: E402
 from billing.engine.jsonio import dumps  # noqa: E402
 from billing.engine.scenario import MAX_INTERVALS, MAX_PARTICIPANTS  # noqa: E402
-from calculator.forms import EDITOR_ROWS, document_data  # noqa: E402
+from calculator.editor.scenario import EDITOR_ROWS, document_data  # noqa: E402
 from calculator.models import SavedScenario  # noqa: E402
-from calculator.sharing import priced, summary_of  # noqa: E402
+from calculator.saved.priced import priced  # noqa: E402
 
 HOUR = 3600
 FORM = "application/x-www-form-urlencoded"
@@ -97,7 +97,7 @@ def heaviest_form(client_form: Callable[[dict[str, Any]], dict[str, str]]) -> di
 def heaviest_estimate() -> dict[str, Any]:
     """MAX_SCENARIOS scenarios sharing the document limit, each as large as it lets them be,
     as its editor posts it (each scenario's document a JSON text inside the form's JSON)."""
-    from calculator.estimates import estimate_data
+    from calculator.editor.estimate import estimate_data
 
     limit = settings.MAX_DOCUMENT_BYTES
     people = MAX_PARTICIPANTS
@@ -249,7 +249,7 @@ def main() -> None:
         row.save()
         heavy.append(SavedScenario.objects.get(pk=row.pk))
     for item in [*heavy, estimate_row]:
-        item.summary = summary_of(priced(item), item.revision)
+        item.summary = priced(item).summary(item.revision)
         item.save()
     keys = "&".join(f"k={item.share_key}" for item in [*heavy, estimate_row] * 10)
     cache.clear()
@@ -267,7 +267,7 @@ def main() -> None:
 
 
 def _estimate_form(estimate: dict[str, Any]) -> dict[str, str]:
-    from calculator.estimates import estimate_data
+    from calculator.editor.estimate import estimate_data
 
     return estimate_data(estimate, "default")
 

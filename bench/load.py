@@ -144,7 +144,7 @@ def main() -> None:
 
         django.setup()
         from bench.web import twenty_people
-        from calculator.forms import document_data
+        from calculator.editor.scenario import document_data
 
         data = document_data(twenty_people(), "default")
         visitor = Visitor(base, "10.0.0.1")
@@ -289,7 +289,7 @@ class Page:
 def heaviest_page(base: str, participants: int) -> Page:
     """Every anonymous page that prices a large scenario, at the documented limits (10,000
     participants; 2 MB bodies), timed once each; the slowest."""
-    from calculator.forms import EDITOR_ROWS, document_data
+    from calculator.editor.scenario import EDITOR_ROWS, document_data
     from calculator.models import SavedScenario
 
     def everyone_publishing(n: int) -> dict[str, Any]:

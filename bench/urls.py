@@ -17,7 +17,7 @@ from django.urls import path
 
 from billing.engine import compare_models
 from billing.service import price_document
-from calculator.jsonform import accepts_json_form
+from calculator.editor.jsonform import accepts_json_form
 from calculator.urls import handler500, urlpatterns
 
 # Set by the benchmark before the floors are timed.

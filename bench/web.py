@@ -47,8 +47,8 @@ from django.test import Client, override_settings  # noqa: E402
 
 from bench import urls as bench_urls  # noqa: E402
 from billing.engine.timefmt import clock  # noqa: E402
-from calculator.forms import document_data  # noqa: E402
-from calculator.presets import BY_SLUG  # noqa: E402
+from calculator.editor.presets import BY_SLUG  # noqa: E402
+from calculator.editor.scenario import document_data  # noqa: E402
 
 ENCODINGS = {"HTTP_ACCEPT_ENCODING": "br, gzip"}
 

@@ -6,6 +6,6 @@ class CalculatorConfig(AppConfig):
     verbose_name = "Cost calculator"
 
     def ready(self) -> None:
-        from calculator import logredact
+        from calculator.server import logredact
 
         logredact.install()

@@ -12,7 +12,7 @@ django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
-from calculator.serving import (  # noqa: E402
+from calculator.server.serving import (  # noqa: E402
     Admission,
     FromWorkers,
     HeavyLanes,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from billing.engine import (
     Estimate,
@@ -71,7 +72,7 @@ class SavedScenario(models.Model):
     document_json = models.TextField()
     # The stored rate card the quote was priced with, as it was then (billing card_snapshot).
     card = models.JSONField()
-    # What it prices to a month, by meter, and the revision that is of (sharing.summary_of):
+    # What it prices to a month, by meter, and the revision it is of (calculator/saved/priced.py):
     # the comparison of saved items reads it instead of pricing each again.
     summary = models.JSONField(null=True, blank=True, editable=False)
     # Bumped by every change; a save that names an older revision is refused (no lost updates).
@@ -98,7 +99,7 @@ class SavedScenario(models.Model):
     @property
     def document(self) -> dict[str, Any]:
         """The saved document, read as every document is (load_json); ScenarioError if it no
-        longer reads (calculator/sharing.py: `unpriceable`)."""
+        longer reads (calculator/saved/access.py: `unpriceable`)."""
         value = load_json(self.document_json)
         if not isinstance(value, dict):
             raise ScenarioError.single("", f"must be an object, not {type_name(value)}")
@@ -120,6 +121,42 @@ class SavedScenario(models.Model):
         """The card it was saved with, read as it was stored: limits changed since do not
         stop it opening (read_snapshot)."""
         return read_snapshot(self.card)
+
+    # -- Changes: each writes the next revision over the one it was made from, or nothing -----
+
+    def save_over(
+        self, revision: int | None, document: dict[str, Any], card: dict[str, Any], summary: Any
+    ) -> bool:
+        """The document and the card it is priced with, saved over `revision`."""
+        return self._next_revision(
+            revision,
+            name=str(document.get("name") or ""),
+            document_json=dumps(document),
+            card=card,
+            summary=summary,
+        )
+
+    def rename(self, name: str, summary: Any) -> bool:
+        """A new name, over the revision this row was read at (its prices are unchanged:
+        `summary` is the current one, carried)."""
+        document = self.document
+        document["name"] = name
+        return self._next_revision(
+            self.revision, name=name, document_json=dumps(document), summary=summary
+        )
+
+    def repin(self, card: dict[str, Any], summary: Any) -> bool:
+        """Priced with another card from now on, over the revision this row was read at."""
+        return self._next_revision(self.revision, card=card, summary=summary)
+
+    def _next_revision(self, revision: int | None, **fields: Any) -> bool:
+        """Write `fields` as the next revision if the stored one is still `revision`: a change
+        made meanwhile (another tab, another person) is never undone. False if it was."""
+        return bool(
+            SavedScenario.objects.filter(pk=self.pk, revision=revision).update(
+                revision=models.F("revision") + 1, updated_at=timezone.now(), **fields
+            )
+        )
 
     def issue_edit_token(self) -> str:
         """A new private edit token; only its hash is stored."""

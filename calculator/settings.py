@@ -32,11 +32,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "calculator.middleware.ServerTimingMiddleware",
+    "calculator.server.middleware.ServerTimingMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "calculator.middleware.CpuBudgetMiddleware",
+    "calculator.server.middleware.CpuBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -44,9 +44,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "calculator.middleware.SecurityHeadersMiddleware",
-    "calculator.middleware.DatabaseUnavailableMiddleware",
-    "calculator.middleware.MissingShareMiddleware",
+    "calculator.server.middleware.SecurityHeadersMiddleware",
+    "calculator.server.middleware.DatabaseUnavailableMiddleware",
+    "calculator.saved.access.SavedItemMiddleware",
 ]
 
 ROOT_URLCONF = "calculator.urls"
@@ -135,7 +135,7 @@ DEFAULT_RATE_CARD = envstr("DEFAULT_RATE_CARD", "default")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_edit_tokens": {"()": "calculator.logredact.RedactEditTokens"}},
+    "filters": {"redact_edit_tokens": {"()": "calculator.server.logredact.RedactEditTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_edit_tokens"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
@@ -163,7 +163,7 @@ if envbool("BEHIND_PROXY", False):
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 # A stale token (signed in or out in another tab) never loses what was typed.
-CSRF_FAILURE_VIEW = "calculator.views.csrf_failure"
+CSRF_FAILURE_VIEW = "calculator.pages.csrf_failure"
 
 # -- Rate limits (per client address; sign-in also per account name) ----------------------
 # (limit, window in seconds). API and saves: fixed windows of the clock. Sign-in and CPU time:

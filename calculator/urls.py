@@ -2,33 +2,41 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from calculator import api, estimates, sharing, views
-from calculator.signin import ThrottledAdminSignIn, ThrottledSignIn, answers_429_when_throttled
+from calculator import pages
+from calculator.api import views as api
+from calculator.editor import views as editors
+from calculator.saved import compare, exports
+from calculator.saved import views as saved
+from calculator.server.signin import (
+    ThrottledAdminSignIn,
+    ThrottledSignIn,
+    answers_429_when_throttled,
+)
 
 admin.site.login_form = ThrottledAdminSignIn
 sign_in = auth_views.LoginView.as_view(authentication_form=ThrottledSignIn)
 
 urlpatterns = [
-    path("", views.start, name="start"),
-    path("healthz", views.health, name="health"),
-    path("csrf-token", views.csrf_token, name="csrf-token"),
-    path("editor/", views.editor, name="editor"),
-    path("compare/", views.compare, name="compare"),
-    path("compare/saved/", sharing.compare_saved, name="compare-saved"),
-    path("rules/", views.rules, name="rules"),
-    path("import/", sharing.import_view, name="import"),
-    path("estimates/new/", estimates.new, name="estimate-new"),
-    path("mine/", sharing.mine, name="mine"),
-    path("s/<str:share_key>/", sharing.share, name="saved-share"),
-    path("s/<str:share_key>/edit/", sharing.edit, name="saved-edit"),
-    path("s/<str:share_key>/edit/<str:token>/", sharing.claim, name="saved-claim"),
-    path("s/<str:share_key>/copy/", sharing.copy, name="saved-copy"),
-    path("s/<str:share_key>/rename/", sharing.rename, name="saved-rename"),
-    path("s/<str:share_key>/delete/", sharing.delete, name="saved-delete"),
-    path("s/<str:share_key>/reprice/", sharing.reprice, name="saved-reprice"),
-    path("s/<str:share_key>/export.json", sharing.export_json, name="saved-json"),
-    path("s/<str:share_key>/export.csv", sharing.export_csv, name="saved-csv"),
-    path("s/<str:share_key>/print/", sharing.print_view, name="saved-print"),
+    path("", pages.start, name="start"),
+    path("healthz", pages.health, name="health"),
+    path("csrf-token", pages.csrf_token, name="csrf-token"),
+    path("editor/", editors.editor, name="editor"),
+    path("compare/", editors.compare, name="compare"),
+    path("compare/saved/", compare.compare_saved, name="compare-saved"),
+    path("rules/", pages.rules, name="rules"),
+    path("import/", saved.import_view, name="import"),
+    path("estimates/new/", editors.new_estimate, name="estimate-new"),
+    path("mine/", saved.mine, name="mine"),
+    path("s/<str:share_key>/", saved.share, name="saved-share"),
+    path("s/<str:share_key>/edit/", saved.edit, name="saved-edit"),
+    path("s/<str:share_key>/edit/<str:token>/", saved.claim, name="saved-claim"),
+    path("s/<str:share_key>/copy/", saved.copy, name="saved-copy"),
+    path("s/<str:share_key>/rename/", saved.rename, name="saved-rename"),
+    path("s/<str:share_key>/delete/", saved.delete, name="saved-delete"),
+    path("s/<str:share_key>/reprice/", saved.reprice, name="saved-reprice"),
+    path("s/<str:share_key>/export.json", exports.export_json, name="saved-json"),
+    path("s/<str:share_key>/export.csv", exports.export_csv, name="saved-csv"),
+    path("s/<str:share_key>/print/", exports.print_view, name="saved-print"),
     path("accounts/login/", answers_429_when_throttled(sign_in), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/estimate", api.estimate, name="api-estimate"),
@@ -39,5 +47,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler404 = "calculator.middleware.not_found"
-handler500 = "calculator.middleware.server_error"
+handler404 = "calculator.server.middleware.not_found"
+handler500 = "calculator.server.middleware.server_error"

@@ -20,7 +20,7 @@ from billing.engine.money import format_quantity, money_text
 from billing.engine.scenario import ENDPOINT_LABELS
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
-from calculator import rows
+from calculator.editor import rows
 
 register = template.Library()
 

@@ -8,7 +8,8 @@ from django.db.models import F
 from django.test import Client
 
 from billing.engine.jsonio import dumps
-from calculator import sharing
+from calculator.saved import priced as priced_module
+from calculator.saved.forms import RenameForm
 from calculator.models import SavedScenario
 from tests.calculator.test_sharing import editor_data, save
 
@@ -17,15 +18,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pricings(monkeypatch):
-    """Every pricing of a saved item, counted."""
+    """Every pricing of a saved scenario, by its name."""
     calls = []
-    real = sharing.priced
+    real = priced_module.price_scenario
 
-    def counted(saved, card=None):
-        calls.append(saved.share_key)
-        return real(saved, card)
+    def counted(scenario, cards=None, pinned=None):
+        calls.append(scenario.name)
+        return real(scenario, cards, pinned)
 
-    monkeypatch.setattr(sharing, "priced", counted)
+    monkeypatch.setattr(priced_module, "price_scenario", counted)
     return calls
 
 
@@ -39,7 +40,7 @@ def test_a_saved_items_page_is_priced_once_per_revision(page, pricings):
         again = stranger.get(f"/s/{saved.share_key}/{page}")
         if page:  # (the share page's form carries a token of its own each time)
             assert again.content == first.content
-    assert pricings == [saved.share_key]
+    assert pricings == [saved.name]
     # A change makes a new revision, priced afresh.
     owner = Client()
     saved = save(owner)
@@ -76,7 +77,7 @@ def compared_totals(keys):
 
 def month_total(saved):
     saved = SavedScenario.objects.get(pk=saved.pk)
-    return saved.summary, sharing.monthly_total(sharing.priced(saved))
+    return saved.summary, priced_module.priced(saved).month_total
 
 
 def test_a_comparison_reads_what_each_revision_was_saved_at_without_pricing_it(pricings):
@@ -107,7 +108,7 @@ def test_a_comparison_reads_what_each_revision_was_saved_at_without_pricing_it(p
 def test_a_rename_never_undoes_a_save_made_while_its_page_was_open(client, monkeypatch):
     owner = client
     saved = save(owner, sessions_per_month="100")
-    real = sharing.RenameForm.is_valid
+    real = RenameForm.is_valid
 
     def saved_meanwhile(form):
         """Another tab saves the scenario with other volumes as the rename is sent."""
@@ -117,7 +118,7 @@ def test_a_rename_never_undoes_a_save_made_while_its_page_was_open(client, monke
         )
         return real(form)
 
-    monkeypatch.setattr(sharing.RenameForm, "is_valid", saved_meanwhile)
+    monkeypatch.setattr(RenameForm, "is_valid", saved_meanwhile)
     response = owner.post(f"/s/{saved.share_key}/rename/", {"name": "Renamed"}, follow=True)
     assert "Not renamed: this scenario was changed elsewhere" in response.content.decode()
     after = SavedScenario.objects.get(pk=saved.pk)

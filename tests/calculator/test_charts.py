@@ -7,7 +7,7 @@ import pytest
 
 from billing.engine import Meter, parse_scenario, price
 from calculator import charts
-from calculator.presets import PRESETS
+from calculator.editor.presets import PRESETS
 from tests.conftest import flat_card, leg
 
 

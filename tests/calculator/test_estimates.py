@@ -12,8 +12,8 @@ from django.test import Client
 
 from billing.engine import parse_estimate, price_estimate
 from billing.models import RateCardVersion
+from calculator.editor.presets import BY_SLUG
 from calculator.models import SavedScenario
-from calculator.presets import BY_SLUG
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -130,7 +130,7 @@ def test_adding_and_removing_scenarios(client):
 
 
 def test_adding_a_saved_scenario_by_its_share_link(client):
-    from calculator.forms import document_data
+    from calculator.editor.scenario import document_data
 
     response = client.post(
         "/editor/", {**document_data(BY_SLUG["conference"].document, "default"), "action": "save"}
@@ -256,7 +256,7 @@ def test_estimate_print_view(client):
 
 
 def test_two_saved_items_side_by_side_with_differences_and_a_chart(client):
-    from calculator.forms import document_data
+    from calculator.editor.scenario import document_data
 
     response = client.post(
         "/editor/", {**document_data(BY_SLUG["ivr-agent"].document, "default"), "action": "save"}

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.engine import Meter
-from calculator.forms import (
+from calculator.editor.presets import BY_SLUG
+from calculator.editor.scenario import (
     SECTIONS,
     Editor,
     data_from,
@@ -15,7 +16,6 @@ from calculator.forms import (
     scenario_of,
     sections_of,
 )
-from calculator.presets import BY_SLUG
 
 CARDS = [("default", "Sample (v1)"), ("other", "Other (v2)")]
 

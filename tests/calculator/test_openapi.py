@@ -10,7 +10,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from calculator.openapi import document
+from calculator.api.openapi import document
 from calculator.wsgi import application
 
 schema = schemathesis.openapi.from_dict(document())

@@ -6,7 +6,7 @@ import multiprocessing
 import pytest
 from django.test import Client
 
-from calculator.ratelimit import SqliteCounters, seconds_until_under
+from calculator.server.ratelimit import SqliteCounters, seconds_until_under
 
 
 def _count_to(path: str, key: str, times: int) -> None:
@@ -32,7 +32,7 @@ def test_several_processes_counting_one_key_lose_no_count(tmp_path):
 def test_a_counter_starts_again_once_it_has_expired(tmp_path, monkeypatch):
     store = SqliteCounters(tmp_path / "c.sqlite3")
     clock = [1000.0]
-    monkeypatch.setattr("calculator.ratelimit.time.time", lambda: clock[0])
+    monkeypatch.setattr("calculator.server.ratelimit.time.time", lambda: clock[0])
     assert store.add("k", 5, 60) == 5
     assert store.add("k", 2, 60) == 7
     clock[0] += 61
@@ -41,7 +41,7 @@ def test_a_counter_starts_again_once_it_has_expired(tmp_path, monkeypatch):
 
 
 def test_a_counter_in_the_cache_counts_the_same_way(settings):
-    from calculator.ratelimit import CacheCounters
+    from calculator.server.ratelimit import CacheCounters
 
     store = CacheCounters()
     assert store.add("k", 3, 60) == 3
@@ -120,7 +120,7 @@ def test_a_counter_store_that_fails_lets_requests_through(settings, tmp_path, ca
 
 @pytest.mark.django_db
 def test_a_request_that_took_much_cpu_marks_its_address_heavy(settings):
-    from calculator.ratelimit import heavy_marks
+    from calculator.server.ratelimit import heavy_marks
 
     settings.HEAVY_REQUEST = (1, 60)  # a millisecond: any page
     assert not heavy_marks("127.0.0.1").counted_lately()

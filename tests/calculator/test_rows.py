@@ -4,7 +4,7 @@ message writes exactly what the field-by-field path writes."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calculator import rows
+from calculator.editor import rows
 
 TYPED = st.one_of(
     st.sampled_from(["", "0:00", "5:00", "video", "voice", "sip", "client", "on", "false", "1"]),

@@ -35,8 +35,8 @@ def test_pages_have_no_inline_script():
 
 
 def test_state_changing_requests_need_the_csrf_token():
-    from calculator.forms import document_data
-    from calculator.presets import BY_SLUG
+    from calculator.editor.presets import BY_SLUG
+    from calculator.editor.scenario import document_data
 
     client = Client(enforce_csrf_checks=True)
     data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}
@@ -109,9 +109,9 @@ def test_the_api_answers_429_past_its_rate_limit(tight_limits):
 
 
 def test_saving_answers_429_past_its_rate_limit_and_saves_nothing_more(tight_limits):
-    from calculator.forms import document_data
+    from calculator.editor.presets import BY_SLUG
+    from calculator.editor.scenario import document_data
     from calculator.models import SavedScenario
-    from calculator.presets import BY_SLUG
 
     client = Client()
     data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}
@@ -168,8 +168,8 @@ def test_an_unreachable_database_gives_a_503_not_a_traceback(path):
 def test_a_database_error_outside_any_view_is_still_a_503():
     # A first save stores the browser's owner secret in the session, which middleware saves
     # after the view: a locked database there is still a 503, through handler500.
-    from calculator.forms import document_data
-    from calculator.presets import BY_SLUG
+    from calculator.editor.presets import BY_SLUG
+    from calculator.editor.scenario import document_data
 
     client = Client(raise_request_exception=False)
     data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}
@@ -184,7 +184,7 @@ def test_a_database_error_outside_any_view_is_still_a_503():
 
 def test_an_unexpected_error_is_a_plain_500_page_without_a_traceback():
     client = Client(raise_request_exception=False)
-    with mock.patch("calculator.sharing.mine_for", side_effect=RuntimeError("boom")):
+    with mock.patch("calculator.pages.mine_for", side_effect=RuntimeError("boom")):
         response = client.get("/")
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
@@ -195,8 +195,8 @@ def _saved_with_edit_link() -> str:
     """An anonymous save, and the private edit link it showed once."""
     import re
 
-    from calculator.forms import document_data
-    from calculator.presets import BY_SLUG
+    from calculator.editor.presets import BY_SLUG
+    from calculator.editor.scenario import document_data
 
     owner = Client()
     data = {**document_data(BY_SLUG["ivr-only"].document, "default"), "action": "save"}

@@ -18,7 +18,7 @@ from urllib.request import Request, urlopen
 import pytest
 from django.core.asgi import get_asgi_application
 
-from calculator.serving import Admission
+from calculator.server.serving import Admission
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 2_064_000
@@ -323,7 +323,7 @@ def test_a_worker_runs_one_request_at_a_time_and_health_checks_never_wait():
 
 
 def test_heavy_requests_take_turns_in_one_lane_for_the_machine(tmp_path):
-    from calculator.serving import HeavyLanes
+    from calculator.server.serving import HeavyLanes
 
     def make(app):
         return Admission(
@@ -341,8 +341,8 @@ def test_heavy_requests_take_turns_in_one_lane_for_the_machine(tmp_path):
 
 
 def test_a_request_is_marked_heavy_by_its_size_or_its_address_s_last_heavy_request(settings):
-    from calculator.ratelimit import heavy_marks
-    from calculator.serving import heavy_request
+    from calculator.server.ratelimit import heavy_marks
+    from calculator.server.serving import heavy_request
 
     scope = {"headers": [], "client": ("192.0.2.5", 1)}
     assert not heavy_request(scope, 1000)
@@ -353,7 +353,7 @@ def test_a_request_is_marked_heavy_by_its_size_or_its_address_s_last_heavy_reque
 
 
 def test_a_heavy_lane_rests_after_each_request(tmp_path):
-    from calculator.serving import HeavyLanes, Refused
+    from calculator.server.serving import HeavyLanes, Refused
 
     async def twice(lanes):
         leave = await lanes.enter()
@@ -378,7 +378,7 @@ def test_a_heavy_lane_rests_after_each_request(tmp_path):
 
 
 def test_the_worker_does_heavy_work_itself_when_the_heavy_process_is_gone(tmp_path):
-    from calculator.serving import HeavyLanes, HeavyProcess
+    from calculator.server.serving import HeavyLanes, HeavyProcess
 
     app = Admission(
         get_asgi_application(),
@@ -396,7 +396,7 @@ def test_the_worker_does_heavy_work_itself_when_the_heavy_process_is_gone(tmp_pa
 
 
 def test_the_heavy_process_takes_the_client_from_the_workers_alone():
-    from calculator.serving import CLIENT_HEADER, SCHEME_HEADER, FromWorkers
+    from calculator.server.serving import CLIENT_HEADER, SCHEME_HEADER, FromWorkers
 
     seen = {}
 

@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from billing.models import RateCardVersion
-from calculator.forms import document_data
+from calculator.editor.presets import BY_SLUG, PRESETS
+from calculator.editor.scenario import document_data
 from calculator.models import DeletedShare, SavedScenario
-from calculator.presets import BY_SLUG, PRESETS
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from billing.engine import jsonio
+from calculator.editor.presets import BY_SLUG
 from calculator.models import SavedScenario
-from calculator.presets import BY_SLUG
 
 pytestmark = pytest.mark.django_db
 

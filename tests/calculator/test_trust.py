@@ -200,7 +200,7 @@ def large(people):
 
 def test_a_scenario_larger_than_the_editor_shows_is_priced_read_only(client):
     from billing.engine.jsonio import dumps
-    from calculator.forms import EDITOR_ROWS
+    from calculator.editor.scenario import EDITOR_ROWS
 
     response = client.post("/import/", {"text": dumps(large(EDITOR_ROWS + 1))})
     html = response.content.decode()
@@ -212,7 +212,7 @@ def test_a_scenario_larger_than_the_editor_shows_is_priced_read_only(client):
 
 
 def test_a_post_of_more_rows_than_the_editor_shows_is_refused_with_a_message(client):
-    from calculator.forms import EDITOR_ROWS, document_data
+    from calculator.editor.scenario import EDITOR_ROWS, document_data
 
     data = document_data(large(EDITOR_ROWS + 1), "default")
     html = client.post("/editor/", data, **HTMX).content.decode()
@@ -221,7 +221,7 @@ def test_a_post_of_more_rows_than_the_editor_shows_is_refused_with_a_message(cli
 
 
 def test_the_editor_adds_no_row_past_its_limit_and_says_it_is_full(client):
-    from calculator.forms import EDITOR_ROWS, document_data
+    from calculator.editor.scenario import EDITOR_ROWS, document_data
 
     data = document_data(large(EDITOR_ROWS), "default")
     html = client.post("/editor/", {**data, "action": "add:p"}, **HTMX).content.decode()

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import RateCardVersion
-from calculator.forms import document_data
-from calculator.presets import BLANK, BY_SLUG, PRESETS
+from calculator.editor.presets import BLANK, BY_SLUG, PRESETS
+from calculator.editor.scenario import document_data
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -444,7 +444,7 @@ def test_the_json_api_is_not_read_as_a_form(client):
 
 
 def test_json_form_fields_read_as_a_form_post_reads():
-    from calculator.jsonform import form_fields
+    from calculator.editor.jsonform import form_fields
 
     fields = form_fields(b'{"a": "1", "b": ["x", "y"], "c": []}')
     assert fields.get("a") == "1"

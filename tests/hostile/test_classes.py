@@ -16,8 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from calculator.forms import document_data
-from calculator.presets import BY_SLUG
+from calculator.editor.presets import BY_SLUG
+from calculator.editor.scenario import document_data
 from tests.billing.test_admin import ADD
 from tests.hostile.conftest import (
     SURVEY,

@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calculator.presets import BY_SLUG
+from calculator.editor.presets import BY_SLUG
 from tests.hostile.conftest import (
     HostileClient,
     answered,

@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.engine.jsonio import dumps
-from calculator.estimates import estimate_data
-from calculator.forms import document_data
+from calculator.editor.estimate import estimate_data
+from calculator.editor.presets import BY_SLUG
+from calculator.editor.scenario import document_data
 from calculator.models import SavedScenario
-from calculator.presets import BY_SLUG
 from tests.hostile.conftest import (
     HostileClient,
     answered,

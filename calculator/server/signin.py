@@ -25,7 +25,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from calculator.ratelimit import Sliding, client_address
+from calculator.server.ratelimit import Sliding, client_address
 
 
 def account_limit(username: str) -> Sliding:

@@ -369,7 +369,7 @@ def heavy_request(scope: Scope, size: int) -> bool:
     has just had a request take a lot of CPU (a GET of a large saved scenario's pages...)."""
     from django.conf import settings
 
-    from calculator.ratelimit import address, heavy_marks
+    from calculator.server.ratelimit import address, heavy_marks
 
     if size >= settings.HEAVY_BODY:
         return True

@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from billing.cards import CardDirectory, engine_card
 from billing.engine import ScenarioError, card_document
 from billing.service import load_json, price_any
-from calculator.openapi import document as openapi_document
-from calculator.ratelimit import describe, retry_after
+from calculator.api.openapi import document as openapi_document
+from calculator.server.ratelimit import describe, retry_after
 
 log = logging.getLogger(__name__)
 View = Callable[[HttpRequest], JsonResponse]

@@ -1,4 +1,4 @@
-"""The estimate editor: saved scenarios and templates combined, each with its own volume,
+"""The estimate editor, a kind of Workspace: saved scenarios and templates combined, each with its own volume,
 priced together with negotiated discounts and a growth projection."""
 
 from __future__ import annotations
@@ -12,28 +12,26 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.views.decorators.http import require_http_methods
+from django.http import HttpRequest
 
 from billing.cards import CardDirectory
-from billing.engine import EstimateQuote, Meter, RateCard, ScenarioError
+from billing.engine import EstimateQuote, Meter, ScenarioError
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.jsonio import dumps
-from billing.engine.scenario import MAX_SESSIONS_PER_MONTH
+from billing.engine.scenario import MAX_SESSIONS_PER_MONTH, RateCardRef
 from billing.forms import PlainIntegerField, TextField
 from billing.service import load_json, price_estimate_document
 from calculator import charts
-from calculator.forms import (
+from calculator.editor.presets import BY_SLUG, PRESETS
+from calculator.editor.scenario import (
     BoundedDecimalField,
     DocumentField,
     RowForm,
     SharedFields,
     WholeNumberField,
 )
-from calculator.jsonform import accepts_json_form
+from calculator.editor.workspace import Workspace
 from calculator.models import SavedScenario
-from calculator.presets import BY_SLUG, PRESETS
 
 ESTIMATE_ACTION = re.compile(
     r"^(add-template|add-saved|add-link|save|save-copy|restore)$|^remove:([0-9]+)$"
@@ -192,7 +190,9 @@ def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, 
         else:
             try:
                 added = saved.document
-            except ScenarioError as error:  # saved before a rule it breaks (sharing.py)
+            except (
+                ScenarioError
+            ) as error:  # saved before a rule it breaks (calculator/saved/access.py: `unpriceable`)
                 problem = f"That saved scenario can no longer be read: {error}"
     if added is not None:
         if len(items) >= MAX_SCENARIOS:
@@ -208,7 +208,7 @@ def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, 
 
 
 @dataclass
-class EstimateWorkspace:
+class EstimateWorkspace(Workspace):
     form: EstimateForm
     items: forms.BaseFormSet  # type: ignore[type-arg]
     quote: EstimateQuote | None
@@ -221,10 +221,19 @@ class EstimateWorkspace:
     # The fields came from a post, not from what is stored: unsaved work (see Workspace).
     posted: bool = False
 
+    kind = SavedScenario.ESTIMATE
+    template = "estimate.html"
+    whole = "estimate"
+    results = "estimate-results"
+
     @classmethod
     def from_request(
-        cls, request: HttpRequest, saved: SavedScenario | None = None
+        cls,
+        request: HttpRequest,
+        saved: SavedScenario | None = None,
+        mine: Iterable[SavedScenario] = (),
     ) -> EstimateWorkspace:
+        """`mine`: the saved scenarios the user may add (their own)."""
         default = settings.DEFAULT_RATE_CARD
         action, problem = "", None
         if request.method == "POST":
@@ -238,11 +247,8 @@ class EstimateWorkspace:
             document = {"scenarios": [{"scenario": BY_SLUG[s].document} for s in slugs]}
             data = estimate_data(document, default)
         cards = CardDirectory()
-        from calculator.sharing import mine_for  # sharing builds on this module
-
-        mine = mine_for(request).filter(kind=SavedScenario.SCENARIO)
         form = EstimateForm(
-            data, cards=cards.choices(), saved=[(s.share_key, s.title) for s in mine[:100]]
+            data, cards=cards.choices(), saved=[(s.share_key, s.title) for s in mine]
         )
         items = ItemFormSet(data, prefix="i")
         workspace = cls(
@@ -265,9 +271,13 @@ class EstimateWorkspace:
                 workspace.errors = [str(p) for p in error.problems]
         return workspace
 
-    @property
-    def pinned(self) -> RateCard | None:
-        return self.saved.pinned_card if self.saved is not None else None
+    def revision(self) -> int | None:
+        revision: int | None = self.form.cleaned_data.get("revision")
+        return revision
+
+    def rate_card_ref(self) -> RateCardRef:
+        assert self.quote is not None
+        return self.quote.estimate.rate_card
 
     def _document(self) -> dict[str, Any] | None:
         data = self.form.cleaned_data
@@ -330,7 +340,7 @@ class EstimateWorkspace:
         """One list, one count: the estimate's own problems, then each field's."""
         return [("", e) for e in self.errors or []] + self.error_summary()
 
-    def context(self) -> dict[str, Any]:
+    def context(self, results_only: bool = False) -> dict[str, Any]:
         context: dict[str, Any] = {
             "form": self.form,
             "items": self.items,
@@ -352,26 +362,3 @@ def estimate_context(quote: EstimateQuote) -> dict[str, Any]:
         "projection_figure": charts.projection(quote),
         "projection_rows": list(zip(quote.projection, quote.cumulative(), strict=True)),
     }
-
-
-def render_estimate(request: HttpRequest, workspace: EstimateWorkspace) -> HttpResponse:
-    template = "estimate.html"
-    if request.htmx and workspace.action not in ("save", "save-copy"):
-        template += "#estimate" if workspace.action else "#estimate-results"
-    return TemplateResponse(request, template, workspace.context())
-
-
-@require_http_methods(["GET", "POST"])
-@accepts_json_form
-def new(request: HttpRequest) -> HttpResponse:
-    from calculator import sharing  # sharing builds on this module
-
-    if limited := sharing.too_many_form_saves(request):
-        return limited
-    workspace = EstimateWorkspace.from_request(request)
-    if workspace.action in ("save", "save-copy"):
-        if workspace.quote is not None:
-            saved = sharing.save_new_estimate(request, workspace)
-            return sharing.redirect_to_editor(request, saved)
-        sharing.not_saved(request, len(workspace.problems()))
-    return render_estimate(request, workspace)

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 
-from calculator.ratelimit import Sliding, client_address, heavy_marks
+from calculator.server.ratelimit import Sliding, client_address, heavy_marks
 
 log = logging.getLogger(__name__)
 
@@ -114,25 +114,6 @@ class DatabaseUnavailableMiddleware:
             return None
         log.error("database unavailable: %s", exception)
         return unavailable(request)
-
-
-class MissingShareMiddleware:
-    """A share link that leads nowhere gets the product's own page, saying whether it was
-    deleted (410) or never existed (404), with a way back: also while DEBUG is on, when
-    Django would show its technical page instead of handler404."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from calculator.sharing import ShareMissing
-
-        if not isinstance(exception, ShareMissing):
-            return None
-        return missing_page(request, gone=exception.gone, share=True)
 
 
 def missing_page(request: HttpRequest, *, gone: bool = False, share: bool = False) -> HttpResponse:

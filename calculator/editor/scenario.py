@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from billing.engine import Meter, Model, Problem, ScenarioError, parse_scenario
+from billing.engine import Meter, Model, Problem, ScenarioError
 from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
 from billing.engine.scenario import (
@@ -748,40 +748,3 @@ def _scenario_field(path: str) -> str | None:
     if path.startswith("rate_card.rates."):
         return f"rate_{path.rsplit('.', 1)[1]}"
     return None
-
-
-class RenameForm(forms.Form):
-    name = TextField(max_length=200, label="New name")
-
-
-class ImportForm(forms.Form):
-    """A scenario document, as a file or pasted; cleaned to the validated document and the
-    scenario the engine read from it."""
-
-    file = forms.FileField(required=False, label="Scenario JSON file")
-    text = forms.CharField(
-        required=False, label="…or paste it", widget=forms.Textarea(attrs={"rows": 8, "cols": 60})
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        upload, text = data.get("file"), data.get("text")
-        if upload is None and not text:
-            raise ValidationError("Choose a file or paste a scenario document.")
-        raw: bytes | str
-        if upload is not None:
-            if upload.size > MAX_IMPORT_BYTES:
-                raise ValidationError("The file is over 2 MB.")
-            raw = upload.read()
-        else:
-            raw = text or ""
-        try:
-            document = load_json(raw)
-            data["scenario"] = parse_scenario(document)
-        except ScenarioError as error:
-            raise ValidationError([str(problem) for problem in error.problems]) from None
-        data["document"] = document
-        return data
-
-
-MAX_IMPORT_BYTES = 2_000_000

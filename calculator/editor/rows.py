@@ -242,7 +242,7 @@ def interval_rows(
 
 def hidden_fields(scenario: Mapping[str, str], sections: Mapping[str, Sequence[Row]]) -> SafeString:
     """Every typed value as hidden inputs: a page that carries the scenario along (compare)."""
-    from calculator.forms import data_from
+    from calculator.editor.scenario import data_from
 
     return mark_safe(
         "".join(

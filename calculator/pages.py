@@ -1,4 +1,5 @@
-"""Pages. Views translate HTTP; the engine prices; forms turn strings into values."""
+"""The pages that are no editor and no saved item's: the start page, the rules, health, and
+what a page whose security token went stale is answered."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_BAD_ORIGIN, get_token
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
-from billing.engine import Meter, Model, ScenarioError
-from billing.engine.pricing import model_curves
+from billing.engine import Meter, Model
 from billing.engine.scenario import ENDPOINT_LABELS
-from calculator import charts, sharing
-from calculator.jsonform import accepts_json_form
-from calculator.presets import PRESETS
-from calculator.workspace import Workspace, render_workspace
+from calculator.editor.presets import PRESETS
+from calculator.rules import worked_examples
+from calculator.saved.access import mine_for
 
 
 @require_GET
@@ -26,65 +25,12 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    saved = sharing.mine_for(request)[:12]
+    saved = mine_for(request)[:12]
     return TemplateResponse(request, "start.html", {"presets": PRESETS, "saved": saved})
-
-
-@require_http_methods(["GET", "POST"])
-@accepts_json_form
-def editor(request: HttpRequest) -> HttpResponse:
-    if limited := sharing.too_many_form_saves(request):
-        return limited
-    workspace = Workspace.from_request(request)
-    if workspace.action in ("save", "save-copy"):
-        saved = sharing.save_new(request, workspace)
-        if saved is not None:
-            return sharing.redirect_to_editor(request, saved)
-    return render_workspace(request, workspace)
-
-
-@require_http_methods(["GET", "POST"])
-def compare(request: HttpRequest) -> HttpResponse:
-    workspace = Workspace.from_request(request)
-    context = workspace.context()
-    if workspace.quote is not None:
-        quote = workspace.quote
-        people = len(quote.scenario.participants)
-        counts = list(range(1, min(60, max(12, 3 * people)) + 1))
-        curves, crossovers = model_curves(quote.scenario, quote.card, counts)
-        context["curves_figure"] = charts.model_curves(
-            counts, curves, crossovers, quote.card.currency
-        )
-        context["crossovers"] = crossovers
-        # A model that bills nothing only because nobody publishes is not cheaper: its zero
-        # comes from missing input.
-        priced = [
-            q
-            for _, q in context["models"]
-            if not isinstance(q, ScenarioError) and not q.usage.wants_publishers
-        ]
-        if priced:
-            context["cheapest"] = min(priced, key=lambda q: q.monthly.total).scenario.model
-        context["wanting"] = [
-            model
-            for model, q in context["models"]
-            if not isinstance(q, ScenarioError) and q.usage.wants_publishers
-        ]
-        context["meters"] = [
-            meter
-            for meter in Meter
-            if any(
-                not isinstance(q, ScenarioError) and q.per_session.line(meter)
-                for _, q in context["models"]
-            )
-        ]
-    return TemplateResponse(request, "compare.html", context)
 
 
 @require_GET
 def rules(request: HttpRequest) -> HttpResponse:
-    from calculator.rules import worked_examples
-
     return TemplateResponse(
         request,
         "rules.html",

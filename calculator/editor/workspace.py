@@ -1,17 +1,21 @@
-"""The editor's state for one request: bound forms, the priced quote, what to render."""
+"""An editor's state for one request: the fields as typed, cleaned, the priced quote when they
+are valid, and what to render. `Workspace` is what every kind of editor is (scenarios here,
+estimates in estimate.py): saving, the live update and the pages read only it."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from billing.cards import CardDirectory
 from billing.engine import (
+    EstimateQuote,
     Model,
     Quote,
     RateCard,
@@ -22,9 +26,11 @@ from billing.engine import (
     plausibility,
 )
 from billing.engine.money import minor_units, money_text
+from billing.engine.scenario import RateCardRef
 from billing.service import price_document, price_scenario
 from calculator import charts
-from calculator.forms import (
+from calculator.editor.presets import BLANK, BY_SLUG
+from calculator.editor.scenario import (
     ACTION,
     EDITOR_ROWS,
     BulkAddForm,
@@ -36,12 +42,60 @@ from calculator.forms import (
     sections_of,
 )
 from calculator.models import SavedScenario
-from calculator.presets import BLANK, BY_SLUG
 from calculator.templatetags.calc import quantity
 
 
+class Workspace(ABC):
+    """One kind of editor's state for one request.
+
+    A page is `template`; a live update re-renders its `results` partial, an action (adding,
+    removing) its `whole` partial (both named as in the template, and the ids of the elements
+    they draw)."""
+
+    kind: ClassVar[str]  # as SavedScenario.kind
+    template: ClassVar[str]
+    whole: ClassVar[str]
+    results: ClassVar[str]
+
+    # Set by each kind (dataclass fields there).
+    quote: Quote | EstimateQuote | None
+    document: dict[str, Any] | None
+    action: str
+    cards: CardDirectory
+    saved: SavedScenario | None
+
+    @property
+    def pinned(self) -> RateCard | None:
+        """The card a saved item was saved with: it prices while the form names its card."""
+        return self.saved.pinned_card if self.saved is not None else None
+
+    @abstractmethod
+    def problems(self) -> list[tuple[str, str]]:
+        """(where, message) of everything that stops it being priced, in one list."""
+
+    @abstractmethod
+    def revision(self) -> int | None:
+        """The saved revision the form was opened from (None for a new one)."""
+
+    @abstractmethod
+    def context(self, results_only: bool = False) -> dict[str, Any]:
+        """What the page shows; `results_only`: what its results partial needs."""
+
+    @abstractmethod
+    def rate_card_ref(self) -> RateCardRef:
+        """The rate card the priced document names (call when priced)."""
+
+    def render(self, request: HttpRequest) -> TemplateResponse:
+        """The page; to a live update its results; to an action the whole editor."""
+        template, results_only = self.template, False
+        if request.htmx and self.action not in ("save", "save-copy"):
+            results_only = not self.action
+            template += "#" + (self.results if results_only else self.whole)
+        return TemplateResponse(request, template, self.context(results_only))
+
+
 @dataclass
-class Workspace:
+class ScenarioWorkspace(Workspace):
     """What the editor and compare pages show: the bound forms and, when valid, the quote.
 
     `saved` is the saved scenario being edited, if any: its document fills the form on GET and
@@ -63,6 +117,11 @@ class Workspace:
     # More rows than the editor shows as inputs (EDITOR_ROWS): priced and shown read-only.
     too_large: bool = False
 
+    kind = SavedScenario.SCENARIO
+    template = "editor.html"
+    whole = "editor"
+    results = "results"
+
     @classmethod
     def from_request(
         cls,
@@ -70,7 +129,7 @@ class Workspace:
         saved: SavedScenario | None = None,
         initial: dict[str, Any] | None = None,
         parsed: Scenario | None = None,
-    ) -> Workspace:
+    ) -> ScenarioWorkspace:
         default = settings.DEFAULT_RATE_CARD
         action = ""
         bulk = None  # the empty form is made only for a page that draws it
@@ -114,7 +173,7 @@ class Workspace:
         document: dict[str, Any] | None,
         unsaved: bool,
         parsed: Scenario | None = None,
-    ) -> Workspace:
+    ) -> ScenarioWorkspace:
         """A scenario with more rows than the editor shows as inputs: the stored or imported
         document priced as it is, nothing to type into (a post of that many rows is refused
         with a message instead). `parsed` is the document already read, if it was."""
@@ -137,9 +196,16 @@ class Workspace:
             editor.general_errors.extend(str(problem) for problem in error.problems)
         return workspace
 
-    @property
-    def pinned(self) -> RateCard | None:
-        return self.saved.pinned_card if self.saved is not None else None
+    def problems(self) -> list[tuple[str, str]]:
+        return self.editor.all_errors()
+
+    def revision(self) -> int | None:
+        revision: int | None = self.editor.cleaned.get("revision")
+        return revision
+
+    def rate_card_ref(self) -> RateCardRef:
+        assert self.quote is not None
+        return self.quote.scenario.rate_card
 
     def context(self, results_only: bool = False) -> dict[str, Any]:
         """What the editor page shows; `results_only` leaves out the inputs' forms, which only
@@ -250,13 +316,3 @@ def model_rows(
             row["wants_publishers"] = other.usage.wants_publishers
         rows.append(row)
     return rows
-
-
-def render_workspace(request: HttpRequest, workspace: Workspace) -> HttpResponse:
-    template = "editor.html"
-    results_only = False
-    if request.htmx and workspace.action not in ("save", "save-copy"):
-        # Typing re-renders the results; adding or removing rows re-renders the editor.
-        results_only = not workspace.action
-        template += "#results" if results_only else "#editor"
-    return TemplateResponse(request, template, workspace.context(results_only))

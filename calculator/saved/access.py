@@ -1,0 +1,148 @@
+"""Who may see and change a saved item. Anyone with its share link sees it; its owner changes
+it: the account that saved it, or without an account the browser that saved it or one given
+its private edit link. The checks raise, and SavedItemMiddleware answers with the page."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from billing.engine import ScenarioError
+from calculator.models import DeletedShare, SavedScenario, SavedScenarioQuerySet, hash_token
+from calculator.server.middleware import missing_page
+
+SESSION_KEY = "owned_scenarios"
+BROWSER_KEY = "browser_owner"
+
+
+def owned_ids(request: HttpRequest) -> list[int]:
+    """Saved items this browser was given by a private edit link."""
+    return [int(i) for i in request.session.get(SESSION_KEY, [])]
+
+
+def browser_hash(request: HttpRequest, create: bool = False) -> str:
+    """The hash of this browser's owner secret; with `create`, made on first use."""
+    token = request.session.get(BROWSER_KEY)
+    if token is None and create:
+        token = request.session[BROWSER_KEY] = secrets.token_urlsafe(32)
+    return hash_token(token) if token else ""
+
+
+def remember(request: HttpRequest, saved: SavedScenario) -> None:
+    """This browser was given `saved`'s private edit link."""
+    ids = owned_ids(request)
+    if saved.pk not in ids:
+        request.session[SESSION_KEY] = [*ids, saved.pk][-200:]
+
+
+def can_edit(request: HttpRequest, saved: SavedScenario) -> bool:
+    if saved.owner_id is not None:
+        return bool(request.user.is_authenticated and request.user.pk == saved.owner_id)
+    mine = browser_hash(request)
+    if mine and saved.browser_key_hash and hmac.compare_digest(mine, saved.browser_key_hash):
+        return True
+    return saved.pk in owned_ids(request)
+
+
+def mine_for(request: HttpRequest) -> SavedScenarioQuerySet:
+    """What this user, or this browser, may change."""
+    user_id = request.user.pk if request.user.is_authenticated else None
+    return SavedScenario.objects.owned_by(user_id, owned_ids(request), browser_hash(request))
+
+
+def my_scenarios(request: HttpRequest) -> list[SavedScenario]:
+    """The saved scenarios an estimate's editor offers to add: the user's own, newest first."""
+    return list(mine_for(request).filter(kind=SavedScenario.SCENARIO)[:100])
+
+
+class ShareMissing(Exception):
+    """A share link that leads nowhere: mistyped or never made (404), or deleted by its owner
+    (410)."""
+
+    def __init__(self, gone: bool) -> None:
+        super().__init__("deleted" if gone else "not found")
+        self.gone = gone
+
+
+class NotOwner(Exception):
+    """A change asked of a saved item by someone who may only see it (403)."""
+
+    def __init__(self, saved: SavedScenario) -> None:
+        super().__init__(f"not the owner of {saved.share_key}")
+        self.saved = saved
+
+
+def shared(share_key: str) -> SavedScenario:
+    """The saved item a share link names: anyone with the link may see it. ShareMissing if
+    there is none."""
+    saved = SavedScenario.objects.filter(share_key=share_key).first()
+    if saved is None:
+        raise ShareMissing(gone=DeletedShare.was_deleted(share_key))
+    return saved
+
+
+def owned(request: HttpRequest, share_key: str) -> SavedScenario:
+    """The saved item a share link names, for a change its owner asks: ShareMissing if there
+    is none, NotOwner if the request is not its owner's."""
+    saved = shared(share_key)
+    if not can_edit(request, saved):
+        raise NotOwner(saved)
+    return saved
+
+
+def forbidden(request: HttpRequest, saved: SavedScenario, bad_token: bool = False) -> HttpResponse:
+    return TemplateResponse(
+        request, "forbidden.html", {"scenario": saved, "bad_token": bad_token}, status=403
+    ).render()
+
+
+class SavedItemMiddleware:
+    """The pages of a missing share link (404, or 410 if deleted, with a way back: also while
+    DEBUG is on, when Django would show its technical page) and of a change by someone not the
+    owner (403, offering the read-only view and a copy)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, ShareMissing):
+            return missing_page(request, gone=exception.gone, share=True)
+        if isinstance(exception, NotOwner):
+            return forbidden(request, exception.saved)
+        return None
+
+
+def opens_when_unpriceable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of one saved item that, when the item can no longer be read or priced, says so
+    (`unpriceable`) instead of failing. A saved document is read by today's rules: one saved
+    before a rule it breaks, or damaged in the database, is refused by the engine with a
+    ScenarioError naming what is wrong. (Its card is read as stored: read_snapshot.)"""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, share_key: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, share_key, *args, **kwargs)
+        except ScenarioError as error:
+            return unpriceable(request, shared(share_key), error)
+
+    return wrapper
+
+
+def unpriceable(request: HttpRequest, saved: SavedScenario, error: ScenarioError) -> HttpResponse:
+    """What is wrong with a saved item that cannot be priced, and its JSON to download: it is
+    still there, unchanged."""
+    context = {
+        "saved": saved,
+        "owner": can_edit(request, saved),
+        "problems": [str(problem) for problem in error.problems],
+    }
+    return TemplateResponse(request, "unpriceable.html", context)
