@@ -122,7 +122,7 @@ def card_summary(card: RateCard) -> dict[str, Any]:
 
 
 def quote_document(quote: Quote) -> dict[str, Any]:
-    """The result document of PRODUCT.md: decimal strings throughout."""
+    """The result document (docs/documents.md): decimal strings throughout."""
     monthly = _period_document(quote.monthly, monthly=True)
     start = quote.usage.billing_start
     return {

@@ -1,4 +1,4 @@
-"""The scenario document (PRODUCT.md) read and validated into frozen dataclasses."""
+"""The scenario document (docs/documents.md) read and validated into frozen dataclasses."""
 
 from __future__ import annotations
 
