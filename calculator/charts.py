@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine import EstimateQuote, Meter, Model, Quote
+from billing.engine import ChargeKind, EstimateQuote, Meter, Model, Quote
 from billing.engine.metering import Spans, billed_spans
 from billing.engine.money import money_text
 from billing.engine.pricing import Crossover
@@ -112,8 +112,8 @@ def timeline_rows(quote: Quote) -> list[Row]:
     in the time its rows take (never participants x publishers)."""
     scenario, usage = quote.scenario, quote.usage
     people = scenario.participants
-    billed_seconds = {kind: _billed_by_position(quote, kind) for kind in ROW_KINDS}
-    shows_publish = scenario.model is not Model.SIP_MEDIASERVER
+    billed_seconds = _billed_by_position(quote)
+    shows_publish = scenario.model.reads_publish
     # A presenter is not lumped in with attendees: bands hold runs of participants alike in
     # whether they publish and in their name without its number.
     bands = _bands(
@@ -131,7 +131,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 kind="participant" if len(band) == 1 else "group",
                 connected=(min(p.join for p in members), max(p.leave for p in members)),
                 billed=_drawn(spans),
-                billed_seconds=sum(billed_seconds["participant"].get(i, 0) for i in band),
+                billed_seconds=sum(billed_seconds["participants"].get(i, 0) for i in band),
                 publishing=(
                     min(p.publish for p in publishers if p.publish is not None),
                     max(p.leave for p in publishers),
@@ -142,17 +142,21 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 parts=len(spans),
             )
         )
-    conference_billed = scenario.model is Model.SIP_MEDIASERVER
     for kind, label, intervals in (
-        ("conference", "Conference", scenario.conferences),
-        ("recording", "Recording", scenario.recordings),
-        ("monitoring", "Monitoring", scenario.monitoring),
+        (ChargeKind.CONFERENCE, "Conference", scenario.conferences),
+        (ChargeKind.RECORDING, "Recording", scenario.recordings),
+        (ChargeKind.MONITORING, "Monitoring", scenario.monitoring),
     ):
-        seconds = billed_seconds[kind]
+        # An interval the engine charged is drawn billed (a conference is charged only under
+        # some models: the engine knows which).
+        seconds = billed_seconds.get(kind.listed_in, {})
         for band in _bands(len(intervals), lambda i: None):
             members_i = [intervals[i] for i in band]
-            spans = _merge((i.start, i.end) for i in members_i if i.end > i.start)
-            is_billed = kind != "conference" or conference_billed
+            spans = _merge(
+                (intervals[i].start, intervals[i].end)
+                for i in band
+                if i in seconds and intervals[i].end > intervals[i].start
+            )
             name = f"{label} {band[0] + 1}"
             if len(band) > 1:
                 name = f"{label}s {band[0] + 1} … {band[-1] + 1}"
@@ -161,31 +165,23 @@ def timeline_rows(quote: Quote) -> list[Row]:
                     name,
                     kind,
                     (min(i.start for i in members_i), max(i.end for i in members_i)),
-                    tuple(spans) if is_billed else (),
+                    tuple(spans),
                     sum(seconds.get(i, 0) for i in band),
                     count=len(band),
-                    parts=len(spans) if is_billed else 0,
+                    parts=len(spans),
                 )
             )
     return rows
 
 
-# The kinds of the engine's charges that a row of each kind bills.
-ROW_KINDS = {
-    "participant": ("leg", "participant", "subscriber"),
-    "conference": ("conference",),
-    "recording": ("recording",),
-    "monitoring": ("monitoring",),
-}
-
-
-def _billed_by_position(quote: Quote, kind: str) -> dict[int, int]:
-    """Billed seconds of each item of a kind, by its position in the scenario's list."""
-    billed: dict[int, int] = {}
+def _billed_by_position(quote: Quote) -> dict[str, dict[int, int]]:
+    """Billed seconds of each item the engine charged, by the scenario's list it is in and
+    its position there."""
+    billed: dict[str, dict[int, int]] = {}
     for batch in quote.usage.charges:
-        if batch.kind in ROW_KINDS[kind]:
-            for i, s in zip(batch.positions.tolist(), batch.seconds.tolist(), strict=True):
-                billed[i] = billed.get(i, 0) + s
+        of_list = billed.setdefault(batch.kind.listed_in, {})
+        for i, s in zip(batch.positions.tolist(), batch.seconds.tolist(), strict=True):
+            of_list[i] = of_list.get(i, 0) + s
     return billed
 
 

@@ -23,7 +23,7 @@ from billing.engine import (
     read_snapshot,
 )
 from billing.engine.jsonio import dumps
-from billing.engine.reader import type_name
+from billing.engine.reader import MAX_NAME_LENGTH, type_name
 from billing.service import load_json
 
 
@@ -67,7 +67,7 @@ class SavedScenario(models.Model):
         on_delete=models.CASCADE,
         related_name="scenarios",
     )
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
     # The scenario document as exact JSON text (times and rates are decimals, never floats).
     document_json = models.TextField()
     # The stored rate card the quote was priced with, as it was then (billing card_snapshot).

@@ -23,7 +23,7 @@ import pytest
 
 from billing.engine import ScenarioError, is_estimate, parse_estimate, parse_scenario
 from billing.service import load_json, price_any
-from calculator.api import error_response
+from calculator.api.views import error_response
 
 pytestmark = pytest.mark.django_db
 

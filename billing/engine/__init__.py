@@ -11,7 +11,7 @@ from .estimate import (
     price_estimate,
 )
 from .metering import Charge, Usage, billing_start, meter_usage
-from .meters import Meter, Model
+from .meters import ChargeKind, Meter, Model
 from .pricing import Quote, compare_models, price, quote_document, resolve_card
 from .ratecard import (
     MeterPrice,
@@ -29,6 +29,7 @@ from .scenario import Interval, Participant, Scenario, parse_scenario, scenario_
 
 __all__ = [
     "Charge",
+    "ChargeKind",
     "Estimate",
     "EstimateQuote",
     "Interval",

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import ScenarioError
-from .meters import Meter, Model
+from .meters import ChargeKind, Meter, Model
 from .ratecard import RateCard
 from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Interval, Participant, Scenario
 from .timefmt import clock
@@ -26,7 +26,7 @@ class Charge(NamedTuple):
     """
 
     meter: Meter
-    kind: str
+    kind: ChargeKind
     label: str
     start: Decimal
     end: Decimal
@@ -36,7 +36,11 @@ class Charge(NamedTuple):
 
 
 # The labels of items that are not participants: "Conference 2", "Recording 1", ...
-INTERVAL_LABELS = {"conference": "Conference", "recording": "Recording", "monitoring": "Monitoring"}
+INTERVAL_LABELS = {
+    ChargeKind.CONFERENCE: "Conference",
+    ChargeKind.RECORDING: "Recording",
+    ChargeKind.MONITORING: "Monitoring",
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,7 +55,7 @@ class Charges:
     """
 
     meter: Meter
-    kind: str
+    kind: ChargeKind
     source: tuple[Participant, ...] | tuple[Interval, ...]
     positions: npt.NDArray[np.int64]
     seconds: npt.NDArray[Any]
@@ -86,7 +90,7 @@ class Charges:
     def of(
         cls,
         meter: Meter,
-        kind: str,
+        kind: ChargeKind,
         source: tuple[Participant, ...] | tuple[Interval, ...],
         positions: npt.NDArray[np.int64],
         seconds: npt.NDArray[Any],
@@ -111,17 +115,6 @@ class Usage:
     # The model's own meter bills nothing only because nobody publishes: a zero that comes
     # from missing input (Publish left empty), never a reason to call the model cheapest.
     wants_publishers: bool = False
-
-
-KIND_WORDS = {
-    "leg": ("call leg", "call legs"),
-    "conference": ("conference connection", "conference connections"),
-    "recording": ("recording", "recordings"),
-    "monitoring": ("monitoring session", "monitoring sessions"),
-    "participant": ("participant", "participants"),
-    "subscriber": ("subscriber", "subscribers"),
-    "sip_interconnect": ("SIP endpoint", "SIP endpoints"),
-}
 
 
 def meter_usage(scenario: Scenario, card: RateCard) -> Usage:
@@ -165,7 +158,7 @@ class _Billed:
     def charges(
         self,
         meter: Meter,
-        kind: str,
+        kind: ChargeKind,
         source: tuple[Participant, ...] | tuple[Interval, ...],
         among: npt.NDArray[np.bool_] | None = None,
         since: Decimal | None = None,
@@ -181,7 +174,9 @@ class _Billed:
         ]
 
 
-def _interval_charges(intervals: tuple[Interval, ...], kind: str, card: RateCard) -> list[Charges]:
+def _interval_charges(
+    intervals: tuple[Interval, ...], kind: ChargeKind, card: RateCard
+) -> list[Charges]:
     """Conference connections, recordings or monitoring: each interval rounded on its own;
     conference connections bill as voice or video calls by their media."""
     if not intervals:
@@ -189,9 +184,9 @@ def _interval_charges(intervals: tuple[Interval, ...], kind: str, card: RateCard
     ticks, scale = _ticks([i.start for i in intervals] + [i.end for i in intervals])
     count = len(intervals)
     billed = _Billed(ticks[count:] - ticks[:count], scale, card)
-    if kind == "recording":
+    if kind is ChargeKind.RECORDING:
         return billed.charges(Meter.RECORDING, kind, intervals)
-    if kind == "monitoring":
+    if kind is ChargeKind.MONITORING:
         return billed.charges(Meter.MONITORING, kind, intervals)
     video = np.array([i.media == "video" for i in intervals], dtype=np.bool_)
     return billed.charges(Meter.VOICE_CALL, kind, intervals, ~video) + billed.charges(
@@ -201,8 +196,8 @@ def _interval_charges(intervals: tuple[Interval, ...], kind: str, card: RateCard
 
 def _extras(scenario: Scenario, card: RateCard) -> list[Charges]:
     """Recordings and monitoring bill the same way under every model."""
-    return _interval_charges(scenario.recordings, "recording", card) + _interval_charges(
-        scenario.monitoring, "monitoring", card
+    return _interval_charges(scenario.recordings, ChargeKind.RECORDING, card) + _interval_charges(
+        scenario.monitoring, ChargeKind.MONITORING, card
     )
 
 
@@ -297,7 +292,9 @@ class _People:
         if not self.sip.any():
             return []
         billed = _Billed(self.leave_ticks - self.join_ticks, self.scale, card)
-        return billed.charges(Meter.SIP_INTERCONNECT, "sip_interconnect", self.people, self.sip)
+        return billed.charges(
+            Meter.SIP_INTERCONNECT, ChargeKind.SIP_INTERCONNECT, self.people, self.sip
+        )
 
     def billing_start(self) -> Decimal | None:
         """The earlier of the first publish and the second connection's join; None if neither."""
@@ -316,9 +313,9 @@ def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
     people = _People(scenario.participants, with_publish=False)
     legs = _Billed(people.leave_ticks - people.join_ticks, people.scale, card)
-    charges = legs.charges(Meter.VOICE_CALL, "leg", people.people, ~people.video)
-    charges += legs.charges(Meter.VIDEO_CALL, "leg", people.people, people.video)
-    charges += _interval_charges(scenario.conferences, "conference", card)
+    charges = legs.charges(Meter.VOICE_CALL, ChargeKind.LEG, people.people, ~people.video)
+    charges += legs.charges(Meter.VIDEO_CALL, ChargeKind.LEG, people.people, people.video)
+    charges += _interval_charges(scenario.conferences, ChargeKind.CONFERENCE, card)
     return _usage(charges + _extras(scenario, card))
 
 
@@ -348,7 +345,9 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
             )
         begins = np.maximum(people.join_ticks, int(start * people.scale))
         billed = _Billed(people.leave_ticks - begins, people.scale, card)
-        charges += billed.charges(Meter.PARTICIPANT, "participant", people.people, since=start)
+        charges += billed.charges(
+            Meter.PARTICIPANT, ChargeKind.PARTICIPANT, people.people, since=start
+        )
     charges += people.sip_interconnect(card)
     usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
     return replace(usage, wants_publishers=nobody_publishes and start is None)
@@ -430,7 +429,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             charges.append(
                 Charges.of(
                     Meter.SUBSCRIBED,
-                    "subscriber",
+                    ChargeKind.SUBSCRIBER,
                     people.people,
                     subscribing[kept],
                     seconds[kept],

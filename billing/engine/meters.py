@@ -36,6 +36,50 @@ METER_LABELS: dict[Meter, str] = {
 }
 
 
+class ChargeKind(StrEnum):
+    """What one charge bills, and which of the scenario's lists (`listed_in`) its position
+    points into: a participant's call leg, SIP interconnect, participant minutes or
+    subscriptions; a conference connection, a recording, a monitoring session."""
+
+    LEG = "leg"
+    SIP_INTERCONNECT = "sip_interconnect"
+    PARTICIPANT = "participant"
+    SUBSCRIBER = "subscriber"
+    CONFERENCE = "conference"
+    RECORDING = "recording"
+    MONITORING = "monitoring"
+
+    @property
+    def listed_in(self) -> str:
+        """The scenario's list ("participants", "conferences", "recordings", "monitoring")."""
+        return LISTS[self]
+
+    @property
+    def nouns(self) -> tuple[str, str]:
+        """What one and several of its items are called in an explanation."""
+        return NOUNS[self]
+
+
+LISTS: dict[ChargeKind, str] = {
+    ChargeKind.LEG: "participants",
+    ChargeKind.SIP_INTERCONNECT: "participants",
+    ChargeKind.PARTICIPANT: "participants",
+    ChargeKind.SUBSCRIBER: "participants",
+    ChargeKind.CONFERENCE: "conferences",
+    ChargeKind.RECORDING: "recordings",
+    ChargeKind.MONITORING: "monitoring",
+}
+NOUNS: dict[ChargeKind, tuple[str, str]] = {
+    ChargeKind.LEG: ("call leg", "call legs"),
+    ChargeKind.CONFERENCE: ("conference connection", "conference connections"),
+    ChargeKind.RECORDING: ("recording", "recordings"),
+    ChargeKind.MONITORING: ("monitoring session", "monitoring sessions"),
+    ChargeKind.PARTICIPANT: ("participant", "participants"),
+    ChargeKind.SUBSCRIBER: ("subscriber", "subscribers"),
+    ChargeKind.SIP_INTERCONNECT: ("SIP endpoint", "SIP endpoints"),
+}
+
+
 class Model(StrEnum):
     SIP_MEDIASERVER = "sip_mediaserver"
     VIDEO_PPM = "video_ppm"
@@ -44,6 +88,12 @@ class Model(StrEnum):
     @property
     def label(self) -> str:
         return MODEL_LABELS[self]
+
+    @property
+    def reads_publish(self) -> bool:
+        """Whether a participant's publish time changes what the model bills (the video
+        models; a SIP media server bills call legs whoever sends what)."""
+        return self is not Model.SIP_MEDIASERVER
 
 
 MODEL_LABELS: dict[Model, str] = {

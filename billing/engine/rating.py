@@ -8,8 +8,8 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-from .metering import KIND_WORDS, Charge, Charges
-from .meters import METER_ORDER, Meter
+from .metering import Charge, Charges
+from .meters import METER_ORDER, ChargeKind, Meter
 from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
 from .ratecard import MeterPrice, RateCard, Tier
 from .timefmt import clock, minutes_text
@@ -67,10 +67,10 @@ def describe_charges(charges: Sequence[Charges]) -> str:
 
 
 def _describe_kind(items: Charges) -> str:
-    one, many = KIND_WORDS[items.kind]
+    one, many = items.kind.nouns
     count = len(items)
     noun = one if count == 1 else many
-    if items.kind == "subscriber":
+    if items.kind is ChargeKind.SUBSCRIBER:
         subscriptions = count if items.intervals is None else int(items.intervals.sum())
         head = f"{subscriptions:,} subscription{'s' if subscriptions != 1 else ''}"
         if count <= ITEMS_LISTED:

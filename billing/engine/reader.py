@@ -12,6 +12,9 @@ from .money import to_decimal
 
 __all__ = ["MAX_PROBLEMS", "Reader", "join_path", "type_name"]
 
+# The longest name (of a scenario, an estimate, a participant) a document may hold.
+MAX_NAME_LENGTH = 200
+
 
 def type_name(value: object) -> str:
     if value is None:
@@ -71,7 +74,9 @@ class Reader:
             return []
         return list(value)
 
-    def text(self, value: object, path: str, default: str = "", max_length: int = 200) -> str:
+    def text(
+        self, value: object, path: str, default: str = "", max_length: int = MAX_NAME_LENGTH
+    ) -> str:
         if value is None:
             return default
         if not isinstance(value, str):

@@ -9,10 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from billing.engine import Meter, Model
-from billing.engine.scenario import DIRECTIONS, ENDPOINTS
+from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
+from billing.engine.ratecard import MAX_INCREMENT_SECONDS
+from billing.engine.reader import MAX_NAME_LENGTH
+from billing.engine.scenario import (
+    DIRECTIONS,
+    ENDPOINTS,
+    MAX_INTERVALS,
+    MAX_PARTICIPANTS,
+    MAX_SESSION_SECONDS,
+    MAX_SESSIONS_PER_MONTH,
+    MAX_STREAMS,
+    MEDIA,
+)
 
 DECIMAL = {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$", "example": "0.0040"}
-SECONDS = {"type": "number", "minimum": 0, "maximum": 604800}
+SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SESSION_SECONDS}
 METERS = [str(meter) for meter in Meter]
 PROBLEMS = {
     "type": "object",
@@ -35,8 +47,8 @@ RATE_CARD_OBJECT = {
         "base": {"type": "string"},
         "name": {"type": "string"},
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "increment_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
-        "minimum_seconds": {"type": "integer", "minimum": 0, "maximum": 86400},
+        "increment_seconds": {"type": "integer", "minimum": 1, "maximum": MAX_INCREMENT_SECONDS},
+        "minimum_seconds": {"type": "integer", "minimum": 0, "maximum": MAX_INCREMENT_SECONDS},
         "rates": {
             "type": "object",
             "properties": {m: DECIMAL for m in METERS},
@@ -66,38 +78,38 @@ INTERVAL = {
     "properties": {
         "start": SECONDS,
         "end": SECONDS,
-        "media": {"type": "string", "enum": ["voice", "video"]},
+        "media": {"type": "string", "enum": list(MEDIA)},
     },
 }
 SCENARIO = {
     "type": "object",
     "required": ["model"],
     "properties": {
-        "name": {"type": "string", "maxLength": 200},
+        "name": {"type": "string", "maxLength": MAX_NAME_LENGTH},
         "model": {"type": "string", "enum": [str(m) for m in Model]},
-        "sessions_per_month": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+        "sessions_per_month": {"type": "integer", "minimum": 0, "maximum": MAX_SESSIONS_PER_MONTH},
         "participants": {
             "type": "array",
-            "maxItems": 10000,
+            "maxItems": MAX_PARTICIPANTS,
             "items": {
                 "type": "object",
                 "required": ["join", "leave"],
                 "properties": {
-                    "name": {"type": "string", "maxLength": 200},
-                    "media": {"type": "string", "enum": ["voice", "video"]},
+                    "name": {"type": "string", "maxLength": MAX_NAME_LENGTH},
+                    "media": {"type": "string", "enum": list(MEDIA)},
                     "endpoint": {"type": "string", "enum": list(ENDPOINTS)},
                     "direction": {"type": "string", "enum": list(DIRECTIONS)},
                     "join": SECONDS,
                     "leave": SECONDS,
                     "publish": {**SECONDS, "nullable": True},
-                    "streams": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "streams": {"type": "integer", "minimum": 1, "maximum": MAX_STREAMS},
                     "subscribes": {"type": "boolean"},
                 },
             },
         },
-        "conferences": {"type": "array", "maxItems": 1000, "items": INTERVAL},
-        "recordings": {"type": "array", "maxItems": 1000, "items": INTERVAL},
-        "monitoring": {"type": "array", "maxItems": 1000, "items": INTERVAL},
+        "conferences": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
+        "recordings": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
+        "monitoring": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
         "rate_card": {"oneOf": [{"type": "string"}, RATE_CARD_OBJECT]},
     },
 }
@@ -109,7 +121,7 @@ ESTIMATE = {
         "scenarios": {
             "type": "array",
             "minItems": 1,
-            "maxItems": 50,
+            "maxItems": MAX_SCENARIOS,
             "items": {
                 "type": "object",
                 "required": ["scenario"],
@@ -118,7 +130,7 @@ ESTIMATE = {
                     "sessions_per_month": {
                         "type": "integer",
                         "minimum": 0,
-                        "maximum": 1_000_000_000,
+                        "maximum": MAX_SESSIONS_PER_MONTH,
                     },
                 },
             },
@@ -132,7 +144,7 @@ ESTIMATE = {
             "type": "object",
             "properties": {
                 "monthly_percent": {"type": "string"},
-                "months": {"type": "integer", "minimum": 1, "maximum": 36},
+                "months": {"type": "integer", "minimum": 1, "maximum": MAX_MONTHS},
             },
         },
     },

@@ -18,6 +18,7 @@ from billing.cards import CardDirectory
 from billing.engine import EstimateQuote, Meter, ScenarioError
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.jsonio import dumps
+from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import MAX_SESSIONS_PER_MONTH, RateCardRef
 from billing.forms import PlainIntegerField, TextField
 from billing.service import load_json, price_estimate_document
@@ -40,7 +41,7 @@ SHARE_KEY = re.compile(r"(?:/s/)?([A-Za-z0-9_-]{20,32})/?")
 
 
 class EstimateForm(forms.Form):
-    name = TextField(max_length=200, required=False, label="Estimate name")
+    name = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Estimate name")
     rate_card = forms.ChoiceField(label="Rate card")
     discount_percent = BoundedDecimalField(
         min_value=Decimal(0),

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from billing.engine import Meter, Model, Problem, ScenarioError
 from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
+from billing.engine.ratecard import MAX_INCREMENT_SECONDS
+from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
     DIRECTIONS,
     ENDPOINT_LABELS,
@@ -23,6 +25,7 @@ from billing.engine.scenario import (
     MAX_PARTICIPANTS,
     MAX_SESSIONS_PER_MONTH,
     MAX_STREAMS,
+    MEDIA,
 )
 from billing.engine.timefmt import clock, parse_clock
 from billing.forms import PlainDecimalField, PlainIntegerField, TextField
@@ -30,7 +33,7 @@ from billing.service import load_json
 
 MODEL_CHOICES = [(model.value, model.label) for model in Model]
 ENDPOINT_CHOICES = list(ENDPOINT_LABELS.items())
-MEDIA_CHOICES = [("voice", "Voice"), ("video", "Video")]
+MEDIA_CHOICES = [(media, media.capitalize()) for media in MEDIA]
 DIRECTION_CHOICES = [(d, d.capitalize()) for d in DIRECTIONS]
 
 
@@ -125,17 +128,17 @@ class BoundedDecimalField(PlainDecimalField):
 
 
 class ScenarioForm(forms.Form):
-    name = TextField(max_length=200, required=False, label="Scenario name")
+    name = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Scenario name")
     model = forms.ChoiceField(choices=MODEL_CHOICES, label="Pricing model")
     sessions_per_month = WholeNumberField(
         min_value=0, max_value=MAX_SESSIONS_PER_MONTH, label="Sessions per month"
     )
     rate_card = forms.ChoiceField(label="Rate card")
     increment_seconds = WholeNumberField(
-        min_value=1, max_value=86_400, required=False, label="Increment (s)"
+        min_value=1, max_value=MAX_INCREMENT_SECONDS, required=False, label="Increment (s)"
     )
     minimum_seconds = WholeNumberField(
-        min_value=0, max_value=86_400, required=False, label="Minimum (s)"
+        min_value=0, max_value=MAX_INCREMENT_SECONDS, required=False, label="Minimum (s)"
     )
     currency = forms.RegexField(
         regex=r"^[A-Z]{3}$",
@@ -175,7 +178,7 @@ class RowForm(forms.Form):
 
 
 class ParticipantForm(RowForm):
-    name = TextField(max_length=200, required=False)
+    name = TextField(max_length=MAX_NAME_LENGTH, required=False)
     endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES)
     media = forms.ChoiceField(choices=MEDIA_CHOICES)
     direction = forms.ChoiceField(choices=DIRECTION_CHOICES)

@@ -8,12 +8,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from billing.engine import ScenarioError, parse_scenario
+from billing.engine.reader import MAX_NAME_LENGTH
 from billing.forms import TextField
 from billing.service import load_json
 
 
 class RenameForm(forms.Form):
-    name = TextField(max_length=200, label="New name")
+    name = TextField(max_length=MAX_NAME_LENGTH, label="New name")
 
 
 class ImportForm(forms.Form):

@@ -8,9 +8,9 @@ from django.db.models import F
 from django.test import Client
 
 from billing.engine.jsonio import dumps
+from calculator.models import SavedScenario
 from calculator.saved import priced as priced_module
 from calculator.saved.forms import RenameForm
-from calculator.models import SavedScenario
 from tests.calculator.test_sharing import editor_data, save
 
 pytestmark = pytest.mark.django_db
