@@ -43,14 +43,14 @@ class CardInlines:
         self.formsets: list[CardFormSet] = []
 
 
-class CardFormSet(forms.BaseInlineFormSet):
+class CardFormSet(forms.BaseInlineFormSet[Any, RateCardVersion, Any]):
     card_inlines: CardInlines  # set on each request's formset class by the admin
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.card_inlines.formsets.append(self)
 
-    def live_forms(self) -> Iterator[forms.ModelForm]:  # type: ignore[type-arg]
+    def live_forms(self) -> Iterator[forms.ModelForm[Any]]:
         """The forms that will be stored: filled in and not marked for deletion."""
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
@@ -61,6 +61,11 @@ class CardFormSet(forms.BaseInlineFormSet):
         super().clean()
         if self is self.card_inlines.formsets[-1]:
             check_card(self.instance, self.card_inlines.formsets, self)
+
+
+def _deleted(form: forms.Form) -> bool:
+    """Marked for deletion in its formset (as the formset's own _should_delete_form reads it)."""
+    return bool(getattr(form, "cleaned_data", {}).get("DELETE"))
 
 
 def check_card(
@@ -74,10 +79,10 @@ def check_card(
     for formset in formsets:
         if formset is not last and formset.non_form_errors():
             return
-        if any(form.errors for form in formset.forms if not formset._should_delete_form(form)):
+        if any(form.errors for form in formset.forms if not _deleted(form)):
             return
-    rate_forms: dict[str, forms.ModelForm] = {}  # type: ignore[type-arg]
-    tier_forms: dict[str, list[forms.ModelForm]] = defaultdict(list)  # type: ignore[type-arg]
+    rate_forms: dict[str, forms.ModelForm[Any]] = {}
+    tier_forms: dict[str, list[forms.ModelForm[Any]]] = defaultdict(list)
     for formset in formsets:
         for form in formset.live_forms():
             meter = form.cleaned_data["meter"]
@@ -111,7 +116,9 @@ def check_card(
             elif parts[0] in ("rates", "tiers") and len(parts) == 2 and parts[1] in set(Meter):
                 general.append(f"{Meter(parts[1]).label}: {message}")
             elif path in ("currency", "increment_seconds", "minimum_seconds"):
-                label = RateCardVersion._meta.get_field(path).verbose_name
+                model_field = RateCardVersion._meta.get_field(path)
+                assert isinstance(model_field, models.Field)
+                label = model_field.verbose_name
                 general.append(f"{str(label).capitalize()}: {message}")
             else:
                 general.append(str(problem))
@@ -131,14 +138,14 @@ class MeterRateFormSet(CardFormSet):
         super().clean()
 
 
-class MeterRateInline(admin.TabularInline):
+class MeterRateInline(admin.TabularInline[MeterRate, RateCardVersion]):
     model = MeterRate
     formset = MeterRateFormSet
     formfield_overrides = PLAIN_NUMBERS
     extra = 0
 
 
-class TierInline(admin.TabularInline):
+class TierInline(admin.TabularInline[TierRate, RateCardVersion]):
     model = TierRate
     formset = CardFormSet
     formfield_overrides = PLAIN_NUMBERS
@@ -146,7 +153,7 @@ class TierInline(admin.TabularInline):
 
 
 @admin.register(RateCardVersion)
-class RateCardVersionAdmin(admin.ModelAdmin):
+class RateCardVersionAdmin(admin.ModelAdmin[RateCardVersion]):
     list_display = ["name", "slug", "version", "effective_date", "currency", "increment_seconds"]
     list_filter = ["slug", "currency"]
     search_fields = ["name", "slug"]

@@ -65,7 +65,8 @@ def _listing(day: datetime.date) -> list[tuple[Any, ...]]:
     sql, params = _listing_sql[key]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 class CardDirectory:

@@ -37,7 +37,8 @@ class PlainDecimalField(forms.DecimalField):
 
     default_error_messages = {"invalid": f"Enter a number: {NUMBER_RULE}."}
 
-    def to_python(self, value: Any) -> Decimal | None:
+    # (The stubs give DecimalField the to_python of IntegerField, its base class in Django.)
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values:
             return None
         if isinstance(value, Decimal):  # a stored value, shown as initial data

@@ -152,7 +152,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
         seconds = billed_seconds.get(kind.listed_in, {})
         for band in _bands(len(intervals), lambda i: None):
             members_i = [intervals[i] for i in band]
-            spans = _merge(
+            drawn = _merge(
                 (intervals[i].start, intervals[i].end)
                 for i in band
                 if i in seconds and intervals[i].end > intervals[i].start
@@ -165,10 +165,10 @@ def timeline_rows(quote: Quote) -> list[Row]:
                     name,
                     kind,
                     (min(i.start for i in members_i), max(i.end for i in members_i)),
-                    tuple(spans),
+                    tuple(drawn),
                     sum(seconds.get(i, 0) for i in band),
                     count=len(band),
-                    parts=len(spans),
+                    parts=len(drawn),
                 )
             )
     return rows

@@ -151,7 +151,10 @@ class SavedScenario(models.Model):
 
     def _next_revision(self, revision: int | None, **fields: Any) -> bool:
         """Write `fields` as the next revision if the stored one is still `revision`: a change
-        made meanwhile (another tab, another person) is never undone. False if it was."""
+        made meanwhile (another tab, another person) is never undone. False if it was (or if
+        the form named no revision)."""
+        if revision is None:
+            return False
         return bool(
             SavedScenario.objects.filter(pk=self.pk, revision=revision).update(
                 revision=models.F("revision") + 1, updated_at=timezone.now(), **fields

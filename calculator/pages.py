@@ -1,20 +1,34 @@
-"""The pages that are no editor and no saved item's: the start page, the rules, health, and
-what a page whose security token went stale is answered."""
+"""The pages that are no saved item's: the start page, the editors of a new scenario and a new
+estimate, the models compared, the rules, health, and the answer to a page whose security
+token went stale. (A saved item's pages are calculator/saved/views.py's.)"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_BAD_ORIGIN, get_token
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from billing.engine import Meter, Model
+from billing.engine import Meter, Model, ScenarioError
+from billing.engine.pricing import model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
+from calculator import charts
+from calculator.editor.estimate import EstimateWorkspace
+from calculator.editor.jsonform import accepts_json_form
 from calculator.editor.presets import PRESETS
+from calculator.editor.workspace import ScenarioWorkspace, Workspace
 from calculator.rules import worked_examples
-from calculator.saved.access import mine_for
+from calculator.saved.access import mine_for, my_scenarios
+from calculator.saved.saving import (
+    SAVE_ACTIONS,
+    redirect_to_editor,
+    save_new,
+    too_many_form_saves,
+)
 
 
 @require_GET
@@ -27,6 +41,69 @@ def health(request: HttpRequest) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     saved = mine_for(request)[:12]
     return TemplateResponse(request, "start.html", {"presets": PRESETS, "saved": saved})
+
+
+def answer(request: HttpRequest, workspace: Workspace) -> HttpResponse:
+    """A new item's editor answered: saved (and on to its own editor) or the page again."""
+    if workspace.action in SAVE_ACTIONS:
+        saved = save_new(request, workspace)
+        if saved is not None:
+            return redirect_to_editor(request, saved)
+    return workspace.render(request)
+
+
+@require_http_methods(["GET", "POST"])
+@accepts_json_form
+def editor(request: HttpRequest) -> HttpResponse:
+    if limited := too_many_form_saves(request):
+        return limited
+    return answer(request, ScenarioWorkspace.from_request(request))
+
+
+@require_http_methods(["GET", "POST"])
+@accepts_json_form
+def new_estimate(request: HttpRequest) -> HttpResponse:
+    if limited := too_many_form_saves(request):
+        return limited
+    return answer(request, EstimateWorkspace.from_request(request, mine=my_scenarios(request)))
+
+
+@require_http_methods(["GET", "POST"])
+def compare(request: HttpRequest) -> HttpResponse:
+    workspace = ScenarioWorkspace.from_request(request)
+    context: dict[str, Any] = workspace.context()
+    if workspace.quote is not None:
+        quote = workspace.quote
+        people = len(quote.scenario.participants)
+        counts = list(range(1, min(60, max(12, 3 * people)) + 1))
+        curves, crossovers = model_curves(quote.scenario, quote.card, counts)
+        context["curves_figure"] = charts.model_curves(
+            counts, curves, crossovers, quote.card.currency
+        )
+        context["crossovers"] = crossovers
+        # A model that bills nothing only because nobody publishes is not cheaper: its zero
+        # comes from missing input.
+        priced = [
+            q
+            for _, q in context["models"]
+            if not isinstance(q, ScenarioError) and not q.usage.wants_publishers
+        ]
+        if priced:
+            context["cheapest"] = min(priced, key=lambda q: q.monthly.total).scenario.model
+        context["wanting"] = [
+            model
+            for model, q in context["models"]
+            if not isinstance(q, ScenarioError) and q.usage.wants_publishers
+        ]
+        context["meters"] = [
+            meter
+            for meter in Meter
+            if any(
+                not isinstance(q, ScenarioError) and q.per_session.line(meter)
+                for _, q in context["models"]
+            )
+        ]
+    return TemplateResponse(request, "compare.html", context)
 
 
 @require_GET
@@ -88,9 +165,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "Not saved yet: you signed in or out in another tab, which changed this page's "
             "security token. Everything you typed is below; save again to keep it.",
         )
-        response = match.func(request, *match.args, **match.kwargs)
-        response.status_code = 403
-        return response
+        editor: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        editor.status_code = 403
+        return editor
     return TemplateResponse(request, "csrf_failure.html", status=403)
 
 

@@ -3,9 +3,14 @@
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from calculator.env import envbool, envint, envlist, envstr
+
+# Django's generic classes subscriptable at run time as the type checker reads them
+# (admin.ModelAdmin[RateCardVersion]).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

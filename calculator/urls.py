@@ -4,7 +4,6 @@ from django.urls import include, path, re_path
 
 from calculator import pages
 from calculator.api import views as api
-from calculator.editor import views as editors
 from calculator.saved import compare, exports
 from calculator.saved import views as saved
 from calculator.server.signin import (
@@ -20,12 +19,12 @@ urlpatterns = [
     path("", pages.start, name="start"),
     path("healthz", pages.health, name="health"),
     path("csrf-token", pages.csrf_token, name="csrf-token"),
-    path("editor/", editors.editor, name="editor"),
-    path("compare/", editors.compare, name="compare"),
+    path("editor/", pages.editor, name="editor"),
+    path("compare/", pages.compare, name="compare"),
     path("compare/saved/", compare.compare_saved, name="compare-saved"),
     path("rules/", pages.rules, name="rules"),
     path("import/", saved.import_view, name="import"),
-    path("estimates/new/", editors.new_estimate, name="estimate-new"),
+    path("estimates/new/", pages.new_estimate, name="estimate-new"),
     path("mine/", saved.mine, name="mine"),
     path("s/<str:share_key>/", saved.share, name="saved-share"),
     path("s/<str:share_key>/edit/", saved.edit, name="saved-edit"),

@@ -57,6 +57,11 @@ def exact_decimal(value: Fraction) -> Decimal | None:
 
 
 @lru_cache(maxsize=4096)
+def grouped(text: str) -> str:
+    """A decimal's text with its thousands grouped, every decimal kept: '200000' -> '200,000'."""
+    return f"{Decimal(text):,f}"
+
+
 def format_quantity(value: Fraction, places: int = 6) -> str:
     """A quantity exactly when its expansion ends, else rounded to `places` decimals. (A
     fraction has one form, so equal quantities read the same: worked out once per value.)"""

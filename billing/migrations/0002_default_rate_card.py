@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 SAMPLE_RATES = {
     "voice_call_minutes": "0.0040",
@@ -20,7 +22,7 @@ SAMPLE_TIERS = {
 }
 
 
-def install(apps, schema_editor):
+def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Card = apps.get_model("billing", "RateCardVersion")
     if Card.objects.filter(slug="default").exists():
         return
@@ -46,7 +48,7 @@ def install(apps, schema_editor):
             )
 
 
-def remove(apps, schema_editor):
+def remove(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     apps.get_model("billing", "RateCardVersion").objects.filter(slug="default", version=1).delete()
 
 

@@ -1,3 +1,4 @@
 """The editors: a document's fields as typed, both ways between document and form, the
-actions that change rows, the live update, and the pages that show them. Scenarios and
-estimates are two kinds of one editor (workspace.Workspace)."""
+actions that change rows, and the live update's fast path. Scenarios and estimates are two
+kinds of one editor (workspace.Workspace); the pages that use them are calculator/pages.py's
+and calculator/saved/views.py's."""

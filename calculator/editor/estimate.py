@@ -30,6 +30,7 @@ from calculator.editor.scenario import (
     RowForm,
     SharedFields,
     WholeNumberField,
+    offer,
 )
 from calculator.editor.workspace import Workspace
 from calculator.models import SavedScenario
@@ -71,9 +72,9 @@ class EstimateForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rate_card"].choices = list(cards)
-        self.fields["new_template"].choices = [(p.slug, p.title) for p in PRESETS]
-        self.fields["new_saved"].choices = [("", "—"), *saved]
+        offer(self.fields["rate_card"], cards)
+        offer(self.fields["new_template"], [(p.slug, p.title) for p in PRESETS])
+        offer(self.fields["new_saved"], [("", "—"), *saved])
         for meter in Meter:
             self.fields[f"discount_{meter}"] = BoundedDecimalField(
                 min_value=Decimal(0),

@@ -4,7 +4,7 @@ beside the field at fault."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
@@ -35,6 +35,17 @@ MODEL_CHOICES = [(model.value, model.label) for model in Model]
 ENDPOINT_CHOICES = list(ENDPOINT_LABELS.items())
 MEDIA_CHOICES = [(media, media.capitalize()) for media in MEDIA]
 DIRECTION_CHOICES = [(d, d.capitalize()) for d in DIRECTIONS]
+
+
+# MEDIA_FIELD: a form field named "media" is a field, not the form's Media (CSS and scripts):
+# Django's form metaclass takes declared fields out of the class. The type stubs see a class
+# attribute overriding Form.media, hence the ignores on those lines.
+
+
+def offer(form_field: forms.Field, choices: Iterable[tuple[str, str]]) -> None:
+    """Set the choices of a choice field made before they were known (a request's cards)."""
+    assert isinstance(form_field, forms.ChoiceField)
+    form_field.choices = list(choices)
 
 
 class ClockField(forms.Field):
@@ -154,7 +165,7 @@ class ScenarioForm(forms.Form):
 
     def __init__(self, *args: Any, cards: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rate_card"].choices = list(cards)
+        offer(self.fields["rate_card"], cards)
         for meter in Meter:
             self.fields[f"rate_{meter}"] = BoundedDecimalField(
                 min_value=Decimal(0),
@@ -180,7 +191,7 @@ class RowForm(forms.Form):
 class ParticipantForm(RowForm):
     name = TextField(max_length=MAX_NAME_LENGTH, required=False)
     endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES)
-    media = forms.ChoiceField(choices=MEDIA_CHOICES)
+    media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
     direction = forms.ChoiceField(choices=DIRECTION_CHOICES)
     join = ClockField()
     leave = ClockField()
@@ -197,7 +208,7 @@ class IntervalForm(RowForm):
 
 
 class ConferenceForm(IntervalForm):
-    media = forms.ChoiceField(choices=MEDIA_CHOICES)
+    media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
 
 
 class SharedFields(dict):  # type: ignore[type-arg]
@@ -236,7 +247,7 @@ class BulkAddForm(forms.Form):
     leave_from = ClockField(initial="50:00", label="First leave")
     leave_to = ClockField(initial="60:00", label="Last leave")
     endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES, initial="client", label="Endpoint")
-    media = forms.ChoiceField(choices=MEDIA_CHOICES, initial="video", label="Media")
+    media = forms.ChoiceField(choices=MEDIA_CHOICES, initial="video", label="Media")  # type: ignore[assignment]  # (see MEDIA_FIELD)
     publish = forms.BooleanField(required=False, label="publish from when they join")
 
     def clean(self) -> dict[str, Any]:
@@ -371,7 +382,7 @@ def scenario_of(data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def data_from(
-    scenario: Mapping[str, str], sections: Mapping[str, list[dict[str, str]]]
+    scenario: Mapping[str, str], sections: Mapping[str, Sequence[Mapping[str, str]]]
 ) -> dict[str, str]:
     """Form data for the editor: the scenario's fields and each section's rows."""
     data = {key: scenario.get(key, "") for key in SCENARIO_FIELDS}
@@ -727,7 +738,8 @@ class Editor:
 
 def _summary(messages_by_name: FieldErrors) -> list[tuple[str, str]]:
     """(label, message) pairs of fields' messages: the scenario's fields, then the rows'."""
-    summary, rows = [], []
+    summary: list[tuple[str, str]] = []
+    rows: list[tuple[str, str]] = []
     for html_name, messages in messages_by_name.items():
         if match := ROW_KEY.match(html_name):
             section = SECTIONS[match.group(1)][0].capitalize()

@@ -25,7 +25,7 @@ from billing.engine import (
     parse_scenario,
     plausibility,
 )
-from billing.engine.money import minor_units, money_text
+from billing.engine.money import grouped, minor_units, money_text
 from billing.engine.scenario import RateCardRef
 from billing.service import price_document, price_scenario
 from calculator import charts
@@ -42,7 +42,7 @@ from calculator.editor.scenario import (
     sections_of,
 )
 from calculator.models import SavedScenario
-from calculator.templatetags.calc import quantity
+from calculator.server.middleware import from_htmx
 
 
 class Workspace(ABC):
@@ -88,7 +88,7 @@ class Workspace(ABC):
     def render(self, request: HttpRequest) -> TemplateResponse:
         """The page; to a live update its results; to an action the whole editor."""
         template, results_only = self.template, False
-        if request.htmx and self.action not in ("save", "save-copy"):
+        if from_htmx(request) and self.action not in ("save", "save-copy"):
             results_only = not self.action
             template += "#" + (self.results if results_only else self.whole)
         return TemplateResponse(request, template, self.context(results_only))
@@ -288,10 +288,10 @@ def line_rows(quote: Quote) -> list[dict[str, str]]:
             {
                 "meter": str(line.meter),
                 "label": line.meter.label,
-                "minutes": quantity(line.quantity),
+                "minutes": grouped(line.quantity),
                 "rate": money_text(line.rate, currency),
                 "amount": money_text(line.amount, currency),
-                "month_minutes": quantity(month.quantity) if month else "0",
+                "month_minutes": grouped(month.quantity) if month else "0",
                 "month_amount": money_text(month.amount, currency) if month else nothing,
                 "explanation": line.explanation,
                 "month_explanation": month.explanation if month else "no sessions in the month",

@@ -18,6 +18,7 @@ from calculator.editor.workspace import Workspace
 from calculator.models import SavedScenario
 from calculator.saved.access import browser_hash
 from calculator.saved.priced import of_quote
+from calculator.server.middleware import from_htmx
 from calculator.server.ratelimit import describe, retry_after
 
 # The tag of the message carrying a new item's private edit link to the next page.
@@ -47,7 +48,7 @@ def too_many_saves(request: HttpRequest) -> HttpResponse | None:
 
 def redirect_to_editor(request: HttpRequest, saved: SavedScenario) -> HttpResponse:
     url = reverse("saved-edit", args=[saved.share_key])
-    if request.htmx:
+    if from_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
@@ -69,7 +70,7 @@ def new_item(
     saved.document = document
     token = None
     if request.user.is_authenticated:
-        saved.owner = request.user  # type: ignore[assignment]
+        saved.owner = request.user
     else:
         token = saved.issue_edit_token()
         saved.browser_key_hash = browser_hash(request, create=True)

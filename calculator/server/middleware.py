@@ -116,6 +116,12 @@ class DatabaseUnavailableMiddleware:
         return unavailable(request)
 
 
+def from_htmx(request: HttpRequest) -> bool:
+    """The request is htmx's (django-htmx's middleware sets `request.htmx`, which the type
+    stubs of HttpRequest do not know)."""
+    return bool(getattr(request, "htmx", False))
+
+
 def missing_page(request: HttpRequest, *, gone: bool = False, share: bool = False) -> HttpResponse:
     if request.path.startswith("/api/"):
         message = f"no API endpoint at {request.path}"

@@ -46,7 +46,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# (Django's handler takes narrower types than it is given, so an app is any such callable.)
+ASGIApp = Callable[..., Awaitable[None]]
 
 
 class Worker(UvicornWorker):
@@ -277,7 +278,7 @@ class Admission:
         async def leaving_send(message: Message) -> None:
             nonlocal leave
             if message["type"] == "http.response.start" and leave is not None:
-                leave, left = None, leave
+                left, leave = leave, None
                 left()  # the work is done: a client slow to read its answer holds nothing
             await send(message)
 

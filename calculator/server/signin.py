@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from calculator.server.ratelimit import Sliding, client_address
 
@@ -55,6 +55,7 @@ class ThrottledSignIn(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
+        assert self.request is not None  # the sign-in views always pass it
         account, address = account_limit(username), address_limit(self.request)
         if wait := account.wait():
             self.retry_after = wait
@@ -85,7 +86,7 @@ class ThrottledAdminSignIn(ThrottledSignIn, AdminAuthenticationForm):
     """The admin's sign-in form (staff only), throttled the same way."""
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def answers_429_when_throttled(view: View) -> View:
@@ -93,7 +94,7 @@ def answers_429_when_throttled(view: View) -> View:
     many tries (the page is the same, its message says why)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         context = getattr(response, "context_data", None) or {}
         wait = getattr(context.get("form"), "retry_after", None)

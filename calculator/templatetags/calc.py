@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import Model, Scenario
-from billing.engine.money import format_quantity, money_text
+from billing.engine.money import format_quantity, grouped, money_text
 from billing.engine.scenario import ENDPOINT_LABELS
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
@@ -165,7 +165,7 @@ def money(amount: Decimal | str, currency: str) -> str:
 @register.filter
 def quantity(value: str) -> str:
     """'200000' -> '200,000'; keeps every decimal the engine gave."""
-    return f"{Decimal(value):,f}"
+    return grouped(value)
 
 
 @register.filter
