@@ -11,7 +11,7 @@ from billing.engine.jsonio import dumps
 from calculator.models import SavedScenario
 from calculator.saved import priced as priced_module
 from calculator.saved.forms import RenameForm
-from tests.calculator.test_sharing import editor_data, save
+from tests.calculator.saved.test_views import editor_data, save
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from billing.engine import parse_scenario, price
 from calculator.models import SavedScenario
-from tests.calculator.test_views import HTMX, data_for
+from tests.calculator.test_pages import HTMX, data_for
 from tests.conftest import flat_card, leg
 
 pytestmark = pytest.mark.django_db
