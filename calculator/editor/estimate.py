@@ -23,15 +23,10 @@ from billing.engine.scenario import MAX_SESSIONS_PER_MONTH, RateCardRef
 from billing.forms import PlainIntegerField, TextField
 from billing.service import load_json, price_estimate_document
 from calculator import charts
+from calculator.editor.fastpath import SharedFields
+from calculator.editor.fields import BoundedDecimalField, DocumentField, WholeNumberField, offer
 from calculator.editor.presets import BY_SLUG, PRESETS
-from calculator.editor.scenario import (
-    BoundedDecimalField,
-    DocumentField,
-    RowForm,
-    SharedFields,
-    WholeNumberField,
-    offer,
-)
+from calculator.editor.scenario import RowForm
 from calculator.editor.workspace import Workspace
 from calculator.models import SavedScenario
 

@@ -7,13 +7,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
-from billing.engine import Meter, Model, Problem, ScenarioError
+from billing.engine import Meter, Model, Problem
 from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
 from billing.engine.ratecard import MAX_INCREMENT_SECONDS
@@ -27,9 +26,21 @@ from billing.engine.scenario import (
     MAX_STREAMS,
     MEDIA,
 )
-from billing.engine.timefmt import clock, parse_clock
-from billing.forms import PlainDecimalField, PlainIntegerField, TextField
-from billing.service import load_json
+from billing.engine.timefmt import clock
+from billing.forms import PlainIntegerField, TextField
+from calculator.editor.fastpath import (
+    FieldErrors,
+    SharedFields,
+    clean_fields,
+    remember_cleaning,
+)
+from calculator.editor.fields import (
+    BoundedDecimalField,
+    ClockField,
+    DocumentField,
+    WholeNumberField,
+    offer,
+)
 
 MODEL_CHOICES = [(model.value, model.label) for model in Model]
 ENDPOINT_CHOICES = list(ENDPOINT_LABELS.items())
@@ -40,102 +51,6 @@ DIRECTION_CHOICES = [(d, d.capitalize()) for d in DIRECTIONS]
 # MEDIA_FIELD: a form field named "media" is a field, not the form's Media (CSS and scripts):
 # Django's form metaclass takes declared fields out of the class. The type stubs see a class
 # attribute overriding Form.media, hence the ignores on those lines.
-
-
-def offer(form_field: forms.Field, choices: Iterable[tuple[str, str]]) -> None:
-    """Set the choices of a choice field made before they were known (a request's cards)."""
-    assert isinstance(form_field, forms.ChoiceField)
-    form_field.choices = list(choices)
-
-
-class ClockField(forms.Field):
-    """A time typed as m:ss, h:mm:ss or plain seconds, cleaned to Decimal seconds. Each part
-    is plain digits (parse_clock), so 1e999999999 or ٣:٠٠ is not a time."""
-
-    widget = forms.TextInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(attrs={"placeholder": "m:ss", "size": 7}),
-        )
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:
-        text = str(value).strip() if value is not None else ""
-        if not text:
-            return None
-        if len(text) > 20:
-            raise ValidationError("Enter a time as m:ss or h:mm:ss, e.g. 7:30", code="invalid")
-        try:
-            return parse_clock(text)
-        except ValueError:
-            raise ValidationError(
-                "Enter a time as m:ss or h:mm:ss, e.g. 7:30", code="invalid"
-            ) from None
-
-
-class DocumentField(forms.CharField):
-    """JSON text read exactly (decimals stay decimals)."""
-
-    def to_python(self, value: Any) -> Any:
-        text = super().to_python(value)
-        if not text:
-            return None
-        try:
-            return load_json(text)
-        except ScenarioError as error:
-            raise ValidationError(str(error), code="invalid") from None
-
-    def prepare_value(self, value: Any) -> Any:
-        return value if isinstance(value, str) or value is None else dumps(value)
-
-
-class WholeNumberField(PlainIntegerField):
-    """A whole number typed as digits, within bounds, its bounds written as people read them."""
-
-    def __init__(self, *, min_value: int, max_value: int, **kwargs: Any) -> None:
-        message = f"Enter a whole number from {min_value:,} to {max_value:,}."
-        messages = {"invalid": message, "min_value": message, "max_value": message}
-        super().__init__(
-            min_value=min_value, max_value=max_value, error_messages=messages, **kwargs
-        )
-
-
-class BoundedDecimalField(PlainDecimalField):
-    """A decimal typed as digits and a point, within bounds (no upper one if `max_value` is
-    None), its bounds and places written as people read them, whatever is wrong with the text."""
-
-    def __init__(
-        self,
-        *,
-        min_value: Decimal,
-        max_value: Decimal | None = None,
-        decimal_places: int,
-        what: str = "a number",
-        **kwargs: Any,
-    ) -> None:
-        bounds = (
-            f"of {min_value:,} or more"
-            if max_value is None
-            else f"from {min_value:,} to {max_value:,}"
-        )
-        message = f"Enter {what} {bounds}, with at most {decimal_places} decimal places."
-        codes = (
-            "invalid",
-            "min_value",
-            "max_value",
-            "max_digits",
-            "max_decimal_places",
-            "max_whole_digits",
-        )
-        super().__init__(
-            min_value=min_value,
-            max_value=max_value,
-            decimal_places=decimal_places,
-            error_messages=dict.fromkeys(codes, message),
-            **kwargs,
-        )
 
 
 class ScenarioForm(forms.Form):
@@ -209,14 +124,6 @@ class IntervalForm(RowForm):
 
 class ConferenceForm(IntervalForm):
     media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
-
-
-class SharedFields(dict):  # type: ignore[type-arg]
-    """Row forms never change their fields, so the rows of a section can share one set
-    instead of each deep-copying it: the copies were most of a live update's time."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedFields:
-        return self
 
 
 for _row_form in (ParticipantForm, IntervalForm, ConferenceForm):
@@ -531,53 +438,15 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
 PATH = re.compile(r"^(participants|conferences|recordings|monitoring)\[(\d+)\](?:\.(\w+))?$")
 
 
-FieldErrors = dict[str, list[str]]
-
-
-def clean_fields(
-    fields: Mapping[str, forms.Field], typed: Mapping[str, str], prefix: str, errors: FieldErrors
-) -> dict[str, Any]:
-    """One form's values cleaned by its fields, as the bound form would clean them (each
-    widget reads its value, the field cleans it), without building the form; messages go to
-    `errors` under each input's HTML name."""
-    cleaned: dict[str, Any] = {}
-    for name, form_field in fields.items():
-        value = form_field.widget.value_from_datadict(typed, {}, name)
-        if form_field in REMEMBERED:
-            ok, result = remembered_clean(form_field, value)
-        else:
-            ok, result = fresh_clean(form_field, value)
-        if ok:
-            cleaned[name] = result
-        else:
-            errors.setdefault(f"{prefix}{name}", []).extend(result)
-    return cleaned
-
-
-def fresh_clean(form_field: forms.Field, value: Any) -> tuple[bool, Any]:
-    """(True, the cleaned value) or (False, the messages)."""
-    try:
-        return True, form_field.clean(value)
-    except ValidationError as error:
-        return False, tuple(error.messages)
-
-
-# As the user types, all but one of the editor's 200-odd inputs are as they were; the shared
-# fields below clean a text to the same immutable value (or messages) every time.
-remembered_clean = lru_cache(maxsize=20_000)(fresh_clean)
-
-
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
 _SCENARIO_FIELDS = ScenarioForm().fields
 
 # Fields whose cleaning is a pure function of the text, to an immutable value: every field of
 # the rows and of the scenario but the card's choices and the tiers (parsed to a mutable dict).
-REMEMBERED = frozenset(
-    [
-        *(f for name, f in _SCENARIO_FIELDS.items() if name not in ("rate_card", "tiers")),
-        *(f for _, formset, _ in SECTIONS.values() for f in formset.form.base_fields.values()),
-    ]
+remember_cleaning(
+    *(f for name, f in _SCENARIO_FIELDS.items() if name not in ("rate_card", "tiers")),
+    *(f for _, formset, _ in SECTIONS.values() for f in formset.form.base_fields.values()),
 )
 
 

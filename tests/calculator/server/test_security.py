@@ -12,7 +12,7 @@ from django.db import OperationalError
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_page_carries_the_security_headers():

@@ -20,7 +20,7 @@ from django.core.asgi import get_asgi_application
 
 from calculator.server.serving import Admission
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIMIT = 2_064_000
 
 
