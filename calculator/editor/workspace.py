@@ -86,12 +86,18 @@ class Workspace(ABC):
         """The rate card the priced document names (call when priced)."""
 
     def render(self, request: HttpRequest) -> TemplateResponse:
-        """The page; to a live update its results; to an action the whole editor."""
-        template, results_only = self.template, False
-        if from_htmx(request) and self.action not in ("save", "save-copy"):
-            results_only = not self.action
-            template += "#" + (self.results if results_only else self.whole)
-        return TemplateResponse(request, template, self.context(results_only))
+        """The page; to a live update its results; to an action the whole editor, telling
+        htmx to put it there (the form's own target is its results)."""
+        if not from_htmx(request) or self.action in ("save", "save-copy"):
+            return TemplateResponse(request, self.template, self.context())
+        if not self.action:
+            return TemplateResponse(
+                request, f"{self.template}#{self.results}", self.context(results_only=True)
+            )
+        response = TemplateResponse(request, f"{self.template}#{self.whole}", self.context())
+        response["HX-Retarget"] = f"#{self.whole}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
 
 
 @dataclass

@@ -48,7 +48,7 @@
 
   function placeErrors(root) {
     var source = root.querySelector("#field-errors") || document.getElementById("field-errors");
-    var form = document.getElementById("scenario") || document.getElementById("estimate-form");
+    var form = liveForm();
     if (!source || !form) return;
     var errors = JSON.parse(source.textContent);
     form.querySelectorAll(".field-error[data-live]").forEach(function (el) { el.remove(); });
@@ -135,7 +135,7 @@
   // means, for the card chosen now (the results carry them, as they change with the card).
   function showCardDefaults(root) {
     var source = root.querySelector("#card-defaults") || document.getElementById("card-defaults");
-    var form = document.getElementById("scenario");
+    var form = liveForm();
     if (!source || !form) return;
     var defaults = JSON.parse(source.textContent);
     Object.keys(defaults).forEach(function (name) {
@@ -176,7 +176,8 @@
   // priced, and must not pass for the current ones. The next update that succeeds replaces
   // the results, this warning with them.
   function liveResults() {
-    return document.getElementById("results") || document.getElementById("estimate-results");
+    var form = liveForm();
+    return form && document.getElementById(form.dataset.results);
   }
 
   // `coming`: an update is on its way (the figures are only marked as not current).
@@ -201,6 +202,8 @@
   // -- The figures on screen belong to the fields on screen; typed work is never lost ------
   // The editor's form (a scenario's or an estimate's) names its draft, its results and its
   // editor in data attributes (templates/editor.html, estimate.html).
+  // The editor's form (a scenario's or an estimate's): its data attributes name the elements
+  // of its results (data-results) and of the whole editor (data-editor).
   function liveForm() { return document.querySelector("form[data-draft-key]"); }
 
   // Fields that change neither the price nor the document: bulk add's sentence, the
@@ -495,7 +498,8 @@
     document.addEventListener("htmx:load", function (event) {
       var el = event.detail && event.detail.elt;
       if (!el || el === document.body) return;
-      if (["results", "editor", "estimate-results", "estimate"].indexOf(el.id) !== -1) {
+      var form = liveForm();
+      if (form && (el.id === form.dataset.results || el.id === form.dataset.editor)) {
         placeErrors(el);
         showCardDefaults(el);
       }

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from billing.models import RateCardVersion
 from calculator.editor.presets import BLANK, BY_SLUG, PRESETS
+from calculator.editor.estimate import estimate_data
 from calculator.editor.scenario import document_data
 
 pytestmark = pytest.mark.django_db
@@ -541,3 +542,35 @@ def test_what_is_typed_in_a_row_comes_back_escaped(client):
     assert "<script>alert(1)" not in html
     assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert 'id="err-p-1-leave"' in html
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "action", "whole", "results"),
+    [
+        ("/editor/", lambda: data_for("ivr-agent"), "add:p", "editor", "results"),
+        (
+            "/estimates/new/",
+            lambda: {
+                **estimate_data(
+                    {"scenarios": [{"scenario": BY_SLUG["ivr-agent"].document}]}, "default"
+                ),
+            },
+            "add-template",
+            "estimate",
+            "estimate-results",
+        ),
+    ],
+)
+def test_an_action_answers_with_the_whole_editor_and_says_where_it_goes(
+    client, url, data, action, whole, results
+):
+    """The form's own target is its results (a live update); an action's answer is the whole
+    editor, and the server tells htmx so: the buttons carry no target of their own."""
+    fields = {**data(), "new_template": "ivr-agent"}
+    live = client.post(url, fields, **HTMX)
+    assert "HX-Retarget" not in live
+    assert live.content.decode().lstrip().startswith(f'<section id="{results}"')
+    acted = client.post(url, {**fields, "action": action}, **HTMX)
+    assert acted["HX-Retarget"] == f"#{whole}"
+    assert acted["HX-Reswap"] == "outerHTML"
+    assert acted.content.decode().lstrip().startswith(f'<div id="{whole}"')
