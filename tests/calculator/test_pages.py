@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import RateCardVersion
-from calculator.editor.presets import BLANK, BY_SLUG, PRESETS
 from calculator.editor.estimate import estimate_data
+from calculator.editor.presets import BLANK, BY_SLUG, PRESETS
 from calculator.editor.scenario import document_data
 
 pytestmark = pytest.mark.django_db
