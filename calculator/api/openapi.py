@@ -13,15 +13,13 @@ from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.ratecard import MAX_INCREMENT_SECONDS
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
-    DIRECTIONS,
-    ENDPOINTS,
     MAX_INTERVALS,
     MAX_PARTICIPANTS,
     MAX_SESSION_SECONDS,
     MAX_SESSIONS_PER_MONTH,
-    MAX_STREAMS,
     MEDIA,
 )
+from calculator.editor.columns import PARTICIPANT_COLUMNS
 
 DECIMAL = {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$", "example": "0.0040"}
 SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SESSION_SECONDS}
@@ -94,17 +92,8 @@ SCENARIO = {
             "items": {
                 "type": "object",
                 "required": ["join", "leave"],
-                "properties": {
-                    "name": {"type": "string", "maxLength": MAX_NAME_LENGTH},
-                    "media": {"type": "string", "enum": list(MEDIA)},
-                    "endpoint": {"type": "string", "enum": list(ENDPOINTS)},
-                    "direction": {"type": "string", "enum": list(DIRECTIONS)},
-                    "join": SECONDS,
-                    "leave": SECONDS,
-                    "publish": {**SECONDS, "nullable": True},
-                    "streams": {"type": "integer", "minimum": 1, "maximum": MAX_STREAMS},
-                    "subscribes": {"type": "boolean"},
-                },
+                # The editor's columns are the participant's attributes (editor/columns.py).
+                "properties": {c.name: c.schema() for c in PARTICIPANT_COLUMNS},
             },
         },
         "conferences": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},

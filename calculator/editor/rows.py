@@ -15,34 +15,15 @@ from html import escape  # the standard library's: Django's is lazy-aware, and s
 
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine.scenario import ENDPOINT_LABELS, MAX_STREAMS, Scenario
+from billing.engine.scenario import Scenario
 from billing.engine.timefmt import clock
+from calculator.editor.columns import PARTICIPANT_COLUMNS, Column
 
 Row = Mapping[str, str]
 Errors = Mapping[str, list[str]]
 
-MEDIA_LABELS = {"voice": "Voice", "video": "Video"}
-DIRECTION_LABELS = {"originating": "Originating", "terminating": "Terminating"}
-
-
-def _options(labels: Mapping[str, str]) -> dict[str, str]:
-    """A drop-down's options with each value chosen in turn, written once; a value not among
-    the choices shows none chosen, as Django's select does."""
-
-    def written(chosen: str | None) -> str:
-        return "".join(
-            f'<option value="{escape(v)}"{" selected" if v == chosen else ""}>{escape(label)}</option>'
-            for v, label in labels.items()
-        )
-
-    return {**{value: written(value) for value in labels}, "": written(None)}
-
-
-OPTIONS = {
-    "endpoint": _options(ENDPOINT_LABELS),
-    "media": _options(MEDIA_LABELS),
-    "direction": _options(DIRECTION_LABELS),
-}
+# A conference's media select: the participants' media column's options.
+OPTIONS = {"media": next(c for c in PARTICIPANT_COLUMNS if c.name == "media").options}
 
 
 class _Writer:
@@ -56,12 +37,12 @@ class _Writer:
         self.warnings = warnings or {}
         self.focus = focus
 
-    def _common(self, i: int, name: str, col: str) -> tuple[str, str, str]:
+    def _common(self, i: int, name: str, col: str | None) -> tuple[str, str, str]:
         """An input's name and id; its label, focus and error attributes; its message (if
         any) to follow it."""
         html_name = f"{self.prefix}-{i}-{name}"
         names = f'name="{html_name}" id="id_{html_name}"'
-        rest = f' aria-labelledby="{col} {self.prefix}-{i}-head"'
+        rest = "" if col is None else f' aria-labelledby="{col} {self.prefix}-{i}-head"'
         if f"id_{html_name}" == self.focus:
             rest += " autofocus"
         messages = self.errors.get(html_name)
@@ -75,6 +56,12 @@ class _Writer:
             text = escape(" ".join(warnings))
             return names, rest, f'<span class="field-warning" id="warn-{html_name}">{text}</span>'
         return names, rest, ""
+
+    def cell(self, i: int, row: Row, column: Column) -> str:
+        """A column's cell of row `i`, with its focus and message."""
+        _, rest, message = self._common(i, column.name, None)  # (the column writes its label)
+        p = f"{self.prefix}-{i}-"
+        return column.cell(p, f"{p}head", row.get(column.name, ""), rest, message)
 
     def text(self, i: int, row: Row, name: str, col: str, size: int, extra: str = "") -> str:
         names, rest, message = self._common(i, name, col)
@@ -139,53 +126,16 @@ def participant_rows(
             f'<td class="row-actions">{_button(f"duplicate:p:{i}", f"Duplicate row {n}", "Copy", False, url)}'
             f"{_button(f'remove:p:{i}', f'Remove row {n}', '✕', True, url)}</td></tr>"
         )
+        p, head = f"p-{i}-", f"p-{i}-head"
+        start = f'<tr id="row-p-{i}"><th scope="row" id="{head}">{n}</th>'
         if i not in marked:
-            out.append(_plain_participant(i, row) + buttons)
-            continue
-        out.append(
-            f'<tr id="row-p-{i}"><th scope="row" id="p-{i}-head">{n}</th>'
-            f'<td data-label="Name" class="wide">{w.text(i, row, "name", "col-name", 12)}</td>'
-            f'<td data-label="Endpoint" class="double">{w.select(i, row, "endpoint", "col-endpoint")}</td>'
-            f'<td data-label="Media">{w.select(i, row, "media", "col-media")}</td>'
-            f'<td data-label="Direction" class="double">{w.select(i, row, "direction", "col-direction")}</td>'
-            f'<td data-label="Join">{w.time(i, row, "join", "col-join")}</td>'
-            f'<td data-label="Leave">{w.time(i, row, "leave", "col-leave")}</td>'
-            f'<td data-label="Publish">{w.time(i, row, "publish", "col-publish")}</td>'
-            f'<td data-label="Streams">{w.number(i, row, "streams", "col-streams", 1, MAX_STREAMS)}</td>'
-            f'<td class="center" data-label="Subscribes">{w.checkbox(i, row, "subscribes", "col-subscribes")}</td>'
-            + buttons
-        )
+            # A row with no message and no focus: each cell in one piece.
+            get = row.get
+            cells = "".join(c.cell(p, head, get(c.name, "")) for c in PARTICIPANT_COLUMNS)
+        else:
+            cells = "".join(w.cell(i, row, c) for c in PARTICIPANT_COLUMNS)
+        out.append(start + cells + buttons)
     return mark_safe("".join(out))
-
-
-TIME = ' placeholder="m:ss" autocomplete="off" class="time"'
-
-
-def _plain_participant(i: int, row: Row) -> str:
-    """A participant's row with no message beside any field, in one piece: what `_Writer`
-    writes field by field, a few times quicker."""
-    g = row.get
-    subscribes = g("subscribes", "")
-    tick = " checked" if subscribes and subscribes.lower() != "false" else ""
-    p = f"p-{i}-"
-    h = f"{p}head"
-    return (
-        f'<tr id="row-p-{i}"><th scope="row" id="{h}">{i + 1}</th>'
-        f'<td data-label="Name" class="wide"><input type="text" name="{p}name" id="id_{p}name" value="{escape(g("name", ""))}" size="12" aria-labelledby="col-name {h}"></td>'
-        f'<td data-label="Endpoint" class="double"><select name="{p}endpoint" id="id_{p}endpoint" aria-labelledby="col-endpoint {h}">{_chosen("endpoint", g("endpoint", ""))}</select></td>'
-        f'<td data-label="Media"><select name="{p}media" id="id_{p}media" aria-labelledby="col-media {h}">{_chosen("media", g("media", ""))}</select></td>'
-        f'<td data-label="Direction" class="double"><select name="{p}direction" id="id_{p}direction" aria-labelledby="col-direction {h}">{_chosen("direction", g("direction", ""))}</select></td>'
-        f'<td data-label="Join"><input type="text" name="{p}join" id="id_{p}join" value="{escape(g("join", ""))}" size="7"{TIME} aria-labelledby="col-join {h}"></td>'
-        f'<td data-label="Leave"><input type="text" name="{p}leave" id="id_{p}leave" value="{escape(g("leave", ""))}" size="7"{TIME} aria-labelledby="col-leave {h}"></td>'
-        f'<td data-label="Publish"><input type="text" name="{p}publish" id="id_{p}publish" value="{escape(g("publish", ""))}" size="7"{TIME} aria-labelledby="col-publish {h}"></td>'
-        f'<td data-label="Streams"><input type="number" name="{p}streams" id="id_{p}streams" value="{escape(g("streams", ""))}" size="2" min="1" max="{MAX_STREAMS}" aria-labelledby="col-streams {h}"></td>'
-        f'<td class="center" data-label="Subscribes"><input type="checkbox" name="{p}subscribes" id="id_{p}subscribes" aria-labelledby="col-subscribes {h}"{tick}></td>'
-    )
-
-
-def _chosen(name: str, value: str) -> str:
-    options = OPTIONS[name]
-    return options.get(value, options[""])
 
 
 def _rows_named(prefix: str, names: Sequence[str]) -> set[int]:
@@ -257,18 +207,15 @@ def hidden_fields(scenario: Mapping[str, str], sections: Mapping[str, Sequence[R
 
 
 def summary_rows(scenario: Scenario) -> SafeString:
-    """The participants of a priced scenario as read-only table rows."""
+    """The participants of a priced scenario as read-only table rows, a cell a column."""
     out = []
     for n, p in enumerate(scenario.participants, start=1):
-        publish = "never" if p.publish is None else clock(p.publish)
+        cells = "".join(
+            f'<td data-label="{c.heading}">{escape(c.shown(getattr(p, c.name)))}</td>'
+            for c in PARTICIPANT_COLUMNS[1:]
+        )
         out.append(
-            f'<tr><td class="detail">{n}</td><th scope="row">{escape(p.name)}</th>'
-            f'<td data-label="Endpoint">{escape(ENDPOINT_LABELS.get(p.endpoint, p.endpoint))}</td>'
-            f'<td data-label="Media">{p.media.capitalize()}</td>'
-            f'<td data-label="Direction">{p.direction.capitalize()}</td>'
-            f'<td data-label="Join">{clock(p.join)}</td><td data-label="Leave">{clock(p.leave)}</td>'
-            f'<td data-label="Publish">{publish}</td><td data-label="Streams">{p.streams}</td>'
-            f'<td data-label="Subscribes">{"yes" if p.subscribes else "no"}</td></tr>'
+            f'<tr><td class="detail">{n}</td><th scope="row">{escape(p.name)}</th>{cells}</tr>'
         )
     return mark_safe("".join(out))
 

@@ -23,11 +23,11 @@ from billing.engine.scenario import (
     MAX_INTERVALS,
     MAX_PARTICIPANTS,
     MAX_SESSIONS_PER_MONTH,
-    MAX_STREAMS,
     MEDIA,
 )
 from billing.engine.timefmt import clock
 from billing.forms import PlainIntegerField, TextField
+from calculator.editor.columns import PARTICIPANT_COLUMNS
 from calculator.editor.fastpath import (
     FieldErrors,
     SharedFields,
@@ -96,6 +96,10 @@ class ScenarioForm(forms.Form):
         return [self[f"rate_{meter}"] for meter in Meter]
 
 
+# A new participant's row as typed, before what depends on the rows above it.
+NEW_PARTICIPANT = {column.name: column.new for column in PARTICIPANT_COLUMNS}
+
+
 class RowForm(forms.Form):
     def has_changed(self) -> bool:
         """Every row the editor sends is a row (blank ones are errors), so the formset need not
@@ -104,17 +108,7 @@ class RowForm(forms.Form):
 
 
 class ParticipantForm(RowForm):
-    name = TextField(max_length=MAX_NAME_LENGTH, required=False)
-    endpoint = forms.ChoiceField(choices=ENDPOINT_CHOICES)
-    media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
-    direction = forms.ChoiceField(choices=DIRECTION_CHOICES)
-    join = ClockField()
-    leave = ClockField()
-    publish = ClockField(required=False)
-    streams = WholeNumberField(
-        min_value=1, max_value=MAX_STREAMS, widget=forms.NumberInput(attrs={"size": 3})
-    )
-    subscribes = forms.BooleanField(required=False)
+    """A participant's row: its fields are the columns' (columns.py), set below."""
 
 
 class IntervalForm(RowForm):
@@ -126,6 +120,7 @@ class ConferenceForm(IntervalForm):
     media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
 
 
+ParticipantForm.base_fields = {column.name: column.form_field for column in PARTICIPANT_COLUMNS}
 for _row_form in (ParticipantForm, IntervalForm, ConferenceForm):
     _row_form.base_fields = SharedFields(_row_form.base_fields)
 
@@ -202,15 +197,13 @@ class BulkAddForm(forms.Form):
             leave = max(join, leave.quantize(Decimal(1), ROUND_HALF_UP))
             rows.append(
                 {
+                    **NEW_PARTICIPANT,
                     "name": f"{data['name']} {start_number + i}",
                     "endpoint": data["endpoint"],
                     "media": data["media"],
-                    "direction": "originating",
                     "join": clock(join),
                     "leave": clock(leave),
                     "publish": clock(join) if data["publish"] else "",
-                    "streams": "1",
-                    "subscribes": "on",
                 }
             )
         return rows
@@ -337,17 +330,7 @@ def document_state(
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
     participants = [
-        {
-            "name": p.get("name", ""),
-            "endpoint": p.get("endpoint", "client"),
-            "media": p.get("media", "voice"),
-            "direction": p.get("direction", "originating"),
-            "join": _seconds_text(p.get("join")),
-            "leave": _seconds_text(p.get("leave")),
-            "publish": _seconds_text(p.get("publish")),
-            "streams": str(p.get("streams", 1)),
-            "subscribes": "on" if p.get("subscribes", True) else "",
-        }
+        {c.name: c.text(p.get(c.name, c.absent)) for c in PARTICIPANT_COLUMNS}
         for p in document.get("participants", [])
     ]
     sections = {"p": participants}
@@ -415,17 +398,14 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
     if prefix == "p":
         media = last.get("media") or "voice"
         return {
+            **NEW_PARTICIPANT,
             "name": f"Participant {len(rows) + 1}",
-            "endpoint": last.get("endpoint") or "webrtc",
+            "endpoint": last.get("endpoint") or NEW_PARTICIPANT["endpoint"],
             "media": media,
-            "direction": "originating",
-            "join": "0:00",
-            "leave": last.get("leave") or "5:00",
+            "leave": last.get("leave") or NEW_PARTICIPANT["leave"],
             # Someone on video sends their camera or microphone: a new video participant
             # publishes from joining (the rules page says so). Bulk-added attendees watch.
             "publish": "0:00" if media == "video" else "",
-            "streams": "1",
-            "subscribes": "on",
         }
     row = {"start": "0:00", "end": last.get("end") or "5:00"}
     if prefix == "c":
@@ -536,17 +516,7 @@ class Editor:
             "model": data["model"],
             "sessions_per_month": data["sessions_per_month"],
             "participants": [
-                {
-                    "name": row["name"] or f"Participant {i + 1}",
-                    "endpoint": row["endpoint"],
-                    "media": row["media"],
-                    "direction": row["direction"],
-                    "join": row["join"],
-                    "leave": row["leave"],
-                    "publish": row["publish"],
-                    "streams": row["streams"],
-                    "subscribes": row["subscribes"],
-                }
+                {**row, "name": row["name"] or f"Participant {i + 1}"}
                 for i, row in enumerate(rows["p"])
             ],
             "conferences": [

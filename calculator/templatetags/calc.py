@@ -21,12 +21,19 @@ from billing.engine.scenario import ENDPOINT_LABELS
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
 from calculator.editor import rows
+from calculator.editor.columns import PARTICIPANT_COLUMNS, Column
 
 register = template.Library()
 
 
 # What Django's json_script escapes, so that the JSON cannot close its script element.
 JSON_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+
+
+@register.simple_tag
+def participant_columns() -> tuple[Column, ...]:
+    """The participants' columns (editor/columns.py), for the tables' headings."""
+    return PARTICIPANT_COLUMNS
 
 
 @register.filter

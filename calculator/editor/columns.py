@@ -1,0 +1,201 @@
+"""A participant's attributes as the editor has them, declared once: each `Column` is the form
+field that cleans what is typed, how the document's value becomes that text (and what it is
+when the document leaves it out), what a new row holds, the table's heading, and the kind of
+input that is written for it. The participant form, document <-> form state, new rows, the
+editor's table, the read-only summary and the API's schema all read this list: a new
+attribute is the engine's (billing/engine/scenario.py) and a Column here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html import escape
+from typing import Any, Literal
+
+from django import forms
+
+from billing.engine.reader import MAX_NAME_LENGTH
+from billing.engine.scenario import (
+    DIRECTIONS,
+    ENDPOINT_LABELS,
+    MAX_SESSION_SECONDS,
+    MAX_STREAMS,
+    MEDIA,
+)
+from billing.engine.timefmt import clock
+from billing.forms import TextField
+from calculator.editor.fields import ClockField, WholeNumberField
+
+Input = Literal["text", "time", "select", "number", "checkbox"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the document's key, the form field's name and the input's
+    heading: str
+    form_field: forms.Field
+    input: Input
+    # The document's value when it leaves the key out, and a new row's typed text.
+    absent: Any
+    new: str
+    size: int = 7
+    cell_class: str = ""
+    choices: Mapping[str, str] = field(default_factory=dict)  # value -> label, for a select
+
+    def text(self, value: Any) -> str:
+        """The document's value as the editor shows it typed."""
+        if self.input == "time":
+            return "" if value is None or value == "" else clock(Decimal(str(value)))
+        if self.input == "checkbox":
+            return "on" if value else ""
+        return str(value)
+
+    def shown(self, value: Any) -> str:
+        """The engine's value, read-only (the share and print pages)."""
+        if self.input == "time":
+            return "never" if value is None else clock(value)
+        if self.input == "checkbox":
+            return "yes" if value else "no"
+        return self.choices.get(value, str(value)) if self.choices else str(value)
+
+    def schema(self) -> dict[str, Any]:
+        """The document's value in the API's OpenAPI schema."""
+        if self.input == "time":
+            seconds: dict[str, Any] = {
+                "type": "number",
+                "minimum": 0,
+                "maximum": MAX_SESSION_SECONDS,
+            }
+            return seconds if self.form_field.required else {**seconds, "nullable": True}
+        if self.input == "select":
+            return {"type": "string", "enum": list(self.choices)}
+        if self.input == "number":
+            assert isinstance(self.form_field, forms.IntegerField)
+            return {
+                "type": "integer",
+                "minimum": self.form_field.min_value,
+                "maximum": self.form_field.max_value,
+            }
+        if self.input == "checkbox":
+            return {"type": "boolean"}
+        return {"type": "string", "maxLength": MAX_NAME_LENGTH}
+
+    @property
+    def options(self) -> dict[str, str]:
+        """A select's options written once with each value chosen in turn, and with none
+        chosen ("") for a value not among them, as Django's select shows it."""
+        return _OPTIONS[self.name]
+
+    def cell(self, p: str, head: str, value: str, rest: str = "", message: str = "") -> str:
+        """The table cell of row prefix `p` ("p-3-"): its input, and any message after it."""
+        names = f'name="{p}{self.name}" id="id_{p}{self.name}"'
+        label = f' aria-labelledby="col-{self.name} {head}"'
+        if self.input == "select":
+            chosen = self.options.get(value, self.options[""])
+            tag = f"<select {names}{label}{rest}>{chosen}</select>"
+        elif self.input == "checkbox":
+            # As Django's checkbox reads a posted value: anything but nothing or "false".
+            tick = " checked" if value and value.lower() != "false" else ""
+            tag = f'<input type="checkbox" {names}{label}{rest}{tick}>'
+        elif self.input == "number":
+            assert isinstance(self.form_field, forms.IntegerField)
+            low, high = self.form_field.min_value, self.form_field.max_value
+            tag = (
+                f'<input type="number" {names} value="{escape(value)}" size="2" min="{low}" '
+                f'max="{high}"{label}{rest}>'
+            )
+        else:
+            time = (
+                ' placeholder="m:ss" autocomplete="off" class="time"'
+                if self.input == "time"
+                else ""
+            )
+            tag = (
+                f'<input type="text" {names} value="{escape(value)}" size="{self.size}"{time}'
+                f"{label}{rest}>"
+            )
+        css = f' class="{self.cell_class}"' if self.cell_class else ""
+        return f'<td data-label="{self.heading}"{css}>{tag}{message}</td>'
+
+
+def _labels(values: tuple[str, ...]) -> dict[str, str]:
+    return {value: value.capitalize() for value in values}
+
+
+PARTICIPANT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "name",
+        "Name",
+        TextField(max_length=MAX_NAME_LENGTH, required=False),
+        "text",
+        absent="",
+        new="",
+        size=12,
+        cell_class="wide",
+    ),
+    Column(
+        "endpoint",
+        "Endpoint",
+        forms.ChoiceField(choices=list(ENDPOINT_LABELS.items())),
+        "select",
+        absent="client",
+        new="webrtc",
+        cell_class="double",
+        choices=ENDPOINT_LABELS,
+    ),
+    Column(
+        "media",
+        "Media",
+        forms.ChoiceField(choices=list(_labels(MEDIA).items())),
+        "select",
+        absent="voice",
+        new="voice",
+        choices=_labels(MEDIA),
+    ),
+    Column(
+        "direction",
+        "Direction",
+        forms.ChoiceField(choices=list(_labels(DIRECTIONS).items())),
+        "select",
+        absent="originating",
+        new="originating",
+        cell_class="double",
+        choices=_labels(DIRECTIONS),
+    ),
+    Column("join", "Join", ClockField(), "time", absent=None, new="0:00"),
+    Column("leave", "Leave", ClockField(), "time", absent=None, new="5:00"),
+    Column("publish", "Publish", ClockField(required=False), "time", absent=None, new=""),
+    Column(
+        "streams",
+        "Streams",
+        WholeNumberField(
+            min_value=1, max_value=MAX_STREAMS, widget=forms.NumberInput(attrs={"size": 3})
+        ),
+        "number",
+        absent=1,
+        new="1",
+    ),
+    Column(
+        "subscribes",
+        "Subscribes",
+        forms.BooleanField(required=False),
+        "checkbox",
+        absent=True,
+        new="on",
+        cell_class="center",
+    ),
+)
+
+
+def _written_options(labels: Mapping[str, str]) -> dict[str, str]:
+    def written(chosen: str | None) -> str:
+        return "".join(
+            f'<option value="{escape(v)}"{" selected" if v == chosen else ""}>{escape(label)}</option>'
+            for v, label in labels.items()
+        )
+
+    return {**{value: written(value) for value in labels}, "": written(None)}
+
+
+_OPTIONS = {c.name: _written_options(c.choices) for c in PARTICIPANT_COLUMNS if c.choices}
