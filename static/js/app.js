@@ -151,7 +151,7 @@
 
   // A form marked hx-ext="json-form" is sent as one JSON object of its fields instead of
   // URL-encoded pairs: the editor sends some 200 fields as the user types, and the server
-  // reads them far quicker this way (calculator.middleware.JsonFormMiddleware).
+  // reads them far quicker this way (calculator/editor/jsonform.py; editor/fastpath.py says why).
   function defineJsonForm(htmx) {
     htmx.defineExtension("json-form", {
       onEvent: function (name, event) {
