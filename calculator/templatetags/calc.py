@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import Model, Scenario
+from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.money import format_quantity, grouped, money_text
-from billing.engine.scenario import ENDPOINT_LABELS
+from billing.engine.scenario import ENDPOINT_LABELS, MAX_INTERVALS, MAX_PARTICIPANTS
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
 from calculator.editor import rows
@@ -28,6 +29,17 @@ register = template.Library()
 
 # What Django's json_script escapes, so that the JSON cannot close its script element.
 JSON_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+
+
+@register.simple_tag
+def limits() -> dict[str, int]:
+    """The documents' limits, as the engine has them, for the pages that state them."""
+    return {
+        "participants": MAX_PARTICIPANTS,
+        "intervals": MAX_INTERVALS,
+        "months": MAX_MONTHS,
+        "scenarios": MAX_SCENARIOS,
+    }
 
 
 @register.simple_tag
