@@ -75,7 +75,9 @@ def form_fields(body: bytes) -> JsonFields | str:
         return "; ".join(str(problem) for problem in error.problems) + "."
     if not isinstance(data, dict):
         return "the body must be a JSON object of field names and values."
-    if len(data) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
+    # Every value counts, as in a URL-encoded form: a list as many as it holds.
+    count = sum(len(v) if type(v) is list else 1 for v in data.values())
+    if count > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
         return f"more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields."
     lists: dict[str, list[str]] = {}
     for name, value in data.items():

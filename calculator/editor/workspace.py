@@ -185,7 +185,7 @@ class ScenarioWorkspace(Workspace):
         with a message instead). `parsed` is the document already read, if it was."""
         editor = Editor(scenario, rows, cards.choices())
         workspace = cls(editor, None, None, "", cards, saved, unsaved=unsaved, too_large=True)
-        if saved is not None and isinstance(saved.parsed, Scenario):
+        if saved is not None and not unsaved and isinstance(saved.parsed, Scenario):
             document, parsed = saved.document, saved.parsed
         if document is None:
             editor.general_errors.append(
