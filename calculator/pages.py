@@ -18,7 +18,7 @@ from billing.engine.pricing import model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
 from calculator import charts
 from calculator.editor.estimate import EstimateWorkspace
-from calculator.editor.jsonform import accepts_json_form
+from calculator.editor.jsonform import accepts_json_form, read_json_form
 from calculator.editor.presets import PRESETS
 from calculator.editor.workspace import ScenarioWorkspace, Workspace
 from calculator.rules import worked_examples
@@ -157,6 +157,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         and not reason.startswith(REASON_BAD_ORIGIN.split("%")[0])
         and _same_origin(request)
     ):
+        if read_json_form(request) is not None:
+            return TemplateResponse(request, "csrf_failure.html", status=403)
         posted = request.POST.copy()
         posted.pop("action", None)
         request.POST = posted  # type: ignore[assignment]

@@ -41,15 +41,17 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that may answer by itself (the CPU budget's 429 among them): every
+    # page of the app carries the security headers.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "calculator.server.middleware.SecurityHeadersMiddleware",
     "calculator.server.middleware.CpuBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "calculator.server.middleware.SecurityHeadersMiddleware",
     "calculator.server.middleware.DatabaseUnavailableMiddleware",
     "calculator.saved.access.SavedItemMiddleware",
 ]

@@ -26,26 +26,40 @@ def accepts_json_form(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if (
-            request.method == "POST"
-            and request.content_type == "application/json"
-            and request.headers.get("X-Form-Encoding") == "json"
-        ):
-            try:
-                body = request.body
-            except RequestDataTooBig:
-                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-                fields: JsonFields | str = f"it is over {limit / 1_000_000:g} MB."
-            else:
-                fields = form_fields(body)
-            if isinstance(fields, str):
-                return HttpResponseBadRequest(
-                    f"The form could not be read: {fields}", content_type="text/plain"
-                )
-            request.POST = fields  # type: ignore[assignment]
-        return view(request, *args, **kwargs)
+        refused = read_json_form(request)
+        return refused if refused is not None else view(request, *args, **kwargs)
 
     return wrapper
+
+
+# Set in request.META once the JSON body is request.POST: what a caller changes in it then
+# (the CSRF failure view drops the action) is not read over again.
+READ = "calculator.json_form_read"
+
+
+def read_json_form(request: HttpRequest) -> HttpResponse | None:
+    """A JSON form's fields made request.POST, once; a 400 answer if they cannot be read."""
+    if (
+        request.method != "POST"
+        or request.content_type != "application/json"
+        or request.headers.get("X-Form-Encoding") != "json"
+        or request.META.get(READ)
+    ):
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        fields: JsonFields | str = f"it is over {limit / 1_000_000:g} MB."
+    else:
+        fields = form_fields(body)
+    if isinstance(fields, str):
+        return HttpResponseBadRequest(
+            f"The form could not be read: {fields}", content_type="text/plain"
+        )
+    request.POST = fields  # type: ignore[assignment]
+    request.META[READ] = True
+    return None
 
 
 class JsonFields(dict[str, str]):
@@ -55,6 +69,13 @@ class JsonFields(dict[str, str]):
     def __init__(self, texts: dict[str, str], lists: dict[str, list[str]]) -> None:
         super().__init__(texts)
         self.lists = lists
+
+    def copy(self) -> JsonFields:
+        return JsonFields(dict(self), {key: list(texts) for key, texts in self.lists.items()})
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.lists.pop(key, None)
+        return super().pop(key, *default)
 
     def getlist(self, key: str, default: list[str] | None = None) -> list[str]:
         if key in self.lists:

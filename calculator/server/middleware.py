@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -110,7 +110,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, DatabaseError):
+        if not isinstance(exception, (DatabaseError, InterfaceError)):
             return None
         log.error("database unavailable: %s", exception)
         return unavailable(request)
@@ -159,7 +159,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     cannot be saved, say. A database error is still a 503; anything else a plain 500 page
     (JSON under /api/), never a traceback."""
     error = sys.exc_info()[1]
-    if isinstance(error, DatabaseError):
+    if isinstance(error, (DatabaseError, InterfaceError)):
         return unavailable(request)
     if request.path.startswith("/api/"):
         message = "internal error"

@@ -537,3 +537,17 @@ def test_the_pages_of_errors_a_view_raised_pass_out_through_every_middleware(han
         assert response["Content-Security-Policy"] == django_settings.CONTENT_SECURITY_POLICY
         assert response["X-Frame-Options"] == "DENY"
         assert response["Server-Timing"].startswith("app;dur=")
+
+
+def test_a_lost_database_connection_is_a_503_too():
+    """InterfaceError (a connection closed under the app) is no DatabaseError in Django's
+    hierarchy: it gets the same clear 503, not a 500."""
+    from django.db import InterfaceError
+    from django.test import RequestFactory
+
+    from calculator.server.middleware import DatabaseUnavailableMiddleware
+
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+    response = middleware.process_exception(RequestFactory().get("/"), InterfaceError("closed"))
+    assert response is not None
+    assert response.status_code == 503
