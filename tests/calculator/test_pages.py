@@ -574,3 +574,14 @@ def test_an_action_answers_with_the_whole_editor_and_says_where_it_goes(
     assert acted["HX-Retarget"] == f"#{whole}"
     assert acted["HX-Reswap"] == "outerHTML"
     assert acted.content.decode().lstrip().startswith(f'<div id="{whole}"')
+
+
+@pytest.mark.parametrize("url", ["/", "/editor/?template=all-hands", "/estimates/new/", "/rules/"])
+def test_no_template_comment_or_tag_shows_as_text(client, url):
+    """Django's {# #} is one line only: a comment over two lines is printed on the page."""
+    html = client.get(url).content.decode()
+    for marker in ("{#", "#}", "{%", "%}", "{{ ", " }}"):
+        assert marker not in html, (
+            marker,
+            html[max(0, html.find(marker) - 80) : html.find(marker) + 80],
+        )
