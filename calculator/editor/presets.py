@@ -56,7 +56,8 @@ def _all_hands() -> dict[str, Any]:
         )
         for n in range(1, 19)
     ]
-    people.append(person("Dial-in", 5 * M, 40 * M, endpoint="sip", publish=5 * M))
+    # A phone hears the platform's mix, not each stream: it does not subscribe (docs/pricing.md).
+    people.append(person("Dial-in", 5 * M, 40 * M, endpoint="sip", publish=5 * M, subscribes=False))
     return {
         "name": "All-hands, 20 people",
         "model": "video_ppm",
@@ -143,7 +144,15 @@ PRESETS: tuple[Preset, ...] = (
                 person(
                     "Late joiner", 15 * M, 45 * M, media="video", endpoint="client", publish=16 * M
                 ),
-                person("Dial-in", 6 * M, 30 * M, media="voice", endpoint="sip", publish=6 * M),
+                person(
+                    "Dial-in",
+                    6 * M,
+                    30 * M,
+                    media="voice",
+                    endpoint="sip",
+                    publish=6 * M,
+                    subscribes=False,  # a phone hears the mix (docs/pricing.md)
+                ),
             ],
         },
     ),

@@ -585,3 +585,17 @@ def test_no_template_comment_or_tag_shows_as_text(client, url):
             marker,
             html[max(0, html.find(marker) - 80) : html.find(marker) + 80],
         )
+
+
+def test_the_video_templates_phones_do_not_subscribe():
+    """A SIP phone on a video call hears the platform's mix (docs/pricing.md): left to
+    subscribe, the compare page would bill it under video_ssm as a viewer of every stream."""
+    phones = [
+        p
+        for preset in PRESETS
+        if preset.document["model"] != "sip_mediaserver"
+        for p in preset.document["participants"]
+        if p.get("endpoint") == "sip"
+    ]
+    assert phones
+    assert all(p.get("subscribes") is False for p in phones)
