@@ -131,7 +131,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 kind="participant" if len(band) == 1 else "group",
                 connected=(min(p.join for p in members), max(p.leave for p in members)),
                 billed=_drawn(spans),
-                billed_seconds=sum(billed_seconds["participants"].get(i, 0) for i in band),
+                billed_seconds=sum(billed_seconds.get("participants", {}).get(i, 0) for i in band),
                 publishing=(
                     min(p.publish for p in publishers if p.publish is not None),
                     max(p.leave for p in publishers),

@@ -1,11 +1,13 @@
 """The figures: valid Plotly, and showing what the engine billed."""
 
+import json
 from decimal import Decimal
 
 import plotly.graph_objects as go
 import pytest
 
 from billing.engine import Meter, parse_scenario, price
+from billing.service import price_document
 from calculator import charts
 from calculator.editor.presets import PRESETS
 from tests.conftest import flat_card, leg
@@ -198,3 +200,15 @@ def test_cost_chart_has_a_bar_per_meter_in_each_period_with_exact_labels():
     assert session["text"] == ["$0.0250", "$0.0400"]
     assert month["text"] == ["$25.00", "$40.00"]
     assert month["x"] == [float(Decimal("25.00")), float(Decimal("40.00"))]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["video_ppm", "video_ssm"])
+def test_a_session_where_no_participant_is_billed_draws_its_timeline(client, model):
+    """Nobody publishes and nobody is on SIP: the engine charges no participant. The editor,
+    the import and a saved item's pages show $0.00 and the timeline, unbilled."""
+    document = {"model": model, "participants": [{"name": "Viewer", "join": 0, "leave": 600}]}
+    rows = charts.timeline_rows(price_document(document))
+    assert [(row.label, row.billed, row.billed_seconds) for row in rows] == [("Viewer", (), 0)]
+    html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
+    assert "$0.00" in html
