@@ -275,6 +275,9 @@
   // estimate by its link, and one for a new scenario and one for a new estimate.
   var DRAFT = "calc-draft:";
   var draftTimer = null;
+  // This page wrote the draft under its key: only then may it take it away again (its work
+  // undone by hand). Another tab's or page's draft under the same key is never removed here.
+  var keptHere = false;
 
   function keepDraft() {
     clearTimeout(draftTimer);
@@ -283,9 +286,11 @@
     var key = DRAFT + form.dataset.draftKey;
     try {
       if (!unsaved(form)) {
-        localStorage.removeItem(key);
+        if (keptHere) localStorage.removeItem(key);
+        keptHere = false;
         return;
       }
+      keptHere = true;
       var name = form.querySelector('[name="name"]');
       localStorage.setItem(key, JSON.stringify({
         fields: fieldPairs(form, false),

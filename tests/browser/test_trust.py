@@ -263,3 +263,30 @@ def test_an_estimates_unsaved_work_comes_back_after_a_reload(page, console_error
     )
     assert page.input_value("#id_discount_percent") == "12.5"
     assert console_errors == []
+
+
+def test_a_draft_is_never_removed_by_another_page_or_tab(page, console_errors):
+    """Edits kept as a draft stay kept when another tab opens the same template unchanged and
+    closes, and when this tab opens another template: each new scenario's draft has the key
+    of its template, and a page removes only a draft it wrote itself."""
+    open_template(page)
+    type_into(page, "#id_sessions_per_month", "777")
+    wait_for_sessions(page, 777)
+    page.wait_for_timeout(900)  # the draft is kept a moment after typing stops
+    key = "calc-draft:" + page.evaluate(
+        "document.querySelector('form[data-draft-key]').dataset.draftKey"
+    )
+    assert page.evaluate(f"localStorage.getItem({key!r})")
+    other = page.context.new_page()
+    other.goto(f"{page.base_url}/editor/?template=ivr-agent")
+    other.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+    other.close(run_before_unload=True)
+    assert page.evaluate(f"localStorage.getItem({key!r})"), "another tab removed the draft"
+    page.goto(f"{page.base_url}/editor/?template=contact-centre")
+    page.wait_for_selector("[data-figure=fig-timeline] .main-svg")
+    assert page.locator("#draft-offer").count() == 0  # not another template's work
+    open_template(page)
+    page.wait_for_selector("#draft-offer")
+    page.click("#draft-restore")
+    wait_for_sessions(page, 777)
+    assert page.input_value("#id_sessions_per_month") == "777"
