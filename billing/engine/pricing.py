@@ -169,7 +169,8 @@ def model_curves(
     scenario: Scenario, card: RateCard, counts: list[int]
 ) -> tuple[dict[Model, list[Decimal | None]], list[Crossover]]:
     """Monthly cost under each model as the participants grow, and where the cheapest changes
-    (a model billing nothing only because nobody publishes is never the cheapest)."""
+    (a model billing nothing only because nobody publishes is never the cheapest; at a tie the
+    cheapest so far stays the cheapest)."""
     curves: dict[Model, list[Decimal | None]] = {model: [] for model in Model}
     wanting: dict[Model, list[bool]] = {model: [] for model in Model}
     for count in counts:
@@ -191,7 +192,11 @@ def model_curves(
         ]
         if not priced:
             continue
-        cheapest = min(priced)[1]
+        # A tie is no crossover: the cheapest so far stays the cheapest until another model
+        # costs strictly less.
+        low = min(value for value, _ in priced)
+        tied = [model for value, model in priced if value == low]
+        cheapest = previous if previous in tied else tied[0]
         if previous is not None and cheapest is not previous:
             crossovers.append(Crossover(count, cheapest, previous))
         previous = cheapest

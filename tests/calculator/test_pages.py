@@ -599,3 +599,24 @@ def test_the_video_templates_phones_do_not_subscribe():
     ]
     assert phones
     assert all(p.get("subscribes") is False for p in phones)
+
+
+def test_a_tie_between_models_is_no_crossover():
+    """The IVR-agent template at 3 participants costs $400.00 a month under both SIP and
+    participant minutes: the compare page must not say SIP is cheaper from there."""
+    from billing.cards import CardDirectory
+    from billing.engine import Model, parse_scenario
+    from billing.engine.pricing import model_curves
+
+    scenario = parse_scenario(BY_SLUG["ivr-agent"].document)
+    counts = list(range(1, 9))
+    curves, crossovers = model_curves(scenario, CardDirectory().default(), counts)
+    sip, ppm = curves[Model.SIP_MEDIASERVER], curves[Model.VIDEO_PPM]
+    assert any(a == b for a, b in zip(sip, ppm, strict=True))  # the tie this is about
+    assert crossovers
+    for crossover in crossovers:
+        i = counts.index(crossover.participants)
+        cheaper, than = curves[crossover.cheaper][i], curves[crossover.than][i]
+        assert cheaper is not None
+        assert than is not None
+        assert cheaper < than, crossover
