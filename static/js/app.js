@@ -279,11 +279,20 @@
   // undone by hand). Another tab's or page's draft under the same key is never removed here.
   var keptHere = false;
 
+  // Where a form's draft is kept: a saved item's by its share key; a new one's by the
+  // template the page was opened from (the page's address, which live updates never change),
+  // so that one template's work is offered back on that template, not on every new page.
+  function draftKey(form) {
+    var key = DRAFT + form.dataset.draftKey;
+    if (/:new$/.test(key)) key += ":" + (new URLSearchParams(location.search).get("template") || "");
+    return key;
+  }
+
   function keepDraft() {
     clearTimeout(draftTimer);
     var form = liveForm();
     if (!form || served === null) return;
-    var key = DRAFT + form.dataset.draftKey;
+    var key = draftKey(form);
     try {
       if (!unsaved(form)) {
         if (keptHere) localStorage.removeItem(key);
@@ -340,7 +349,7 @@
     submittedAt = Date.now();
     var button = event.submitter;
     if (button && button.name === "action" && /^save/.test(button.value)) {
-      try { sessionStorage.setItem("calc-saving", form.dataset.draftKey); } catch (e) { /* ignore */ }
+      try { sessionStorage.setItem("calc-saving", draftKey(form)); } catch (e) { /* ignore */ }
     }
     var token = cookieToken();
     if (token) {
@@ -372,10 +381,10 @@
     try {
       saving = sessionStorage.getItem("calc-saving");
       sessionStorage.removeItem("calc-saving");
-      if (saving && document.querySelector(".messages .saved")) localStorage.removeItem(DRAFT + saving);
+      if (saving && document.querySelector(".messages .saved")) localStorage.removeItem(saving);
     } catch (e) { /* ignore */ }
     var draft = null;
-    try { draft = JSON.parse(localStorage.getItem(DRAFT + form.dataset.draftKey) || "null"); } catch (e) { draft = null; }
+    try { draft = JSON.parse(localStorage.getItem(draftKey(form)) || "null"); } catch (e) { draft = null; }
     if (!draft || !draft.fields || JSON.stringify(draft.fields) === stateOf(form, false)) return;
     var editor = document.getElementById(form.dataset.editor);
     var offer = document.createElement("div");
@@ -398,7 +407,7 @@
     offer.append(text, restore, discard);
     editor.parentNode.insertBefore(offer, editor);
     discard.addEventListener("click", function () {
-      try { localStorage.removeItem(DRAFT + form.dataset.draftKey); } catch (e) { /* ignore */ }
+      try { localStorage.removeItem(draftKey(form)); } catch (e) { /* ignore */ }
       offer.remove();
     });
     restore.addEventListener("click", function () {

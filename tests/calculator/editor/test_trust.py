@@ -60,7 +60,7 @@ def test_the_editor_says_where_the_totals_are_when_nobody_publishes(client):
     html = client.post("/editor/", data, **HTMX).content.decode()
     assert "nobody publishes, so there is no stream to subscribe to" in html
     assert "add a participant with a leave time" not in html
-    assert "(nobody publishes: nothing to bill yet)" in html
+    assert "(nobody publishes: nothing billed for the participants yet)" in html
 
 
 def test_a_new_video_participant_publishes_from_joining(client):
