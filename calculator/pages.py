@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_BAD_ORIGIN, get_token
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.engine import Meter, Model, ScenarioError
 from billing.engine.pricing import model_curves
@@ -31,13 +31,13 @@ from calculator.saved.saving import (
 )
 
 
-@require_GET
+@require_safe
 def health(request: HttpRequest) -> HttpResponse:
     """For load balancers and for `make bench`'s minimal view: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def start(request: HttpRequest) -> HttpResponse:
     saved = mine_for(request)[:12]
     return TemplateResponse(request, "start.html", {"presets": PRESETS, "saved": saved})
@@ -106,7 +106,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "compare.html", context)
 
 
-@require_GET
+@require_safe
 def rules(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
@@ -120,7 +120,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def csrf_token(request: HttpRequest) -> HttpResponse:
     """A fresh CSRF token, for a page whose token went stale because its user signed in or
     out in another tab (which rotates it): the page's script asks once, then retries."""

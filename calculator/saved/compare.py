@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from billing.engine import Meter, ScenarioError
 from billing.engine.meters import METER_ORDER
@@ -49,7 +49,7 @@ class Compared:
         return cls(saved, summary["currency"], monthly)
 
 
-@require_GET
+@require_safe
 def compare_saved(request: HttpRequest) -> HttpResponse:
     """Two or more saved scenarios or estimates, by their share links: per-meter minutes and
     cost a month, and each one's difference from the first."""

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from billing.cards import CardDirectory
 from billing.engine import ScenarioError, card_document
@@ -47,7 +47,7 @@ def export_document(saved: SavedScenario) -> dict[str, Any]:
     return document
 
 
-@require_GET
+@require_safe
 def export_json(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = shared(share_key)
     try:
@@ -62,7 +62,7 @@ def export_json(request: HttpRequest, share_key: str) -> HttpResponse:
 
 
 @opens_when_unpriceable
-@require_GET
+@require_safe
 def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = shared(share_key)
     response = HttpResponse(
@@ -84,7 +84,7 @@ def filename(saved: SavedScenario) -> str:
 
 
 @opens_when_unpriceable
-@require_GET
+@require_safe
 def print_view(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = shared(share_key)
 

@@ -42,6 +42,11 @@ class Priced(ABC):
 
     @property
     @abstractmethod
+    def what(self) -> str:
+        """What it is, in a list of saved items: a scenario's pricing model, or "Estimate"."""
+
+    @property
+    @abstractmethod
     def description(self) -> str:
         """What the print page says under the title."""
 
@@ -63,6 +68,7 @@ class Priced(ABC):
         heaviest scenarios the rules allow would take seconds)."""
         return {
             "revision": revision,
+            "what": self.what,
             "currency": self.card.currency,
             "monthly": {
                 str(meter): [quantity, str(amount)]
@@ -83,6 +89,10 @@ class PricedScenario(Priced):
     @property
     def session_total(self) -> Decimal | None:
         return self.quote.per_session.total
+
+    @property
+    def what(self) -> str:
+        return self.quote.scenario.model.label
 
     @property
     def description(self) -> str:
@@ -128,6 +138,11 @@ class PricedEstimate(Priced):
     @property
     def session_total(self) -> Decimal | None:
         return None
+
+    @property
+    def what(self) -> str:
+        count = len(self.quote.estimate.items)
+        return f"Estimate of {count} scenario{'' if count == 1 else 's'}"
 
     @property
     def description(self) -> str:

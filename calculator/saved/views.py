@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing.cards import CardDirectory
 from billing.engine import RateCard, ScenarioError, card_snapshot, same_prices
@@ -58,7 +58,7 @@ def newer_card(saved: SavedScenario) -> RateCard | None:
 
 
 @opens_when_unpriceable
-@require_GET
+@require_safe
 def share(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = shared(share_key)
     owner = can_edit(request, saved)
@@ -113,7 +113,7 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @never_cache
 def claim(request: HttpRequest, share_key: str, token: str) -> HttpResponse:
     """The private edit link: a right token makes this browser an owner of the item. The
@@ -232,6 +232,6 @@ def import_view(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "import.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def mine(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "mine.html", {"scenarios": mine_for(request)})

@@ -620,3 +620,17 @@ def test_a_tie_between_models_is_no_crossover():
         assert cheaper is not None
         assert than is not None
         assert cheaper < than, crossover
+
+
+def test_head_is_answered_as_get_and_my_scenarios_say_what_each_is(client):
+    """Uptime monitors and link checkers ask with HEAD; the list of one's saved items names
+    each one's pricing model as every other page does."""
+    assert client.head("/healthz").status_code == 200
+    saved = client.post("/editor/", {**data_for("ivr-agent"), "action": "save"})
+    share = saved["Location"].replace("/edit/", "/")
+    assert client.head(share).status_code == 200
+    assert client.head("/rules/").status_code == 200
+    html = client.get("/mine/").content.decode()
+    assert "SIP media server (per call leg)" in html
+    assert "sip_mediaserver" not in html
+    assert "<title>My scenarios" in html
