@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from billing.engine import ScenarioError, parse_scenario
+from billing.engine import ScenarioError, is_estimate, parse_scenario
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.forms import TextField
 from billing.service import load_json
@@ -40,6 +40,15 @@ class ImportForm(forms.Form):
             raw = text or ""
         try:
             document = load_json(raw)
+        except ScenarioError as error:
+            raise ValidationError([str(problem) for problem in error.problems]) from None
+        if is_estimate(document):
+            raise ValidationError(
+                "This is an estimate document (it lists scenarios): Import opens one scenario. "
+                "Import each of its scenarios (the API prices the whole estimate: POST it to "
+                "/api/estimate), or make a copy of the estimate from its share link."
+            )
+        try:
             data["scenario"] = parse_scenario(document)
         except ScenarioError as error:
             raise ValidationError([str(problem) for problem in error.problems]) from None

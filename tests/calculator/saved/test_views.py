@@ -468,3 +468,15 @@ def test_simultaneous_saves_from_one_browser_all_stay_its_own(default_card_insta
     mine = browser.get("/mine/").content.decode()
     assert all(key in mine for key in keys)
     assert Client().get(f"/s/{keys[0]}/edit/").status_code == 403
+
+
+def test_importing_an_estimate_says_what_import_takes(owner):
+    """An estimate's Export JSON pasted into Import: a message saying what to do, not a list
+    of fields unknown to a scenario."""
+    from tests.calculator.editor.test_estimate import save_estimate
+
+    saved = save_estimate(owner, name="Acme")
+    exported = owner.get(f"/s/{saved.share_key}/export.json").content.decode()
+    html = owner.post("/import/", {"text": exported}).content.decode()
+    assert "This is an estimate document" in html
+    assert "unknown field" not in html
