@@ -201,6 +201,10 @@ def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, 
                     "sessions_per_month": str(added.get("sessions_per_month", 1)),
                 }
             )
+    if problem is not None:
+        # What was typed or chosen to add stays, to correct.
+        for key in ("new_template", "new_saved", "new_link"):
+            data[key] = str(post.get(key, ""))
     return _with_items(data, items), problem
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 
 from billing.engine import parse_estimate, price_estimate
 from billing.models import RateCardVersion
+from calculator.editor.estimate import estimate_data
 from calculator.editor.presets import BY_SLUG
 from calculator.models import SavedScenario
 
@@ -296,3 +297,14 @@ def test_the_model_comparison_shows_where_one_model_overtakes_another(client):
     go.Figure(data=figure["data"], layout=figure["layout"])
     assert len(figure["data"]) == 3
     assert "is cheaper than" in html
+
+
+def test_a_share_link_that_adds_nothing_stays_in_its_field_to_correct(client):
+    data = {
+        **estimate_data({"scenarios": [{"scenario": BY_SLUG["ivr-agent"].document}]}, "default"),
+        "new_link": "https://example.com/s/not-a-real-link-at-all/",
+        "action": "add-link",
+    }
+    html = client.post("/estimates/new/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "No saved scenario has that link." in html
+    assert 'value="https://example.com/s/not-a-real-link-at-all/"' in html
