@@ -53,12 +53,11 @@ class Compared:
 def compare_saved(request: HttpRequest) -> HttpResponse:
     """Two or more saved scenarios or estimates, by their share links: per-meter minutes and
     cost a month, and each one's difference from the first."""
-    asked = [
-        match.group(1)
-        for text in request.GET.getlist("k")[:100]
-        if (match := SHARE_KEY.search(text))
-    ]
+    texts = [text.strip()[:300] for text in request.GET.getlist("k")[:100] if text.strip()]
+    asked = [match.group(1) for text in texts if (match := SHARE_KEY.search(text))]
     wanted = list(dict.fromkeys(asked))[:MAX_COMPARED]
+    mine = mine_for(request)[:50]
+    own = {s.share_key for s in mine}
     found = {s.share_key: s for s in SavedScenario.objects.filter(share_key__in=wanted)}
     items, unpriced = [], []
     for key in dict.fromkeys(wanted):
@@ -72,7 +71,10 @@ def compare_saved(request: HttpRequest) -> HttpResponse:
         "items": items,
         "unpriceable": unpriced,
         "missing": missing,
-        "mine": mine_for(request)[:50],
+        "unreadable": [text for text in texts if not SHARE_KEY.search(text)],
+        # The links typed (not one's own, which are ticked): shown again, to correct or add to.
+        "links": [text for text in texts if text not in own][:MAX_COMPARED],
+        "mine": mine,
         "chosen": set(wanted),
         "left_out": len(dict.fromkeys(asked)) - len(wanted),
         "max_compared": MAX_COMPARED,

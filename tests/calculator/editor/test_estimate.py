@@ -282,9 +282,13 @@ def test_two_saved_items_side_by_side_with_differences_and_a_chart(client):
     assert [trace["y"] for trace in figure["data"]] == [[260.0], [480.0]]
 
 
-def test_compare_saved_names_unknown_links(client):
-    html = client.get("/compare/saved/?k=http://x/s/aaaaaaaaaaaaaaaaaaaaaaaa/").content.decode()
-    assert "No saved scenario or estimate has 1 of those links" in html
+def test_compare_saved_names_unknown_links_and_keeps_them_to_correct(client):
+    url = "/compare/saved/?k=http://x/s/aaaaaaaaaaaaaaaaaaaaaaaa/&k=hello"
+    html = client.get(url).content.decode()
+    assert "No saved scenario or estimate has the link …/s/aaaaaaaaaaaaaaaaaaaaaaaa/" in html
+    assert "“hello” is not a share link" in html
+    assert 'value="http://x/s/aaaaaaaaaaaaaaaaaaaaaaaa/"' in html
+    assert 'value="hello"' in html
 
 
 def test_the_model_comparison_shows_where_one_model_overtakes_another(client):
