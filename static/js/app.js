@@ -322,6 +322,13 @@
     if (event.target.form && event.target.form.hasAttribute("data-draft-key")) keepDraftSoon();
   });
 
+  // A message about the last action (an estimate's Add that added nothing) holds until the
+  // next edit: the live update that follows redraws only the results.
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form) form.querySelectorAll("[data-until-edit]").forEach(function (el) { el.remove(); });
+  });
+
   // A live form prices what is typed once typing pauses (its hx-trigger "typed delay:250ms"),
   // and a choice (a select, a checkbox, a radio button) at once ("chosen"): nobody is still
   // choosing after the click.
