@@ -56,3 +56,17 @@ def test_a_bad_number_in_a_live_update_is_named_beside_its_field(page, console_e
     page.wait_for_selector("#err-discount_percent", state="detached")
     assert page.get_attribute("#id_discount_percent", "aria-invalid") is None
     assert console_errors == []
+
+
+def test_a_link_that_added_nothing_is_kept_to_correct_and_its_message_goes_at_the_next_edit(
+    page, console_errors
+):
+    page.goto(f"{page.base_url}/estimates/new/?templates=ivr-only")
+    page.wait_for_selector("#estimate-results")
+    page.fill("#id_new_link", "https://example.com/s/nothing-here-at-all-123/")
+    page.click("button[value=add-link]")
+    page.wait_for_selector("text=No saved scenario has that link.")
+    assert page.input_value("#id_new_link") == "https://example.com/s/nothing-here-at-all-123/"
+    page.fill("#id_growth_percent", "5")
+    page.wait_for_selector("text=No saved scenario has that link.", state="detached")
+    assert console_errors == []
