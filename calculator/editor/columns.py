@@ -123,6 +123,22 @@ def _labels(values: tuple[str, ...]) -> dict[str, str]:
     return {value: value.capitalize() for value in values}
 
 
+def _select(
+    name: str, heading: str, choices: Mapping[str, str], absent: str, new: str, cell_class: str = ""
+) -> Column:
+    """A drop-down column: its field's choices and its options are the one mapping."""
+    return Column(
+        name,
+        heading,
+        forms.ChoiceField(choices=list(choices.items())),
+        "select",
+        absent=absent,
+        new=new,
+        cell_class=cell_class,
+        choices=choices,
+    )
+
+
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column(
         "name",
@@ -134,35 +150,9 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
         size=12,
         cell_class="wide",
     ),
-    Column(
-        "endpoint",
-        "Endpoint",
-        forms.ChoiceField(choices=list(ENDPOINT_LABELS.items())),
-        "select",
-        absent="client",
-        new="webrtc",
-        cell_class="double",
-        choices=ENDPOINT_LABELS,
-    ),
-    Column(
-        "media",
-        "Media",
-        forms.ChoiceField(choices=list(_labels(MEDIA).items())),
-        "select",
-        absent="voice",
-        new="voice",
-        choices=_labels(MEDIA),
-    ),
-    Column(
-        "direction",
-        "Direction",
-        forms.ChoiceField(choices=list(_labels(DIRECTIONS).items())),
-        "select",
-        absent="originating",
-        new="originating",
-        cell_class="double",
-        choices=_labels(DIRECTIONS),
-    ),
+    _select("endpoint", "Endpoint", ENDPOINT_LABELS, "client", "webrtc", cell_class="double"),
+    _select("media", "Media", _labels(MEDIA), "voice", "voice"),
+    _select("direction", "Direction", _labels(DIRECTIONS), "originating", "originating", "double"),
     Column("join", "Join", ClockField(), "time", absent=None, new="0:00"),
     Column("leave", "Leave", ClockField(), "time", absent=None, new="5:00"),
     Column("publish", "Publish", ClockField(required=False), "time", absent=None, new=""),
@@ -199,3 +189,4 @@ def _written_options(labels: Mapping[str, str]) -> dict[str, str]:
 
 
 _OPTIONS = {c.name: _written_options(c.choices) for c in PARTICIPANT_COLUMNS if c.choices}
+BY_NAME = {c.name: c for c in PARTICIPANT_COLUMNS}

@@ -17,13 +17,13 @@ from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine.scenario import Scenario
 from billing.engine.timefmt import clock
-from calculator.editor.columns import PARTICIPANT_COLUMNS, Column
+from calculator.editor.columns import BY_NAME, PARTICIPANT_COLUMNS, Column
 
 Row = Mapping[str, str]
 Errors = Mapping[str, list[str]]
 
 # A conference's media select: the participants' media column's options.
-OPTIONS = {"media": next(c for c in PARTICIPANT_COLUMNS if c.name == "media").options}
+OPTIONS = {"media": BY_NAME["media"].options}
 
 
 class _Writer:

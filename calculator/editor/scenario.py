@@ -18,16 +18,13 @@ from billing.engine.plausibility import Doubt
 from billing.engine.ratecard import MAX_INCREMENT_SECONDS
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
-    DIRECTIONS,
-    ENDPOINT_LABELS,
     MAX_INTERVALS,
     MAX_PARTICIPANTS,
     MAX_SESSIONS_PER_MONTH,
-    MEDIA,
 )
 from billing.engine.timefmt import clock
 from billing.forms import PlainIntegerField, TextField
-from calculator.editor.columns import PARTICIPANT_COLUMNS
+from calculator.editor.columns import BY_NAME, PARTICIPANT_COLUMNS
 from calculator.editor.fastpath import (
     FieldErrors,
     SharedFields,
@@ -43,9 +40,10 @@ from calculator.editor.fields import (
 )
 
 MODEL_CHOICES = [(model.value, model.label) for model in Model]
-ENDPOINT_CHOICES = list(ENDPOINT_LABELS.items())
-MEDIA_CHOICES = [(media, media.capitalize()) for media in MEDIA]
-DIRECTION_CHOICES = [(d, d.capitalize()) for d in DIRECTIONS]
+# The participants' columns' choices, for the other forms that offer them (bulk add,
+# conferences).
+ENDPOINT_CHOICES = list(BY_NAME["endpoint"].choices.items())
+MEDIA_CHOICES = list(BY_NAME["media"].choices.items())
 
 
 # MEDIA_FIELD: a form field named "media" is a field, not the form's Media (CSS and scripts):
