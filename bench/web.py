@@ -69,6 +69,14 @@ def keystrokes() -> list[str]:
     return bodies
 
 
+def typing_pause() -> int:
+    """The milliseconds the editor waits for typing to stop before a live update."""
+    template = Path(__file__).resolve().parents[1] / "templates" / "editor.html"
+    found = re.search(r"typed delay:(\d+)ms", template.read_text())
+    assert found, "the editor's hx-trigger names no typing pause"
+    return int(found[1])
+
+
 def first_load(client: Client) -> list[tuple[str, int, int, str]]:
     """Every resource the editor's first load fetches: (url, raw bytes, sent bytes, encoding)."""
     page = client.get("/editor/?template=video-meeting", **ENCODINGS)
@@ -350,8 +358,8 @@ def in_browser(base: str) -> None:
         f"  in a browser (headless Chromium, 1280 x 4000 px, every chart on screen, 20 "
         f"participants): typing a leave time to "
         f"the new total on screen {statistics.median(totals):.0f} ms, to the timeline redrawn "
-        f"{statistics.median(charts):.0f} ms (of which 250 ms is the pause the page waits for "
-        "typing to stop)"
+        f"{statistics.median(charts):.0f} ms (of which {typing_pause()} ms is the pause the page "
+        "waits for typing to stop)"
     )
     print(
         f"  a select, a checkbox or a button (a participant's media, whether they subscribe, "

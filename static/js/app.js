@@ -329,7 +329,7 @@
     if (form) form.querySelectorAll("[data-until-edit]").forEach(function (el) { el.remove(); });
   });
 
-  // A live form prices what is typed once typing pauses (its hx-trigger "typed delay:250ms"),
+  // A live form prices what is typed once typing pauses (its hx-trigger "typed delay:200ms"),
   // and a choice (a select, a checkbox, a radio button) at once ("chosen"): nobody is still
   // choosing after the click.
   var TYPED = /^(text|search|number|email|tel|url|password|textarea)$/;
@@ -524,10 +524,14 @@
         placeErrors(el);
         showCardDefaults(el);
       }
-      markScrollers(el);
-      // The new totals and tables are painted first, the charts redrawn right after.
-      whenPlotly(function () {
-        requestAnimationFrame(function () { setTimeout(function () { drawFigures(el, false); }, 0); });
+      // The new totals and tables are painted first; the charts are redrawn right after, and
+      // the tables' scroll boxes marked then too (measuring them lays the page out, which
+      // would hold the totals back by a frame).
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          markScrollers(el);
+          whenPlotly(function () { drawFigures(el, false); });
+        }, 0);
       });
     });
     // With live updates, Enter in a field has nothing left to submit (the editor's form is
