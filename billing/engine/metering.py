@@ -13,7 +13,8 @@ import numpy.typing as npt
 from .errors import ScenarioError
 from .meters import ChargeKind, Meter, Model
 from .ratecard import RateCard
-from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Interval, Participant, Scenario
+from .roster import Roster, member_seconds
+from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Group, Interval, Scenario
 from .timefmt import clock
 
 
@@ -46,9 +47,10 @@ INTERVAL_LABELS = {
 @dataclass(frozen=True, slots=True, eq=False)
 class Charges:
     """The billed items of one meter and one kind, as columns: item k is entry `positions[k]`
-    of `source` (the scenario's participants, or its conferences, recordings or monitoring),
-    billed from its start (or from `since`, when that is later) to its end, `seconds[k]` after
-    rounding, standing for `intervals[k]` separately rounded intervals.
+    of `source` (the scenario's roster of participants and groups' members, or its
+    conferences, recordings or monitoring), billed from its start (or from `since`, when that
+    is later) to its end, `seconds[k]` after rounding, standing for `intervals[k]` separately
+    rounded intervals.
 
     A session of 100,000 participants is a few arrays, not 100,000 records to make, keep and
     walk; `Charge` records are made only for the items someone reads (`batch[k]`, iteration).
@@ -56,7 +58,7 @@ class Charges:
 
     meter: Meter
     kind: ChargeKind
-    source: tuple[Participant, ...] | tuple[Interval, ...]
+    source: Roster | tuple[Interval, ...]
     positions: npt.NDArray[np.int64]
     seconds: npt.NDArray[Any]
     total: int
@@ -66,16 +68,20 @@ class Charges:
     # None: one interval each.
     intervals: npt.NDArray[np.int64] | None = None
     since: Decimal | None = None
+    # The group whose members these items all are (a batch never mixes a group's members
+    # with others): its explanation speaks of the group.
+    group: Group | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, k: int) -> Charge:
         position = int(self.positions[k])
-        item = self.source[position]
-        if isinstance(item, Participant):
-            label, start, end = item.name, item.join, item.leave
+        if isinstance(self.source, Roster):
+            person = self.source[position]
+            label, start, end = person.name, person.join, person.leave
         else:
+            item = self.source[position]
             label, start, end = f"{INTERVAL_LABELS[self.kind]} {position + 1}", item.start, item.end
         if self.since is not None and self.since > start:
             start = self.since
@@ -91,19 +97,72 @@ class Charges:
         cls,
         meter: Meter,
         kind: ChargeKind,
-        source: tuple[Participant, ...] | tuple[Interval, ...],
+        source: Roster | tuple[Interval, ...],
         positions: npt.NDArray[np.int64],
         seconds: npt.NDArray[Any],
         durations: npt.NDArray[Any],
         scale: int,
         intervals: npt.NDArray[np.int64] | None = None,
         since: Decimal | None = None,
+    ) -> list[Charges]:
+        """The batches of billed items, from their positions (in order), billed seconds and
+        real durations (in 1/scale s): one batch, or for participants one for the scenario's
+        own and one for each group's members that bill."""
+        if not len(positions):
+            return []
+        if not isinstance(source, Roster) or not source.groups:
+            return [
+                cls._batch(
+                    meter,
+                    kind,
+                    source,
+                    positions,
+                    seconds,
+                    durations,
+                    scale,
+                    intervals,
+                    since,
+                    None,
+                )
+            ]
+        batches = []
+        for g, start, end in source.parts():
+            low, high = np.searchsorted(positions, [start, end])
+            if high > low:
+                part = slice(int(low), int(high))
+                batches.append(
+                    cls._batch(
+                        meter,
+                        kind,
+                        source,
+                        positions[part],
+                        seconds[part],
+                        durations[part],
+                        scale,
+                        None if intervals is None else intervals[part],
+                        since,
+                        None if g is None else source.groups[g],
+                    )
+                )
+        return batches
+
+    @classmethod
+    def _batch(
+        cls,
+        meter: Meter,
+        kind: ChargeKind,
+        source: Roster | tuple[Interval, ...],
+        positions: npt.NDArray[np.int64],
+        seconds: npt.NDArray[Any],
+        durations: npt.NDArray[Any],
+        scale: int,
+        intervals: npt.NDArray[np.int64] | None,
+        since: Decimal | None,
+        group: Group | None,
     ) -> Charges:
-        """A batch from its items' billed seconds and real durations (in 1/scale s); it has
-        at least one item."""
         uniform = bool(((seconds == seconds[0]) & (seconds * scale == durations)).all())
         total = int(seconds.sum())
-        return cls(meter, kind, source, positions, seconds, total, uniform, intervals, since)
+        return cls(meter, kind, source, positions, seconds, total, uniform, intervals, since, group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +218,18 @@ class _Billed:
         self,
         meter: Meter,
         kind: ChargeKind,
-        source: tuple[Participant, ...] | tuple[Interval, ...],
+        source: Roster | tuple[Interval, ...],
         among: npt.NDArray[np.bool_] | None = None,
         since: Decimal | None = None,
     ) -> list[Charges]:
-        """The billed items (those `among` selects) as one batch, or none if nothing bills."""
+        """The billed items (those `among` selects) in batches (Charges.of), or none if
+        nothing bills."""
         billed = self.billed if among is None else self.billed & among
         positions = billed.nonzero()[0]
-        if not len(positions):
-            return []
         seconds, durations = self.seconds[positions], self.durations[positions]
-        return [
-            Charges.of(meter, kind, source, positions, seconds, durations, self.scale, None, since)
-        ]
+        return Charges.of(
+            meter, kind, source, positions, seconds, durations, self.scale, None, since
+        )
 
 
 def _interval_charges(
@@ -228,15 +286,19 @@ BLOCK = 1024
 
 
 class _People:
-    """The participants' columns that pricing reads, gathered in one pass over their records
-    (in a session of 100,000, each pass over them costs more than the arithmetic after)."""
+    """The columns that pricing reads of everyone connected (the roster: participants, then
+    groups' members), gathered in one pass over the participants' records; a group's members
+    are columns worked out at once, never records (in a session of 100,000, each pass over
+    records costs more than the arithmetic after)."""
 
-    def __init__(self, people: tuple[Participant, ...], with_publish: bool = True) -> None:
+    def __init__(self, scenario: Scenario, with_publish: bool = True) -> None:
         """`with_publish=False` leaves out the publish times (no publishers), for the SIP
         model, which ignores publishing."""
+        people = scenario.participants
         video: list[bool] = []
         sip: list[bool] = []
         subscribes: list[bool] = []
+        streams: list[int] = []
         publishing: list[int] = []
         # Each block's join, leave and publish times in whole seconds, while all are whole.
         whole: tuple[list[npt.NDArray[np.int64]], ...] | None = ([], [], [])
@@ -250,6 +312,7 @@ class _People:
                 video.append(p.media == "video")
                 sip.append(p.endpoint == "sip")
                 subscribes.append(p.subscribes)
+                streams.append(p.streams)
                 if with_publish and p.publish is not None:
                     publishing.append(index)
                     block_publishes.append(p.publish)
@@ -262,11 +325,12 @@ class _People:
                     for part, piece in zip(whole, np.split(seconds, [n, 2 * n]), strict=True):
                         part.append(piece)
         count = len(people)
-        self.people = people
-        self.count = count
+        self.roster = Roster(scenario)
+        self.own = count  # the scenario's own participants: positions 0 .. own - 1
         self.video = np.array(video, dtype=np.bool_)
         self.sip = np.array(sip, dtype=np.bool_)
         self.subscribes = np.array(subscribes, dtype=np.bool_)
+        self.streams = np.array(streams, dtype=np.int64)
         self.publishing = np.array(publishing, dtype=np.int64)
         self.join_ticks: npt.NDArray[Any]
         self.leave_ticks: npt.NDArray[Any]
@@ -286,6 +350,52 @@ class _People:
             self.join_ticks = ticks[:count]
             self.leave_ticks = ticks[count : 2 * count]
             self.publish_ticks = ticks[2 * count :]
+        if scenario.groups:
+            self._add_groups(scenario.groups, with_publish)
+        self.count = len(self.roster)
+
+    def _add_groups(self, groups: tuple[Group, ...], with_publish: bool) -> None:
+        """The groups' members' columns after the participants' (members' times are whole
+        seconds, in the participants' ticks)."""
+        joins, leaves, publishes, publishing = [self.join_ticks], [self.leave_ticks], [], []
+        video, sip, subscribes, streams = (
+            [self.video],
+            [self.sip],
+            [self.subscribes],
+            [self.streams],
+        )
+        for group, start in zip(groups, self.roster.starts, strict=True):
+            n = group.count
+            join, leave = (seconds * self.scale for seconds in member_seconds(group))
+            joins.append(join)
+            leaves.append(leave)
+            video.append(np.full(n, group.media == "video"))
+            sip.append(np.full(n, group.endpoint == "sip"))
+            subscribes.append(np.full(n, group.subscribes))
+            streams.append(np.full(n, group.streams, dtype=np.int64))
+            if with_publish and group.publishes:
+                publishing.append(np.arange(start, start + n, dtype=np.int64))
+                publishes.append(join)
+        dtype = self.join_ticks.dtype
+        self.join_ticks = np.concatenate(joins).astype(dtype, copy=False)
+        self.leave_ticks = np.concatenate(leaves).astype(dtype, copy=False)
+        if publishing:
+            self.publishing = np.concatenate([self.publishing, *publishing])
+            self.publish_ticks = np.concatenate([self.publish_ticks, *publishes]).astype(
+                dtype, copy=False
+            )
+        self.video, self.sip = np.concatenate(video), np.concatenate(sip)
+        self.subscribes, self.streams = np.concatenate(subscribes), np.concatenate(streams)
+
+    def time_at(self, position: int, ticks: Any, publish: bool = False) -> Decimal:
+        """A time of someone on the roster as a Decimal: a participant's as its document gave
+        it, a member's from its ticks (whole seconds)."""
+        if position < self.own:
+            person = self.roster.participants[position]
+            time = person.publish if publish else person.join
+            assert time is not None
+            return time
+        return Decimal(int(ticks) // self.scale)
 
     def sip_interconnect(self, card: RateCard) -> list[Charges]:
         """Interconnect minutes of the SIP endpoints: each one's whole connection."""
@@ -293,7 +403,7 @@ class _People:
             return []
         billed = _Billed(self.leave_ticks - self.join_ticks, self.scale, card)
         return billed.charges(
-            Meter.SIP_INTERCONNECT, ChargeKind.SIP_INTERCONNECT, self.people, self.sip
+            Meter.SIP_INTERCONNECT, ChargeKind.SIP_INTERCONNECT, self.roster, self.sip
         )
 
     def billing_start(self) -> Decimal | None:
@@ -301,32 +411,34 @@ class _People:
         candidates = []
         if len(self.publishing):
             first = int(np.argmin(self.publish_ticks))
-            publisher = self.people[int(self.publishing[first])]
-            candidates.append((self.publish_ticks[first], publisher.publish))
+            ticks = self.publish_ticks[first]
+            position = int(self.publishing[first])
+            candidates.append((ticks, self.time_at(position, ticks, publish=True)))
         if self.count >= 2:
             second = int(np.argpartition(self.join_ticks, 1)[1])
-            candidates.append((self.join_ticks[second], self.people[second].join))
+            ticks = self.join_ticks[second]
+            candidates.append((ticks, self.time_at(second, ticks)))
         return min(candidates, key=lambda pair: pair[0])[1] if candidates else None
 
 
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
-    people = _People(scenario.participants, with_publish=False)
+    people = _People(scenario, with_publish=False)
     legs = _Billed(people.leave_ticks - people.join_ticks, people.scale, card)
-    charges = legs.charges(Meter.VOICE_CALL, ChargeKind.LEG, people.people, ~people.video)
-    charges += legs.charges(Meter.VIDEO_CALL, ChargeKind.LEG, people.people, people.video)
+    charges = legs.charges(Meter.VOICE_CALL, ChargeKind.LEG, people.roster, ~people.video)
+    charges += legs.charges(Meter.VIDEO_CALL, ChargeKind.LEG, people.roster, people.video)
     charges += _interval_charges(scenario.conferences, ChargeKind.CONFERENCE, card)
     return _usage(charges + _extras(scenario, card))
 
 
-def billing_start(participants: tuple[Participant, ...]) -> Decimal | None:
+def billing_start(scenario: Scenario) -> Decimal | None:
     """The earlier of the first publish and the second connection's join; None if neither."""
-    return _People(participants).billing_start()
+    return _People(scenario).billing_start()
 
 
 def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     """Participant minutes from the moment billing starts; SIP endpoints add interconnect."""
-    people = _People(scenario.participants)
+    people = _People(scenario)
     start = people.billing_start()
     charges = []
     notes = list(_ignored_conferences(scenario))
@@ -346,7 +458,7 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
         begins = np.maximum(people.join_ticks, int(start * people.scale))
         billed = _Billed(people.leave_ticks - begins, people.scale, card)
         charges += billed.charges(
-            Meter.PARTICIPANT, ChargeKind.PARTICIPANT, people.people, since=start
+            Meter.PARTICIPANT, ChargeKind.PARTICIPANT, people.roster, since=start
         )
     charges += people.sip_interconnect(card)
     usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
@@ -360,11 +472,30 @@ SUBSCRIPTIONS_PER_BLOCK = 1 << 18
 def subscriptions(scenario: Scenario) -> int:
     """The work of pricing a scenario under video_ssm: subscribers x publishers, every pair
     rounded on its own. (A publisher who publishes for no time at all is no work.)"""
+    subscribers, publishers = _subscribers_and_publishers(scenario)
+    return subscribers * publishers
+
+
+def _subscribers_and_publishers(scenario: Scenario) -> tuple[int, int]:
     subscribers = sum(1 for p in scenario.participants if p.subscribes)
+    subscribers += sum(g.count for g in scenario.groups if g.subscribes)
     publishers = sum(
         1 for p in scenario.participants if p.publish is not None and p.leave > p.publish
     )
-    return subscribers * publishers
+    for group in scenario.groups:
+        if group.publishes:
+            joins, leaves = member_seconds(group)
+            publishers += int(np.count_nonzero(leaves > joins))
+    return subscribers, publishers
+
+
+def _who_publishes(scenario: Scenario) -> str:
+    """Who publishes, for a message: the groups that do with their members, then the rest."""
+    said = [f"{g.name} ({g.count:,} members)" for g in scenario.groups if g.publishes]
+    own = sum(1 for p in scenario.participants if p.publish is not None)
+    if own:
+        said.append(f"{own:,} participant{'s' if own != 1 else ''}")
+    return ", ".join(said)
 
 
 def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
@@ -376,7 +507,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     block). Times are exact integers (in microseconds when they have decimals), so the
     results are exact.
     """
-    people = _People(scenario.participants)
+    people = _People(scenario)
     subscribing = np.flatnonzero(people.subscribes)
     publishes = people.leave_ticks[people.publishing] > people.publish_ticks
     publishing = people.publishing[publishes]
@@ -384,10 +515,11 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     if s_count * p_count > MAX_SUBSCRIPTIONS:
         # Each subscription is rounded on its own: the work grows with their number.
         raise ScenarioError.single(
-            "participants",
+            "groups" if scenario.groups else "participants",
             f"{s_count:,} subscribers × {p_count:,} publishers is more "
             f"subscriptions than one request prices under video_ssm (at most "
-            f"{MAX_SUBSCRIPTIONS:,}); split the session or use fewer publishers",
+            f"{MAX_SUBSCRIPTIONS:,}); publishing: {_who_publishes(scenario)}. Split the "
+            "session or use fewer publishers",
         )
     charges = []
     if s_count and p_count:
@@ -398,7 +530,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         af, bf = a.astype(f64)[:, None], b.astype(f64)[:, None]
         ps = people.publish_ticks[publishes].astype(f64)
         pe = people.leave_ticks[publishing].astype(f64)
-        streams = np.array([people.people[i].streams for i in publishing.tolist()], f64)
+        streams = people.streams[publishing].astype(f64)
         # Nobody subscribes to themselves: the (subscriber row, publisher column) of each
         # publisher who also subscribes is cleared below.
         own_columns = np.flatnonzero(people.subscribes[publishing])
@@ -425,19 +557,16 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         seconds = seconds_f.astype(np.int64)
         counts = counts_f.astype(np.int64)
         kept = np.flatnonzero(seconds)
-        if len(kept):
-            charges.append(
-                Charges.of(
-                    Meter.SUBSCRIBED,
-                    ChargeKind.SUBSCRIBER,
-                    people.people,
-                    subscribing[kept],
-                    seconds[kept],
-                    (b - a)[kept],
-                    people.scale,
-                    intervals=counts[kept],
-                )
-            )
+        charges += Charges.of(
+            Meter.SUBSCRIBED,
+            ChargeKind.SUBSCRIBER,
+            people.roster,
+            subscribing[kept],
+            seconds[kept],
+            (b - a)[kept],
+            people.scale,
+            intervals=counts[kept],
+        )
     charges += people.sip_interconnect(card)
     notes = _ignored_conferences(scenario)
     wants_publishers = bool(s_count) and not len(people.publishing)
@@ -511,8 +640,8 @@ def _level(starts: npt.NDArray[Any], ends: npt.NDArray[Any], at: npt.NDArray[Any
     return np.searchsorted(starts, at, side="right") - np.searchsorted(ends, at, side="right")
 
 
-def billed_spans(scenario: Scenario, usage: Usage, groups: Sequence[Sequence[int]]) -> list[Spans]:
-    """For each group of participants (positions in the scenario's list), the stretches of
+def billed_spans(scenario: Scenario, usage: Usage, bands: Sequence[Any]) -> list[Spans]:
+    """For each band of participants (positions on the roster: a sequence, or a range), the stretches of
     the session in which at least one of them bills a participant meter under the scenario's
     model: what a timeline draws in colour. The work grows with the participants and the
     publishers, never with their product, so a band of thousands costs what its rows cost.
@@ -524,9 +653,14 @@ def billed_spans(scenario: Scenario, usage: Usage, groups: Sequence[Sequence[int
       C == 1 and one of them is not that publisher.
     """
     model = scenario.model
-    people = _People(scenario.participants, with_publish=model is not Model.SIP_MEDIASERVER)
+    people = _People(scenario, with_publish=model is not Model.SIP_MEDIASERVER)
     scale, joins, leaves = people.scale, people.join_ticks, people.leave_ticks
-    members = [np.asarray(group, dtype=np.int64) for group in groups]
+    members = [
+        np.arange(band.start, band.stop, dtype=np.int64)
+        if isinstance(band, range)
+        else np.asarray(band, dtype=np.int64)
+        for band in bands
+    ]
     if model is Model.SIP_MEDIASERVER:
         return [_union(joins[m], leaves[m], scale) for m in members]
     if model is Model.VIDEO_PPM:

@@ -47,6 +47,13 @@ def warnings(scenario: Scenario, card: RateCard | None = None) -> list[Doubt]:
             f"participants[{i}].leave", _long(p.leave - p.join, "connected")
         ):
             return found
+    for i, g in enumerate(scenario.groups):
+        # Members' connections grow or shrink evenly from the first to the last.
+        longest = max(g.leave[0] - g.join[0], g.leave[1] - g.join[1])
+        if longest > LONG_INTERVAL and not warn(
+            f"groups[{i}].leave", _long(longest, "members connected")
+        ):
+            return found
     for key, intervals in (
         ("conferences", scenario.conferences),
         ("recordings", scenario.recordings),

@@ -70,6 +70,8 @@ def _describe_kind(items: Charges) -> str:
     one, many = items.kind.nouns
     count = len(items)
     noun = one if count == 1 else many
+    if items.group is not None:
+        return _describe_group(items, noun)
     if items.kind is ChargeKind.SUBSCRIBER:
         subscriptions = count if items.intervals is None else int(items.intervals.sum())
         head = f"{subscriptions:,} subscription{'s' if subscriptions != 1 else ''}"
@@ -83,6 +85,30 @@ def _describe_kind(items: Charges) -> str:
         listed = " + ".join(_item_text(c) for c in items)
         return f"{count} {noun} ({listed})"
     return f"{count:,} {noun}, {minutes_text(items.total)} in all"
+
+
+def _describe_group(items: Charges, noun: str) -> str:
+    """A group's members' charges, said of the group (never member by member): `Attendees:
+    5,000 participants, 45 min to 60 min each, 262,500 min in all`."""
+    group = items.group
+    assert group is not None
+    count = len(items)
+    who = f"{count:,}" if count == group.count else f"{count:,} of {group.count:,}"
+    if items.kind is ChargeKind.SUBSCRIBER:
+        subscriptions = count if items.intervals is None else int(items.intervals.sum())
+        return (
+            f"{group.name}: {subscriptions:,} subscription{'s' if subscriptions != 1 else ''} "
+            f"by {who} {noun}, {minutes_text(items.total)} in all"
+        )
+    if items.uniform:
+        return f"{group.name}: {who} {noun} × {minutes_text(int(items.seconds[0]))}"
+    low, high = int(items.seconds.min()), int(items.seconds.max())
+    each = (
+        f"{minutes_text(low)} each"
+        if low == high
+        else f"{minutes_text(low)} to {minutes_text(high)} each"
+    )
+    return f"{group.name}: {who} {noun}, {each}, {minutes_text(items.total)} in all"
 
 
 def _item_text(charge: Charge) -> str:

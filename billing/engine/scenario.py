@@ -14,6 +14,9 @@ from .timefmt import clock
 
 MAX_SESSION_SECONDS = 7 * 24 * 3600
 MAX_PARTICIPANTS = 10_000
+MAX_GROUPS = 1_000
+# Participants and all groups' members together.
+MAX_MEMBERS = 1_000_000
 MAX_INTERVALS = 1_000
 MAX_SESSIONS_PER_MONTH = 1_000_000_000
 MAX_STREAMS = 100
@@ -35,6 +38,7 @@ SCENARIO_FIELDS = (
     "model",
     "sessions_per_month",
     "participants",
+    "groups",
     "conferences",
     "recordings",
     "monitoring",
@@ -42,6 +46,18 @@ SCENARIO_FIELDS = (
 )
 PARTICIPANT_FIELDS = (
     "name",
+    "media",
+    "endpoint",
+    "direction",
+    "join",
+    "leave",
+    "publish",
+    "streams",
+    "subscribes",
+)
+GROUP_FIELDS = (
+    "name",
+    "count",
     "media",
     "endpoint",
     "direction",
@@ -69,6 +85,25 @@ class Participant:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """`count` participants alike but for their times, spread evenly over a join range and a
+    leave range (docs/documents.md, "Participant groups"; billing/engine/roster.py spreads
+    them). Every rule prices a group as it prices its members written out."""
+
+    name: str
+    count: int
+    join: tuple[Decimal, Decimal]
+    leave: tuple[Decimal, Decimal]
+    media: Media = "voice"
+    endpoint: str = "client"
+    direction: str = "originating"
+    # Members publish from the moment each joins, or never.
+    publishes: bool = False
+    streams: int = 1
+    subscribes: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A conference connection, recording or monitoring session."""
 
@@ -90,6 +125,12 @@ class Scenario:
     sessions_per_month: int = 1
     name: str = ""
     rate_card: RateCardRef = None
+    groups: tuple[Group, ...] = ()
+
+    @property
+    def headcount(self) -> int:
+        """Participants and groups' members: everyone connected at some point."""
+        return len(self.participants) + sum(g.count for g in self.groups)
 
 
 def parse_scenario(document: object) -> Scenario:
@@ -122,8 +163,16 @@ def read_scenario(reader: Reader, document: object, path: str) -> Scenario | Non
             )
         )
     )
+    groups = read_groups(reader, data.get("groups"), join_path(path, "groups"))
+    if len(participants) + sum(g.count for g in groups) > MAX_MEMBERS:
+        reader.problem(
+            join_path(path, "groups"),
+            f"at most {MAX_MEMBERS:,} participants in all (participants and groups' members; "
+            f"got {len(participants) + sum(g.count for g in groups):,})",
+        )
     return Scenario(
         name=reader.text(data.get("name"), join_path(path, "name")),
+        groups=groups,
         model=Model(model),
         sessions_per_month=reader.whole(
             data.get("sessions_per_month"),
@@ -195,6 +244,66 @@ def read_participant(reader: Reader, item: object, path: str, index: int) -> Par
     return participant
 
 
+def read_groups(reader: Reader, value: object, path: str) -> tuple[Group, ...]:
+    groups = []
+    for index, item in enumerate(reader.items(value, path, MAX_GROUPS, "groups")):
+        group = read_group(reader, item, join_path(path, index), index)
+        if group is not None:
+            groups.append(group)
+    return tuple(groups)
+
+
+def read_group(reader: Reader, item: object, path: str, index: int) -> Group | None:
+    data = reader.mapping(item, path, GROUP_FIELDS)
+    if data is None:
+        return None
+    join = _range(reader, data.get("join"), join_path(path, "join"))
+    leave = _range(reader, data.get("leave"), join_path(path, "leave"))
+    publish = data.get("publish")
+    if publish is not None and publish != "join":
+        reader.problem(
+            join_path(path, "publish"),
+            'must be "join" (members publish from joining) or null (never)',
+        )
+    media = reader.choice(data.get("media"), join_path(path, "media"), MEDIA, "voice")
+    return Group(
+        name=reader.text(data.get("name"), join_path(path, "name"), f"Group {index + 1}"),
+        count=reader.whole(data.get("count"), join_path(path, "count"), 1, MAX_MEMBERS, None),
+        join=join or (Decimal(0), Decimal(0)),
+        leave=leave or (Decimal(0), Decimal(0)),
+        media="video" if media == "video" else "voice",
+        endpoint=reader.choice(
+            data.get("endpoint"), join_path(path, "endpoint"), ENDPOINTS, "client"
+        ),
+        direction=reader.choice(
+            data.get("direction"), join_path(path, "direction"), DIRECTIONS, "originating"
+        ),
+        publishes=publish == "join",
+        streams=reader.whole(data.get("streams"), join_path(path, "streams"), 1, MAX_STREAMS, 1),
+        subscribes=reader.boolean(data.get("subscribes"), join_path(path, "subscribes"), True),
+    )
+
+
+def _range(reader: Reader, value: object, path: str) -> tuple[Decimal, Decimal] | None:
+    """A `[from, to]` pair of times, from <= to."""
+    if value is None:
+        reader.problem(path, "is required: [from, to] in seconds from the start of the session")
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        reader.problem(path, "must be a pair [from, to] of seconds from the start of the session")
+        return None
+    low = reader.seconds(value[0], join_path(path, 0), MAX_SESSION_SECONDS, required=True)
+    high = reader.seconds(value[1], join_path(path, 1), MAX_SESSION_SECONDS, required=True)
+    if low is None or high is None:
+        return None
+    if high < low:
+        reader.problem(
+            path, f"must run forwards: from {clock(low)} to {clock(high)} ends before it starts"
+        )
+        return None
+    return low, high
+
+
 def read_intervals(
     reader: Reader, data: Mapping[str, Any], path: str, key: str, *, with_media: bool
 ) -> tuple[Interval, ...]:
@@ -248,6 +357,7 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
             }
             for p in scenario.participants
         ],
+        **({"groups": [group_document(g) for g in scenario.groups]} if scenario.groups else {}),
         "conferences": [
             {"start": c.start, "end": c.end, "media": c.media} for c in scenario.conferences
         ],
@@ -259,6 +369,21 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
     elif isinstance(scenario.rate_card, RateCardOverride):
         document["rate_card"] = override_document(scenario.rate_card)
     return document
+
+
+def group_document(group: Group) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "count": group.count,
+        "media": group.media,
+        "endpoint": group.endpoint,
+        "direction": group.direction,
+        "join": list(group.join),
+        "leave": list(group.leave),
+        "publish": "join" if group.publishes else None,
+        "streams": group.streams,
+        "subscribes": group.subscribes,
+    }
 
 
 def override_document(override: RateCardOverride) -> dict[str, Any]:
