@@ -23,6 +23,7 @@ from billing.engine import ChargeKind, EstimateQuote, Meter, Model, Quote
 from billing.engine.metering import Spans, billed_spans
 from billing.engine.money import money_text
 from billing.engine.pricing import Crossover
+from billing.engine.roster import Roster, member_seconds
 from billing.engine.timefmt import clock, minutes_text
 
 MAX_ROWS = 60
@@ -75,6 +76,13 @@ class Row:
     parts: int = 0
 
 
+def ms_position(seconds: Decimal) -> int | float:
+    """A moment as a date-axis position in milliseconds from the start, as short as it can be
+    written (whole milliseconds as integers)."""
+    value = seconds * 1000
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def ms(seconds: Decimal) -> float:
     """A duration in milliseconds: the length of a bar on a date axis."""
     return float(seconds * 1000)
@@ -103,9 +111,10 @@ MAX_BARS = 200
 
 
 def timeline_rows(quote: Quote) -> list[Row]:
-    """The timeline's rows: each participant, then each conference, recording and monitoring
-    session; past MAX_ROWS of a kind, consecutive alike ones share a band (a webinar's
-    hundred attendees become 40 readable bands rather than a hundred unreadable lines).
+    """The timeline's rows: each participant, then each group as one band, then each
+    conference, recording and monitoring session; past MAX_ROWS of a kind, consecutive alike
+    ones share a band (a webinar's hundred attendees become 40 readable bands rather than a
+    hundred unreadable lines).
 
     What each row bills is the engine's: its billed seconds from the quote's charges, and
     where in the session they fall from `billed_spans`, which works for a band of thousands
@@ -116,12 +125,18 @@ def timeline_rows(quote: Quote) -> list[Row]:
     shows_publish = scenario.model.reads_publish
     # A presenter is not lumped in with attendees: bands hold runs of participants alike in
     # whether they publish and in their name without its number.
-    bands = _bands(
+    bands: list[Any] = _bands(
         len(people),
         lambda i: (shows_publish and people[i].publish is not None, _stem(people[i].name)),
     )
+    roster = Roster(scenario)
+    group_ranges = [
+        range(start, start + g.count)
+        for g, start in zip(scenario.groups, roster.starts, strict=True)
+    ]
+    spans_of = billed_spans(scenario, usage, [*bands, *group_ranges])
     rows = []
-    for band, spans in zip(bands, billed_spans(scenario, usage, bands), strict=True):
+    for band, spans in zip(bands, spans_of, strict=False):
         members = [people[i] for i in band]
         publishers = [p for p in members if shows_publish and p.publish is not None]
         first, last = members[0], members[-1]
@@ -142,6 +157,23 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 parts=len(spans),
             )
         )
+    for group, members_at, spans in zip(
+        scenario.groups, group_ranges, spans_of[len(bands) :], strict=True
+    ):
+        joins, leaves = member_seconds(group)
+        connected = (Decimal(int(joins.min())), Decimal(int(leaves.max())))
+        rows.append(
+            Row(
+                label=group.name,
+                kind="group",
+                connected=connected,
+                billed=_drawn(spans),
+                billed_seconds=_billed_in(quote, members_at),
+                publishing=connected if shows_publish and group.publishes else None,
+                count=group.count,
+                parts=len(spans),
+            )
+        )
     for kind, label, intervals in (
         (ChargeKind.CONFERENCE, "Conference", scenario.conferences),
         (ChargeKind.RECORDING, "Recording", scenario.recordings),
@@ -150,24 +182,24 @@ def timeline_rows(quote: Quote) -> list[Row]:
         # An interval the engine charged is drawn billed (a conference is charged only under
         # some models: the engine knows which).
         seconds = billed_seconds.get(kind.listed_in, {})
-        for band in _bands(len(intervals), lambda i: None):
-            members_i = [intervals[i] for i in band]
+        for interval_band in _bands(len(intervals), lambda i: None):
+            members_i = [intervals[i] for i in interval_band]
             drawn = _merge(
                 (intervals[i].start, intervals[i].end)
-                for i in band
+                for i in interval_band
                 if i in seconds and intervals[i].end > intervals[i].start
             )
-            name = f"{label} {band[0] + 1}"
-            if len(band) > 1:
-                name = f"{label}s {band[0] + 1} … {band[-1] + 1}"
+            name = f"{label} {interval_band[0] + 1}"
+            if len(interval_band) > 1:
+                name = f"{label}s {interval_band[0] + 1} … {interval_band[-1] + 1}"
             rows.append(
                 Row(
                     name,
                     kind,
                     (min(i.start for i in members_i), max(i.end for i in members_i)),
                     tuple(drawn),
-                    sum(seconds.get(i, 0) for i in band),
-                    count=len(band),
+                    sum(seconds.get(i, 0) for i in interval_band),
+                    count=len(interval_band),
                     parts=len(drawn),
                 )
             )
@@ -176,13 +208,25 @@ def timeline_rows(quote: Quote) -> list[Row]:
 
 def _billed_by_position(quote: Quote) -> dict[str, dict[int, int]]:
     """Billed seconds of each item the engine charged, by the scenario's list it is in and
-    its position there."""
+    its position there (groups' members left out: `_billed_in` sums them a group at once)."""
     billed: dict[str, dict[int, int]] = {}
     for batch in quote.usage.charges:
+        if batch.group is not None:
+            continue
         of_list = billed.setdefault(batch.kind.listed_in, {})
         for i, s in zip(batch.positions.tolist(), batch.seconds.tolist(), strict=True):
             of_list[i] = of_list.get(i, 0) + s
     return billed
+
+
+def _billed_in(quote: Quote, positions: range) -> int:
+    """Billed seconds of the participants' charges at roster positions in a range."""
+    total = 0
+    for batch in quote.usage.charges:
+        if batch.kind.listed_in == "participants" and len(batch):
+            low, high = np.searchsorted(batch.positions, [positions.start, positions.stop])
+            total += int(batch.seconds[low:high].sum())
+    return total
 
 
 def _stem(name: str) -> str:
@@ -309,6 +353,7 @@ def session_end(quote: Quote) -> Decimal:
     the charts of one session read their times alike."""
     scenario = quote.scenario
     ends = [p.leave for p in scenario.participants]
+    ends += [Decimal(int(member_seconds(g)[1].max())) for g in scenario.groups]
     for intervals in (scenario.conferences, scenario.recordings, scenario.monitoring):
         ends += [i.end for i in intervals]
     return max(ends, default=Decimal(60))
@@ -332,12 +377,21 @@ def time_axis(end: Decimal) -> dict[str, Any]:
 
 
 def connected_steps(quote: Quote) -> tuple[list[Decimal], list[int]]:
-    """Connected participants over time as a step function: times and counts after each."""
+    """Connected participants over time as a step function, exactly: times and counts after
+    each. A group's members are counted a group at once (their times are whole seconds)."""
     events: dict[Decimal, int] = {}
     for p in quote.scenario.participants:
         events[p.join] = events.get(p.join, 0) + 1
         events[p.leave] = events.get(p.leave, 0) - 1
-    times, counts, level = [], [], 0
+    for group in quote.scenario.groups:
+        for seconds, sign in zip(member_seconds(group), (1, -1), strict=True):
+            moments, many = np.unique(seconds, return_counts=True)
+            for moment, count in zip(moments.tolist(), many.tolist(), strict=True):
+                key = Decimal(moment)
+                events[key] = events.get(key, 0) + sign * count
+    times: list[Decimal] = []
+    counts: list[int] = []
+    level = 0
     for moment in sorted(events):
         level += events[moment]
         times.append(moment)
@@ -358,10 +412,11 @@ def concurrency(
             "line": {"shape": "hv", "color": COLORS["billed"], "width": 2},
             "fill": "tozeroy",
             "fillcolor": "rgba(37,99,235,0.12)",
-            "x": [stamp(t) for t in times],
+            # Milliseconds from the start (a date axis reads numbers so): a webinar's thousands
+            # of steps stay small; the hover shows each time as the axis writes times.
+            "x": [ms_position(t) for t in times],
             "y": counts,
-            "customdata": [clock(t) for t in times],
-            "hovertemplate": "%{customdata}: %{y} connected<extra></extra>",
+            "hovertemplate": "%{x}: %{y:,} connected<extra></extra>",
         }
     ]
     shapes, annotations = [], []
@@ -483,12 +538,35 @@ def _billed_text(row: Row) -> str:
     return ", ".join(f"{clock(a)}–{clock(b)}" for a, b in row.billed)
 
 
+# Past this many steps, the table gives the runs in which the count rises, falls or holds.
+STEPS_LISTED = 60
+
+
 def steps_table(steps: tuple[list[Decimal], list[int]]) -> SafeString:
+    """Table rows of the connected participants: each step, or for a webinar's thousands of
+    steps each run of them going one way ("0:00–10:00: 1 → 10,001")."""
     times, counts = steps
-    return table_rows(
-        '<tr><td>{}</td><td class="num">{}</td></tr>',
-        ((clock(moment), count) for moment, count in zip(times, counts, strict=True)),
-    )
+    if len(times) <= STEPS_LISTED:
+        return table_rows(
+            '<tr><td>{}</td><td class="num">{}</td></tr>',
+            ((clock(moment), f"{count:,}") for moment, count in zip(times, counts, strict=True)),
+        )
+    # The count changes at each listed time (from 0 before the first); a run of changes the
+    # same way is one row, and the count held between two runs another.
+    befores = [0, *counts[:-1]]
+    directions = [
+        (after > before) - (after < before) for before, after in zip(befores, counts, strict=True)
+    ]
+    runs: list[tuple[str, str]] = []
+    a = 0
+    for _, run in groupby(directions):
+        b = a + len(list(run)) - 1  # the run's last change
+        if runs:
+            runs.append((f"{clock(times[a - 1])}–{clock(times[a])}", f"{counts[a - 1]:,}"))
+        when = clock(times[a]) if a == b else f"{clock(times[a])}–{clock(times[b])}"
+        runs.append((when, f"{befores[a]:,} → {counts[b]:,}"))
+        a = b + 1
+    return table_rows('<tr><td>{}</td><td class="num">{}</td></tr>', runs)
 
 
 def table_rows(row_html: str, rows: Iterable[Iterable[object]]) -> SafeString:

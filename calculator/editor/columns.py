@@ -3,12 +3,13 @@ field that cleans what is typed, how the document's value becomes that text (and
 when the document leaves it out), what a new row holds, the table's heading, and the kind of
 input that is written for it. The participant form, document <-> form state, new rows, the
 editor's table, the read-only summary and the API's schema all read this list: a new
-attribute is the engine's (billing/engine/scenario.py) and a Column here."""
+attribute is the engine's (billing/engine/scenario.py) and a Column here. A group's row has
+columns of its own (GROUP_COLUMNS), the participant's where they are the same."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import escape
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
     DIRECTIONS,
     ENDPOINT_LABELS,
+    MAX_MEMBERS,
     MAX_SESSION_SECONDS,
     MAX_STREAMS,
     MEDIA,
@@ -32,7 +34,9 @@ Input = Literal["text", "time", "select", "number", "checkbox"]
 
 @dataclass(frozen=True)
 class Column:
-    name: str  # the document's key, the form field's name and the input's
+    # The document's key, the form field's name and the input's (a group's time ranges are
+    # two columns each: join_from and join_to are its `join` pair's halves).
+    name: str
     heading: str
     form_field: forms.Field
     input: Input
@@ -42,6 +46,12 @@ class Column:
     size: int = 7
     cell_class: str = ""
     choices: Mapping[str, str] = field(default_factory=dict)  # value -> label, for a select
+    # Its table's headings' ids begin so (the participants' "col-name", the groups' "gcol-name").
+    table: str = "col"
+
+    @property
+    def heading_id(self) -> str:
+        return f"{self.table}-{self.name}"
 
     def text(self, value: Any) -> str:
         """The document's value as the editor shows it typed."""
@@ -90,7 +100,7 @@ class Column:
     def cell(self, p: str, head: str, value: str, rest: str = "", message: str = "") -> str:
         """The table cell of row prefix `p` ("p-3-"): its input, and any message after it."""
         names = f'name="{p}{self.name}" id="id_{p}{self.name}"'
-        label = f' aria-labelledby="col-{self.name} {head}"'
+        label = f' aria-labelledby="{self.heading_id} {head}"'
         if self.input == "select":
             chosen = self.options.get(value, self.options[""])
             tag = f"<select {names}{label}{rest}>{chosen}</select>"
@@ -102,8 +112,8 @@ class Column:
             assert isinstance(self.form_field, forms.IntegerField)
             low, high = self.form_field.min_value, self.form_field.max_value
             tag = (
-                f'<input type="number" {names} value="{escape(value)}" size="2" min="{low}" '
-                f'max="{high}"{label}{rest}>'
+                f'<input type="number" {names} value="{escape(value)}" size="{self.size}" '
+                f'min="{low}" max="{high}"{label}{rest}>'
             )
         else:
             time = (
@@ -165,6 +175,7 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
         "number",
         absent=1,
         new="1",
+        size=2,
     ),
     Column(
         "subscribes",
@@ -175,6 +186,53 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
         new="on",
         cell_class="center",
     ),
+)
+
+
+BY_PARTICIPANT = {c.name: c for c in PARTICIPANT_COLUMNS}
+
+
+def _group_column(column: Column, **changes: Any) -> Column:
+    return replace(column, table="gcol", **changes)
+
+
+GROUP_COLUMNS: tuple[Column, ...] = (
+    _group_column(BY_PARTICIPANT["name"], new="Attendees"),
+    Column(
+        "count",
+        "Count",
+        WholeNumberField(min_value=1, max_value=MAX_MEMBERS),
+        "number",
+        absent=None,
+        new="100",
+        size=7,
+        cell_class="count",
+        table="gcol",
+    ),
+    *(
+        Column(name, heading, ClockField(), "time", absent=None, new=new, table="gcol")
+        for name, heading, new in (
+            ("join_from", "Join from", "0:00"),
+            ("join_to", "to", "5:00"),
+            ("leave_from", "Leave from", "50:00"),
+            ("leave_to", "to", "60:00"),
+        )
+    ),
+    _group_column(BY_PARTICIPANT["endpoint"]),
+    _group_column(BY_PARTICIPANT["media"], new="video"),
+    _group_column(BY_PARTICIPANT["direction"]),
+    Column(
+        "publish",
+        "Publishes",
+        forms.BooleanField(required=False),
+        "checkbox",
+        absent=None,
+        new="",
+        cell_class="center",
+        table="gcol",
+    ),
+    _group_column(BY_PARTICIPANT["streams"]),
+    _group_column(BY_PARTICIPANT["subscribes"]),
 )
 
 
@@ -190,3 +248,4 @@ def _written_options(labels: Mapping[str, str]) -> dict[str, str]:
 
 _OPTIONS = {c.name: _written_options(c.choices) for c in PARTICIPANT_COLUMNS if c.choices}
 BY_NAME = {c.name: c for c in PARTICIPANT_COLUMNS}
+BY_GROUP_NAME = {c.name: c for c in GROUP_COLUMNS}

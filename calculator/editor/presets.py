@@ -25,21 +25,76 @@ def _webinar() -> dict[str, Any]:
         person("Presenter", 0, 60 * M, media="video", endpoint="webrtc", publish=0),
         person("Co-presenter", 2 * M, 60 * M, media="video", endpoint="webrtc", publish=5 * M),
     ]
-    attendees = [
-        person(
-            f"Attendee {n + 1}",
-            round(n * 5 * M / 99),
-            round(50 * M + n * 10 * M / 99),
-            media="video",
-            endpoint="client",
-        )
-        for n in range(100)
-    ]
     return {
         "name": "Webinar: 2 presenters, 100 attendees",
         "model": "video_ppm",
         "sessions_per_month": 20,
-        "participants": presenters + attendees,
+        "participants": presenters,
+        # The hundred attendees the template always had, written as the group they are.
+        "groups": [attendees("Attendees", 100, (0, 5 * M), (50 * M, 60 * M))],
+    }
+
+
+def attendees(
+    name: str,
+    count: int,
+    join: tuple[int, int],
+    leave: tuple[int, int],
+    **fields: Any,
+) -> dict[str, Any]:
+    """A group of watchers: on video, never publishing."""
+    return {
+        "name": name,
+        "count": count,
+        "media": "video",
+        "endpoint": "client",
+        "direction": "terminating",
+        "join": list(join),
+        "leave": list(leave),
+        "publish": None,
+        **fields,
+    }
+
+
+def _large_webinar() -> dict[str, Any]:
+    return {
+        "name": "Webinar: 10,000 attendees",
+        "model": "video_ppm",
+        "sessions_per_month": 4,
+        "participants": [
+            person("Presenter", 0, 60 * M, media="video", endpoint="webrtc", publish=0),
+            person("Host", 0, 60 * M, media="video", endpoint="webrtc", publish=0),
+        ],
+        "groups": [attendees("Attendees", 10_000, (0, 10 * M), (45 * M, 60 * M))],
+    }
+
+
+def _town_hall() -> dict[str, Any]:
+    stage = [
+        person("Moderator", 0, 75 * M, media="video", endpoint="webrtc", publish=0),
+        person("CEO", 2 * M, 75 * M, media="video", endpoint="webrtc", publish=5 * M),
+        person("CFO", 2 * M, 60 * M, media="video", endpoint="webrtc", publish=30 * M),
+        person("Head of People", 2 * M, 75 * M, media="video", endpoint="webrtc", publish=45 * M),
+    ]
+    return {
+        "name": "Town hall: 50,000 employees",
+        "model": "video_ppm",
+        "sessions_per_month": 1,
+        "participants": stage,
+        "groups": [
+            attendees("Offices (web)", 30_000, (0, 10 * M), (60 * M, 75 * M)),
+            attendees("Remote (app)", 17_000, (0, 15 * M), (40 * M, 75 * M)),
+            # A phone hears the mix: it subscribes to no stream (docs/pricing.md).
+            attendees(
+                "Dial-ins (SIP)",
+                3_000,
+                (3 * M, 20 * M),
+                (30 * M, 75 * M),
+                media="voice",
+                endpoint="sip",
+                subscribes=False,
+            ),
+        ],
     }
 
 
@@ -167,6 +222,20 @@ PRESETS: tuple[Preset, ...] = (
         "Webinar with 100 attendees",
         "Two presenters; a hundred attendees arrive over five minutes and drift away at the end.",
         _webinar(),
+    ),
+    Preset(
+        "webinar-10k",
+        "Webinar with 10,000 attendees",
+        "A presenter and a host; 10,000 attendees join over the first ten minutes and leave "
+        "over the last quarter hour.",
+        _large_webinar(),
+    ),
+    Preset(
+        "town-hall",
+        "Town hall of 50,000",
+        "Four people on stage; the audience in offices, on the app and dialling in over SIP, "
+        "as three groups.",
+        _town_hall(),
     ),
 )
 

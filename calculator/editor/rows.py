@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine.scenario import Scenario
 from billing.engine.timefmt import clock
-from calculator.editor.columns import BY_NAME, PARTICIPANT_COLUMNS, Column
+from calculator.editor.columns import BY_NAME, GROUP_COLUMNS, PARTICIPANT_COLUMNS, Column
 
 Row = Mapping[str, str]
 Errors = Mapping[str, list[str]]
@@ -117,23 +117,50 @@ def participant_rows(
 ) -> SafeString:
     """The participants' table rows. A row with no message and no focus (nearly all of a large
     scenario's) is written in one piece; the others field by field."""
-    w = _Writer("p", errors, focus, warnings)
-    marked = _rows_named("p", [*errors, *warnings, (focus or "")[3:]])
+    return _table_rows("p", PARTICIPANT_COLUMNS, rows, errors, focus, url, warnings)
+
+
+def group_rows(
+    rows: Sequence[Row], errors: Errors, focus: str | None, url: str, warnings: Errors
+) -> SafeString:
+    """The groups' table rows, each with a button that writes its members out as rows."""
+    return _table_rows("g", GROUP_COLUMNS, rows, errors, focus, url, warnings)
+
+
+def _table_rows(
+    prefix: str,
+    columns: Sequence[Column],
+    rows: Sequence[Row],
+    errors: Errors,
+    focus: str | None,
+    url: str,
+    warnings: Errors,
+) -> SafeString:
+    w = _Writer(prefix, errors, focus, warnings)
+    marked = _rows_named(prefix, [*errors, *warnings, (focus or "")[3:]])
+    noun = "group" if prefix == "g" else "row"
     out = []
     for i, row in enumerate(rows):
         n = i + 1
-        buttons = (
-            f'<td class="row-actions">{_button(f"duplicate:p:{i}", f"Duplicate row {n}", "Copy", False, url)}'
-            f"{_button(f'remove:p:{i}', f'Remove row {n}', '✕', True, url)}</td></tr>"
+        write_out = (
+            _button(f"write-out:g:{i}", f"Write group {n} out as rows", "Rows", False, url)
+            if prefix == "g"
+            else ""
         )
-        p, head = f"p-{i}-", f"p-{i}-head"
-        start = f'<tr id="row-p-{i}"><th scope="row" id="{head}">{n}</th>'
+        buttons = (
+            f'<td class="row-actions">'
+            f"{_button(f'duplicate:{prefix}:{i}', f'Duplicate {noun} {n}', 'Copy', False, url)}"
+            f"{write_out}"
+            f"{_button(f'remove:{prefix}:{i}', f'Remove {noun} {n}', '✕', True, url)}</td></tr>"
+        )
+        p, head = f"{prefix}-{i}-", f"{prefix}-{i}-head"
+        start = f'<tr id="row-{prefix}-{i}"><th scope="row" id="{head}">{n}</th>'
         if i not in marked:
             # A row with no message and no focus: each cell in one piece.
             get = row.get
-            cells = "".join(c.cell(p, head, get(c.name, "")) for c in PARTICIPANT_COLUMNS)
+            cells = "".join(c.cell(p, head, get(c.name, "")) for c in columns)
         else:
-            cells = "".join(w.cell(i, row, c) for c in PARTICIPANT_COLUMNS)
+            cells = "".join(w.cell(i, row, c) for c in columns)
         out.append(start + cells + buttons)
     return mark_safe("".join(out))
 
@@ -216,6 +243,41 @@ def summary_rows(scenario: Scenario) -> SafeString:
         )
         out.append(
             f'<tr><td class="detail">{n}</td><th scope="row">{escape(p.name)}</th>{cells}</tr>'
+        )
+    return mark_safe("".join(out))
+
+
+def summary_groups(scenario: Scenario) -> SafeString:
+    """The groups of a priced scenario as read-only table rows."""
+    out = []
+    for n, g in enumerate(scenario.groups, start=1):
+        cells = [
+            f"{g.count:,}",
+            f"{clock(g.join[0])}–{clock(g.join[1])}",
+            f"{clock(g.leave[0])}–{clock(g.leave[1])}",
+            BY_NAME["endpoint"].shown(g.endpoint),
+            BY_NAME["media"].shown(g.media),
+            BY_NAME["direction"].shown(g.direction),
+            "from joining" if g.publishes else "never",
+            str(g.streams),
+            "yes" if g.subscribes else "no",
+        ]
+        headings = (
+            "Count",
+            "Join",
+            "Leave",
+            "Endpoint",
+            "Media",
+            "Direction",
+            "Publishes",
+            "Streams",
+            "Subscribes",
+        )
+        written = "".join(
+            f'<td data-label="{h}">{escape(c)}</td>' for h, c in zip(headings, cells, strict=True)
+        )
+        out.append(
+            f'<tr><td class="detail">{n}</td><th scope="row">{escape(g.name)}</th>{written}</tr>'
         )
     return mark_safe("".join(out))
 

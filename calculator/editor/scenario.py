@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -17,14 +17,18 @@ from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
 from billing.engine.ratecard import MAX_INCREMENT_SECONDS
 from billing.engine.reader import MAX_NAME_LENGTH
+from billing.engine.roster import members
 from billing.engine.scenario import (
+    MAX_GROUPS,
     MAX_INTERVALS,
+    MAX_MEMBERS,
     MAX_PARTICIPANTS,
     MAX_SESSIONS_PER_MONTH,
+    Group,
 )
 from billing.engine.timefmt import clock
 from billing.forms import PlainIntegerField, TextField
-from calculator.editor.columns import BY_NAME, PARTICIPANT_COLUMNS
+from calculator.editor.columns import BY_NAME, GROUP_COLUMNS, PARTICIPANT_COLUMNS
 from calculator.editor.fastpath import (
     FieldErrors,
     SharedFields,
@@ -109,6 +113,10 @@ class ParticipantForm(RowForm):
     """A participant's row: its fields are the columns' (columns.py), set below."""
 
 
+class GroupForm(RowForm):
+    """A group's row: its fields are the group columns' (columns.py), set below."""
+
+
 class IntervalForm(RowForm):
     start = ClockField()
     end = ClockField()
@@ -119,7 +127,8 @@ class ConferenceForm(IntervalForm):
 
 
 ParticipantForm.base_fields = {column.name: column.form_field for column in PARTICIPANT_COLUMNS}
-for _row_form in (ParticipantForm, IntervalForm, ConferenceForm):
+GroupForm.base_fields = {column.name: column.form_field for column in GROUP_COLUMNS}
+for _row_form in (ParticipantForm, GroupForm, IntervalForm, ConferenceForm):
     _row_form.base_fields = SharedFields(_row_form.base_fields)
 
 
@@ -130,18 +139,17 @@ def _formset(form: type[forms.Form], limit: int) -> type[forms.BaseFormSet]:  # 
 
 
 ParticipantFormSet = _formset(ParticipantForm, MAX_PARTICIPANTS)
+GroupFormSet = _formset(GroupForm, MAX_GROUPS)
 ConferenceFormSet = _formset(ConferenceForm, MAX_INTERVALS)
 IntervalFormSet = _formset(IntervalForm, MAX_INTERVALS)
 
 
 class BulkAddForm(forms.Form):
-    """ "40 attendees join between 0:00 and 5:00 and leave between 50:00 and 60:00"."""
+    """ "40 attendees join between 0:00 and 5:00 and leave between 50:00 and 60:00": a group."""
 
     # The labels name each part of the sentence in its error messages.
-    count = WholeNumberField(
-        min_value=1, max_value=MAX_PARTICIPANTS, initial=10, label="Number to add"
-    )
-    name = TextField(max_length=100, initial="Attendee", label="Name")
+    count = WholeNumberField(min_value=1, max_value=MAX_MEMBERS, initial=10, label="Number to add")
+    name = TextField(max_length=100, initial="Attendees", label="Name")
     join_from = ClockField(initial="0:00", label="First join")
     join_to = ClockField(initial="5:00", label="Last join")
     leave_from = ClockField(initial="50:00", label="First leave")
@@ -162,49 +170,49 @@ class BulkAddForm(forms.Form):
             self.add_error("leave_from", "everyone must leave after they join")
         return data
 
-    def fits(self, present: int, rows: int) -> bool:
-        """Valid, and the participants fit beside the `present` ones (and the editor's `rows`
-        in all); else the message says how many more can be added (never silently fewer
-        than asked)."""
+    def fits(self, headcount: int, groups: int, rows: int) -> bool:
+        """Valid, and the group fits beside the `headcount` connected already (and the
+        `groups` there are, and the editor's `rows` in all); else the message says why
+        (never silently fewer than asked)."""
         if not self.is_valid():
             return False
-        room = min(MAX_PARTICIPANTS - present, EDITOR_ROWS - rows)
+        if groups >= MAX_GROUPS or rows >= EDITOR_ROWS:
+            why = (
+                f"a scenario holds at most {MAX_GROUPS:,} groups"
+                if groups >= MAX_GROUPS
+                else f"the editor shows at most {EDITOR_ROWS:,} rows"
+            )
+            self.add_error("count", f"no more groups fit: {why}.")
+            return False
+        room = MAX_MEMBERS - headcount
         if self.cleaned_data["count"] > room:
-            if EDITOR_ROWS - rows < MAX_PARTICIPANTS - present:
-                why = f"the editor shows at most {EDITOR_ROWS:,} rows and has {rows:,}"
-            else:
-                why = (
-                    f"a scenario holds at most {MAX_PARTICIPANTS:,} participants and has "
-                    f"{present:,}"
-                )
             more = f"at most {room:,} more fit" if room > 0 else "no more fit"
-            self.add_error("count", f"{more}: {why}.")
+            self.add_error(
+                "count",
+                f"{more}: a scenario holds at most {MAX_MEMBERS:,} participants in all and "
+                f"has {headcount:,}.",
+            )
             return False
         return True
 
-    def rows(self, start_number: int) -> list[dict[str, str]]:
-        """The participants, their times spread evenly over the ranges, to whole seconds."""
+    def group_row(self) -> dict[str, str]:
+        """The group as the editor's row: the members spread evenly over the ranges."""
         data = self.cleaned_data
-        n = data["count"]
-        rows = []
-        for i in range(n):
-            share = Decimal(i) / (n - 1) if n > 1 else Decimal(0)
-            join = data["join_from"] + (data["join_to"] - data["join_from"]) * share
-            leave = data["leave_from"] + (data["leave_to"] - data["leave_from"]) * share
-            join = join.quantize(Decimal(1), ROUND_HALF_UP)
-            leave = max(join, leave.quantize(Decimal(1), ROUND_HALF_UP))
-            rows.append(
-                {
-                    **NEW_PARTICIPANT,
-                    "name": f"{data['name']} {start_number + i}",
-                    "endpoint": data["endpoint"],
-                    "media": data["media"],
-                    "join": clock(join),
-                    "leave": clock(leave),
-                    "publish": clock(join) if data["publish"] else "",
-                }
-            )
-        return rows
+        return {
+            **NEW_GROUP,
+            "name": data["name"] or "Attendees",
+            "count": str(data["count"]),
+            "join_from": clock(data["join_from"]),
+            "join_to": clock(data["join_to"]),
+            "leave_from": clock(data["leave_from"]),
+            "leave_to": clock(data["leave_to"]),
+            "endpoint": data["endpoint"],
+            "media": data["media"],
+            "publish": "on" if data["publish"] else "",
+        }
+
+
+NEW_GROUP = {column.name: column.new for column in GROUP_COLUMNS}
 
 
 # -- The editor's state as plain rows of strings, so that actions keep what was typed -------
@@ -222,6 +230,7 @@ def row_count(sections: Mapping[str, list[Any]]) -> int:
 
 SECTIONS = {
     "p": ("participants", ParticipantFormSet, list(ParticipantForm.base_fields)),
+    "g": ("groups", GroupFormSet, list(GroupForm.base_fields)),
     "c": ("conferences", ConferenceFormSet, list(ConferenceForm.base_fields)),
     "r": ("recordings", IntervalFormSet, list(IntervalForm.base_fields)),
     "m": ("monitoring", IntervalFormSet, list(IntervalForm.base_fields)),
@@ -241,13 +250,14 @@ SCENARIO_FIELDS = [
 ]
 # "restore" re-renders the editor from posted fields and changes nothing: how the page brings
 # back a draft kept in the browser.
+# "write-out:g:N" writes group N's members out as participant rows.
 ACTION = re.compile(
-    r"^(add|duplicate|remove):([pcrm])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
+    r"^(add|duplicate|remove|write-out):([pgcrm])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
 )
 
 
 # ASCII digits only: \d also matches other scripts' digits, which int() reads.
-ROW_KEY = re.compile(r"^([pcrm])-([0-9]+)-")
+ROW_KEY = re.compile(r"^([pgcrm])-([0-9]+)-")
 
 
 def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -265,7 +275,7 @@ def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
             declared = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
         except (TypeError, ValueError):
             declared = 0
-        limit = MAX_PARTICIPANTS if prefix == "p" else MAX_INTERVALS
+        limit = {"p": MAX_PARTICIPANTS, "g": MAX_GROUPS}.get(prefix, MAX_INTERVALS)
         total = max(0, min(declared, limit, present[prefix] + 1))
         sections[prefix] = [
             {name: str(data.get(f"{prefix}-{i}-{name}", "")) for name in fields}
@@ -331,7 +341,7 @@ def document_state(
         {c.name: c.text(p.get(c.name, c.absent)) for c in PARTICIPANT_COLUMNS}
         for p in document.get("participants", [])
     ]
-    sections = {"p": participants}
+    sections = {"p": participants, "g": [group_state(g) for g in document.get("groups", [])]}
     for prefix in "crm":
         name = SECTIONS[prefix][0]
         sections[prefix] = [
@@ -345,22 +355,48 @@ def document_state(
     return scenario_of(scenario), sections
 
 
+def group_state(group: Mapping[str, Any]) -> dict[str, str]:
+    """A group of a document as the editor's typed row (its ranges' halves in columns)."""
+    row = {}
+    for column in GROUP_COLUMNS:
+        name = column.name
+        if name in ("join_from", "join_to", "leave_from", "leave_to"):
+            key, half = name.split("_")
+            pair = group.get(key)
+            value = pair[0 if half == "from" else 1] if isinstance(pair, list | tuple) else None
+            row[name] = column.text(value if value is not None else "")
+        elif name == "count":
+            row[name] = "" if group.get("count") is None else str(group["count"])
+        else:
+            row[name] = column.text(group.get(name, column.absent))
+    return row
+
+
 def act(
-    sections: dict[str, list[dict[str, str]]], action: str, bulk: BulkAddForm | None
+    sections: dict[str, list[dict[str, str]]],
+    action: str,
+    bulk: BulkAddForm | None,
+    notices: list[str] | None = None,
 ) -> str | None:
-    """Add, duplicate or remove a row, or bulk-add participants, in place, keeping every typed
-    value. With no action the rows stay as they are.
+    """Add, duplicate or remove a row, bulk-add participants as a group, or write a group's
+    members out as rows, in place, keeping every typed value. With no action the rows stay as
+    they are; an action that cannot be done says why in `notices`.
 
     Returns the id of what a keyboard user goes on from: the first field of the row added
     (the first of those added in bulk), or after a removal of the row that took its place, or
     the section's Add button when none is left."""
     match = ACTION.match(action)
     if match and action == "bulk":
-        rows = sections["p"]
-        if bulk is not None and bulk.fits(len(rows), row_count(sections)):
-            first = len(rows)
-            rows.extend(bulk.rows(len(rows) + 1))
-            return _first_field("p", first)
+        groups = sections["g"]
+        if bulk is not None and bulk.fits(
+            typed_headcount(sections), len(groups), row_count(sections)
+        ):
+            groups.append(bulk.group_row())
+            return _first_field("g", len(groups) - 1)
+    elif match and match.group(1) == "write-out" and match.group(2) == "g":
+        group_index = int(match.group(3) or -1)
+        if 0 <= group_index < len(sections["g"]):
+            return write_out(sections, group_index, notices)
     elif match and match.group(2):
         verb, prefix, index_text = match.group(1, 2, 3)
         rows = sections[prefix]
@@ -383,12 +419,81 @@ def act(
     return None
 
 
+def typed_headcount(sections: Mapping[str, list[dict[str, str]]]) -> int:
+    """Participants and groups' members as typed (a count not yet a number counts none)."""
+    counts = (row.get("count", "").strip().replace(",", "") for row in sections["g"])
+    return len(sections["p"]) + sum(int(c) for c in counts if c.isascii() and c.isdigit())
+
+
+def write_out(
+    sections: dict[str, list[dict[str, str]]], index: int, notices: list[str] | None
+) -> str | None:
+    """Group `index`'s members as participant rows after the others, the group gone: each
+    member can then be edited on its own. Only a group whose row is valid, and whose members
+    fit in the editor."""
+    row = sections["g"][index]
+    errors: FieldErrors = {}
+    cleaned = clean_fields(GroupForm.base_fields, row, "", errors)
+    said = notices if notices is not None else []
+    if errors:
+        said.append(f"Group {index + 1} could not be written out as rows: fix its fields first.")
+        return None
+    count = cleaned["count"]
+    room = min(MAX_PARTICIPANTS - len(sections["p"]), EDITOR_ROWS - row_count(sections) + 1)
+    if count > room:
+        said.append(
+            f"Group {index + 1} has {count:,} members; at most {max(room, 0):,} more rows fit "
+            f"(the editor shows at most {EDITOR_ROWS:,} rows, a scenario at most "
+            f"{MAX_PARTICIPANTS:,} participants written out). It is kept as a group."
+        )
+        return None
+    group = group_of(cleaned)
+    first = len(sections["p"])
+    sections["p"].extend(
+        {c.name: c.text(getattr(p, c.name)) for c in PARTICIPANT_COLUMNS} for p in members(group)
+    )
+    del sections["g"][index]
+    return _first_field("p", first)
+
+
+def group_of(cleaned: Mapping[str, Any]) -> Group:
+    """A group from its row's cleaned values."""
+    return Group(
+        name=cleaned["name"] or "Attendees",
+        count=cleaned["count"],
+        join=(cleaned["join_from"], cleaned["join_to"]),
+        leave=(cleaned["leave_from"], cleaned["leave_to"]),
+        media="video" if cleaned["media"] == "video" else "voice",
+        endpoint=cleaned["endpoint"],
+        direction=cleaned["direction"],
+        publishes=bool(cleaned["publish"]),
+        streams=cleaned["streams"],
+        subscribes=cleaned["subscribes"],
+    )
+
+
+def group_document(cleaned: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """A group of the document from its row's cleaned values."""
+    return {
+        "name": cleaned["name"] or f"Group {index + 1}",
+        "count": cleaned["count"],
+        "media": cleaned["media"],
+        "endpoint": cleaned["endpoint"],
+        "direction": cleaned["direction"],
+        "join": [cleaned["join_from"], cleaned["join_to"]],
+        "leave": [cleaned["leave_from"], cleaned["leave_to"]],
+        "publish": "join" if cleaned["publish"] else None,
+        "streams": cleaned["streams"],
+        "subscribes": cleaned["subscribes"],
+    }
+
+
 # The Add button of each section, by its rows' prefix.
-ADD = {"p": "add-participant", "c": "add-c", "r": "add-r", "m": "add-m"}
+ADD = {"p": "add-participant", "g": "add-g", "c": "add-c", "r": "add-r", "m": "add-m"}
 
 
 def _first_field(prefix: str, index: int) -> str:
-    return f"id_{prefix}-{index}-{'name' if prefix == 'p' else 'start'}"
+    return f"id_{prefix}-{index}-{'name' if prefix in 'pg' else 'start'}"
 
 
 def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
@@ -405,6 +510,8 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
             # publishes from joining (the rules page says so). Bulk-added attendees watch.
             "publish": "0:00" if media == "video" else "",
         }
+    if prefix == "g":
+        return {**NEW_GROUP, "name": "Attendees" if not rows else f"Group {len(rows) + 1}"}
     row = {"start": "0:00", "end": last.get("end") or "5:00"}
     if prefix == "c":
         row["media"] = "voice"
@@ -413,7 +520,18 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
 
 # -- The bound editor ------------------------------------------------------------------------
 
-PATH = re.compile(r"^(participants|conferences|recordings|monitoring)\[(\d+)\](?:\.(\w+))?$")
+PATH = re.compile(
+    r"^(participants|groups|conferences|recordings|monitoring)\[(\d+)\](?:\.(\w+))?(?:\[([01])\])?$"
+)
+# A group's problems by its document's key (and pair half) to the input at fault.
+GROUP_INPUTS = {
+    ("join", None): "join_to",  # a range that runs backwards: its end is what to change
+    ("join", "0"): "join_from",
+    ("join", "1"): "join_to",
+    ("leave", None): "leave_to",
+    ("leave", "0"): "leave_from",
+    ("leave", "1"): "leave_to",
+}
 
 
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
@@ -517,6 +635,11 @@ class Editor:
                 {**row, "name": row["name"] or f"Participant {i + 1}"}
                 for i, row in enumerate(rows["p"])
             ],
+            **(
+                {"groups": [group_document(row, i) for i, row in enumerate(rows["g"])]}
+                if rows["g"]
+                else {}
+            ),
             "conferences": [
                 {"start": r["start"], "end": r["end"], "media": r["media"]} for r in rows["c"]
             ],
@@ -557,8 +680,10 @@ class Editor:
         """(section prefix or None for the scenario's fields, row, field) a path names."""
         match = PATH.match(path)
         if match:
-            name, index, field_name = match.groups()
+            name, index, field_name, half = match.groups()
             prefix, row = PREFIX_OF[name], int(index)
+            if prefix == "g" and field_name is not None:
+                field_name = GROUP_INPUTS.get((field_name, half), field_name)
             if row < len(self.rows[prefix]) and field_name in self.rows[prefix][row]:
                 return prefix, row, field_name
         target = _scenario_field(path)

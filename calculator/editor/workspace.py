@@ -5,7 +5,7 @@ estimates in estimate.py): saving, the live update and the pages read only it.""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -40,6 +40,7 @@ from calculator.editor.scenario import (
     row_count,
     scenario_of,
     sections_of,
+    typed_headcount,
 )
 from calculator.models import SavedScenario
 from calculator.server.middleware import from_htmx
@@ -122,6 +123,8 @@ class ScenarioWorkspace(Workspace):
     unsaved: bool = False
     # More rows than the editor shows as inputs (EDITOR_ROWS): priced and shown read-only.
     too_large: bool = False
+    # What an action could not do, and why (a group too large to write out as rows).
+    notices: list[str] = field(default_factory=list)
 
     kind = SavedScenario.SCENARIO
     template = "editor.html"
@@ -155,9 +158,11 @@ class ScenarioWorkspace(Workspace):
         cards = CardDirectory()
         if row_count(rows) > EDITOR_ROWS:
             return cls.read_only(scenario, rows, cards, saved, initial, unsaved, parsed)
-        focus = act(rows, action, bulk)
+        notices: list[str] = []
+        focus = act(rows, action, bulk, notices)
         editor = Editor.bind(scenario, rows, cards.choices())
         workspace = cls(editor, bulk, None, action, cards, saved, focus=focus, unsaved=unsaved)
+        workspace.notices = notices
         if editor.is_valid():
             workspace.document = editor.document(default)
             try:
@@ -227,10 +232,12 @@ class ScenarioWorkspace(Workspace):
             "unsaved": self.unsaved,
             "too_large": self.too_large,
             "row_count": row_count(self.editor.rows),
+            "headcount": typed_headcount(self.editor.rows),
             "editor_rows": EDITOR_ROWS,
         }
         if not results_only:
             context.update(
+                notices=self.notices,
                 focus=self.focus,
                 form=self.editor.form,
                 bulk=self.bulk or BulkAddForm(prefix="bulk"),

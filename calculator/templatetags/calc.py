@@ -22,7 +22,7 @@ from billing.engine.scenario import ENDPOINT_LABELS, MAX_INTERVALS, MAX_PARTICIP
 from billing.engine.timefmt import clock as clock_text
 from billing.engine.timefmt import minutes_text
 from calculator.editor import rows
-from calculator.editor.columns import PARTICIPANT_COLUMNS, Column
+from calculator.editor.columns import GROUP_COLUMNS, PARTICIPANT_COLUMNS, Column
 
 register = template.Library()
 
@@ -131,6 +131,25 @@ def participant_rows(context: Context, url: str) -> SafeString:
     return rows.participant_rows(
         editor.rows["p"], editor.errors, context.get("focus"), url, editor.warnings
     )
+
+
+@register.simple_tag(takes_context=True)
+def group_rows(context: Context, url: str) -> SafeString:
+    """The groups' rows of the editor in context (calculator/rows.py)."""
+    editor = context["editor"]
+    return rows.group_rows(
+        editor.rows["g"], editor.errors, context.get("focus"), url, editor.warnings
+    )
+
+
+@register.simple_tag
+def group_columns() -> tuple[Column, ...]:
+    return GROUP_COLUMNS
+
+
+@register.simple_tag
+def summary_groups(scenario: Scenario) -> SafeString:
+    return rows.summary_groups(scenario)
 
 
 @register.simple_tag(takes_context=True)

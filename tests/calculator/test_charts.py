@@ -6,10 +6,11 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import pytest
 
-from billing.engine import Meter, parse_scenario, price
+from billing.engine import Meter, parse_scenario, price, scenario_document
+from billing.engine.roster import written_out
 from billing.service import price_document
 from calculator import charts
-from calculator.editor.presets import PRESETS
+from calculator.editor.presets import BY_SLUG, PRESETS
 from tests.conftest import flat_card, leg
 
 
@@ -88,9 +89,14 @@ def test_conferences_show_as_unbilled_under_video_models():
     assert ppm["Conference 1"].billed_seconds == 0
 
 
-def test_a_large_session_is_grouped_into_readable_rows_that_keep_every_minute():
+def written_webinar() -> dict:
+    """The 100-attendee webinar with its attendees written out as participants."""
     webinar = next(p for p in PRESETS if p.slug == "webinar")
-    quote = quote_for(webinar.document)
+    return scenario_document(written_out(parse_scenario(webinar.document)))
+
+
+def test_a_large_session_is_grouped_into_readable_rows_that_keep_every_minute():
+    quote = quote_for(written_webinar())
     rows = charts.timeline_rows(quote)
     people = len(quote.scenario.participants)
     assert len(rows) <= charts.GROUPS + 5
@@ -99,8 +105,45 @@ def test_a_large_session_is_grouped_into_readable_rows_that_keep_every_minute():
     assert sum(r.billed_seconds for r in rows) == billed
     # Presenters are not lumped in with attendees.
     assert rows[0].label == "Presenter"
-    assert rows[2].label == "Attendee 1 … Attendee 3"
+    assert rows[2].label == "Attendees 1 … Attendees 3"
     assert rows[2].billed == ((0, 3012),)  # from 0:00 (billing start) to the last leave
+
+
+def test_a_group_is_one_band_with_its_members_billed_time_and_count():
+    webinar = next(p for p in PRESETS if p.slug == "webinar")
+    quote = quote_for(webinar.document)
+    rows = charts.timeline_rows(quote)
+    assert [r.label for r in rows] == ["Presenter", "Co-presenter", "Attendees"]
+    band = rows[2]
+    assert (band.kind, band.count) == ("group", 100)
+    assert band.connected == (0, 3600)
+    assert band.billed == ((0, 3600),)
+    written = quote_for(written_webinar())
+    attendees = sum(
+        int(b.seconds[b.positions >= 2].sum())
+        for b in written.usage.charges
+        if b.kind == "participant"
+    )
+    assert band.billed_seconds == attendees
+    assert (
+        "Attendees (100)"
+        in charts.timeline(rows, Decimal(3600))["layout"]["yaxis"]["categoryarray"]
+    )
+    # Participants over time: exactly the steps of the members written out.
+    assert charts.connected_steps(quote) == charts.connected_steps(written)
+
+
+def test_thousands_of_steps_are_tabled_as_runs():
+    quote = quote_for(BY_SLUG["webinar-10k"].document)
+    steps = charts.connected_steps(quote)
+    assert len(steps[0]) > 1000
+    assert max(steps[1]) == 10_002
+    table = str(charts.steps_table(steps))
+    assert table == (
+        '<tr><td>0:00–10:00</td><td class="num">0 → 10,002</td></tr>'
+        '<tr><td>10:00–45:00</td><td class="num">10,002</td></tr>'
+        '<tr><td>45:00–1:00:00</td><td class="num">10,002 → 0</td></tr>'
+    )
 
 
 def test_a_band_of_subscribers_bills_wherever_one_of_them_would():

@@ -249,12 +249,26 @@ def test_bulk_add_spreads_participants_evenly(client):
         "bulk-publish": "on",
     }
     html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
-    assert [name for _, name in rows(html)][1:] == [f"Attendee {n}" for n in range(2, 7)]
+    # One group row, focused; the participants as they were.
+    assert len(rows(html)) == 1
+    assert 'name="g-0-count" id="id_g-0-count" value="5"' in html
+    assert 'name="g-0-leave_to" id="id_g-0-leave_to" value="1:00:00"' in html
+    assert autofocused(html) == ["id_g-0-name"]
+    # Written out as rows: the members spread evenly, as bulk add always spread them.
+    fields = dict(re.findall(r'name="(g-0-[a-z_]+)" id="[^"]*" value="([^"]*)"', html))
+    selects = re.findall(r'<select name="(g-0-[a-z]+)"[^>]*>.*?value="([^"]*)" selected', html)
+    data = {**data_for("ivr-only"), **fields, **dict(selects), "g-TOTAL_FORMS": "1"}
+    data.update({"g-0-publish": "on", "g-0-subscribes": "on", "action": "write-out:g:0"})
+    html = client.post("/editor/", data, **HTMX).content.decode()
+    assert [name for _, name in rows(html)][1:] == [f"Attendee {n}" for n in range(1, 6)]
     joins = re.findall(r'name="p-\d+-join" id="id_p-\d+-join" value="([^"]*)"', html)[1:]
     leaves = re.findall(r'name="p-\d+-leave" id="id_p-\d+-leave" value="([^"]*)"', html)[1:]
+    publishes = re.findall(r'name="p-\d+-publish" id="id_p-\d+-publish" value="([^"]*)"', html)
     assert joins == ["0:00", "1:00", "2:00", "3:00", "4:00"]
     assert leaves == ["50:00", "52:30", "55:00", "57:30", "1:00:00"]
-    assert autofocused(html) == ["id_p-1-name"]  # the first one added
+    assert publishes[1:] == joins
+    assert 'name="g-0-count"' not in html
+    assert autofocused(html) == ["id_p-1-name"]  # the first one written out
 
 
 def test_bulk_add_with_leaves_before_joins_is_refused_with_a_message(client):
@@ -285,7 +299,7 @@ def test_bulk_add_with_leaves_before_joins_is_refused_with_a_message(client):
 def test_bulk_add_of_no_one_says_how_many_may_be_added(client):
     bulk = {"action": "bulk", "bulk-count": "0", "bulk-name": "A", "bulk-join_from": "0:00"}
     html = client.post("/editor/", {**data_for("ivr-only"), **bulk}, **HTMX).content.decode()
-    assert "Number to add: Enter a whole number from 1 to 10,000." in html
+    assert "Number to add: Enter a whole number from 1 to 1,000,000." in html
     assert "Last join: This field is required." in html
 
 
@@ -382,7 +396,10 @@ def test_a_scenario_with_hundreds_of_participants_posts_from_the_editor(client):
         "bulk-media": "video",
     }
     html = client.post("/editor/", {**data_for("webinar"), **bulk}).content.decode()
-    assert len(rows(html)) == 402
+    assert len(rows(html)) == 2
+    assert 'name="g-0-count" id="id_g-0-count" value="100"' in html
+    assert 'name="g-1-count" id="id_g-1-count" value="300"' in html
+    assert "402 connected in all" in html
     assert total(html, "session").startswith("$")
 
 

@@ -100,7 +100,7 @@ def test_bulk_add_past_the_limit_is_refused_never_cut_short(client, settings):
         "ivr-agent",
         action="bulk",
         **{
-            "bulk-count": "9999",
+            "bulk-count": "1000000",
             "bulk-name": "A",
             "bulk-join_from": "0:00",
             "bulk-join_to": "1:00",
@@ -111,7 +111,10 @@ def test_bulk_add_past_the_limit_is_refused_never_cut_short(client, settings):
         },
     )
     html = client.post("/editor/", data, **HTMX).content.decode()
-    assert "at most 4,998 more fit: the editor shows at most 5,000 rows and has 2." in html
+    assert (
+        "at most 999,998 more fit: a scenario holds at most 1,000,000 participants in all "
+        "and has 2." in html
+    )
     assert len(re.findall(r'name="p-\d+-name"', html)) == 2
 
 

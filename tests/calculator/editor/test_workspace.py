@@ -215,15 +215,34 @@ def test_bulk_adding_participants():
     }
     workspace = ScenarioWorkspace.from_request(request("post", data=form(action="bulk", **bulk)))
     assert isinstance(workspace.bulk, BulkAddForm)
-    assert names(workspace)[3:] == [f"Attendee {n}" for n in range(4, 9)]
-    assert [row["join"] for row in workspace.editor.rows["p"][3:]] == [
+    # One row: a group of five.
+    assert len(workspace.editor.rows["p"]) == 3
+    (group,) = workspace.editor.rows["g"]
+    assert (group["name"], group["count"], group["join_from"], group["leave_to"]) == (
+        "Attendee",
+        "5",
+        "0:00",
+        "24:00",
+    )
+    assert workspace.focus == "id_g-0-name"
+    assert workspace.document["groups"][0]["join"] == [0, 240]
+    # Written out, its members are the rows bulk add always made.
+    data = {**form(), **{f"g-0-{k}": v for k, v in group.items()}, "g-TOTAL_FORMS": "1"}
+    written = ScenarioWorkspace.from_request(
+        request("post", data={**data, "action": "write-out:g:0"})
+    )
+    assert names(written)[3:] == [f"Attendee {n}" for n in range(1, 6)]
+    assert [row["join"] for row in written.editor.rows["p"][3:]] == [
         "0:00",
         "1:00",
         "2:00",
         "3:00",
         "4:00",
     ]
-    assert workspace.focus == "id_p-3-name"
+    assert written.editor.rows["g"] == []
+    assert written.focus == "id_p-3-name"
+    assert written.quote is not None
+    assert written.quote.per_session.total == workspace.quote.per_session.total
 
 
 @pytest.mark.parametrize("action", ["drop:p:0", "remove:x:0", "remove:p:-1", "add:p:", "SAVE"])
@@ -436,9 +455,9 @@ def test_the_results_context_leaves_out_the_forms():
     workspace = ScenarioWorkspace.from_request(request(data={"template": "conference"}))
     whole = workspace.context()
     results = workspace.context(results_only=True)
-    assert {"form", "bulk", "focus"} <= set(whole)
-    assert not {"form", "bulk", "focus"} & set(results)
-    assert set(whole) - set(results) == {"form", "bulk", "focus"}
+    assert {"form", "bulk", "focus", "notices"} <= set(whole)
+    assert not {"form", "bulk", "focus", "notices"} & set(results)
+    assert set(whole) - set(results) == {"form", "bulk", "focus", "notices"}
     assert isinstance(whole["bulk"], BulkAddForm)
     assert not whole["bulk"].is_bound
     for key in ("quote", "lines", "figures", "models", "model_rows", "card_defaults"):
