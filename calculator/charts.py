@@ -76,13 +76,6 @@ class Row:
     parts: int = 0
 
 
-def ms_position(seconds: Decimal) -> int | float:
-    """A moment as a date-axis position in milliseconds from the start, as short as it can be
-    written (whole milliseconds as integers)."""
-    value = seconds * 1000
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 def ms(seconds: Decimal) -> float:
     """A duration in milliseconds: the length of a bar on a date axis."""
     return float(seconds * 1000)
@@ -96,7 +89,9 @@ def stamp(seconds: Decimal) -> str:
     """A moment of the session as a date-axis position (plotly.js reads bare numbers on a
     date axis as years, so positions are written as dates from 1970-01-01)."""
     moment = EPOCH + timedelta(microseconds=int(seconds * 1_000_000))
-    return moment.isoformat(sep=" ", timespec="milliseconds")
+    # Whole seconds without their milliseconds: a webinar's thousands of steps stay smaller.
+    whole = moment.microsecond == 0
+    return moment.isoformat(sep=" ", timespec="seconds" if whole else "milliseconds")
 
 
 def plotly_text(text: str) -> str:
@@ -298,7 +293,7 @@ def timeline(rows: Sequence[Row], end: Decimal) -> dict[str, Any]:
     }
     labels = []
     for row in rows:
-        label = plotly_text(f"{row.label} ({row.count})" if row.count > 1 else row.label)
+        label = plotly_text(f"{row.label} ({row.count:,})" if row.count > 1 else row.label)
         labels.append(label)
         start, finish = row.connected
         connected["y"].append(label)
@@ -412,9 +407,9 @@ def concurrency(
             "line": {"shape": "hv", "color": COLORS["billed"], "width": 2},
             "fill": "tozeroy",
             "fillcolor": "rgba(37,99,235,0.12)",
-            # Milliseconds from the start (a date axis reads numbers so): a webinar's thousands
-            # of steps stay small; the hover shows each time as the axis writes times.
-            "x": [ms_position(t) for t in times],
+            # The hover shows each time as the axis writes times (no text of its own: a
+            # webinar has thousands of steps).
+            "x": [stamp(t) for t in times],
             "y": counts,
             "hovertemplate": "%{x}: %{y:,} connected<extra></extra>",
         }
@@ -519,7 +514,7 @@ def timeline_table(rows: Sequence[Row]) -> SafeString:
         '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td class="num">{}</td></tr>',
         (
             (
-                f"{row.label} ({row.count})" if row.count > 1 else row.label,
+                f"{row.label} ({row.count:,})" if row.count > 1 else row.label,
                 f"{clock(row.connected[0])}–{clock(row.connected[1])}",
                 _billed_text(row),
                 minutes_text(row.billed_seconds),

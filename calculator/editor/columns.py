@@ -29,7 +29,7 @@ from billing.engine.timefmt import clock
 from billing.forms import TextField
 from calculator.editor.fields import ClockField, WholeNumberField
 
-Input = Literal["text", "time", "select", "number", "checkbox"]
+Input = Literal["text", "time", "select", "number", "checkbox", "hidden"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ class Column:
     def cell(self, p: str, head: str, value: str, rest: str = "", message: str = "") -> str:
         """The table cell of row prefix `p` ("p-3-"): its input, and any message after it."""
         names = f'name="{p}{self.name}" id="id_{p}{self.name}"'
+        if self.input == "hidden":  # kept, not shown: no cell of its own
+            return f'<input type="hidden" {names} value="{escape(value)}">'
         label = f' aria-labelledby="{self.heading_id} {head}"'
         if self.input == "select":
             chosen = self.options.get(value, self.options[""])
@@ -220,7 +222,9 @@ GROUP_COLUMNS: tuple[Column, ...] = (
     ),
     _group_column(BY_PARTICIPANT["endpoint"]),
     _group_column(BY_PARTICIPANT["media"], new="video"),
-    _group_column(BY_PARTICIPANT["direction"]),
+    # A group's direction is kept as the document gives it, not shown: it changes no price,
+    # and the row is wide enough.
+    replace(BY_PARTICIPANT["direction"], table="gcol", input="hidden"),
     Column(
         "publish",
         "Publishes",
