@@ -681,7 +681,13 @@ def model_curves(
             "margin": {"l": 70, "r": 20, "t": 40, "b": 50},
             "xaxis": {
                 "title": {"text": "Participants in each session"},
-                "dtick": max(1, len(counts) // 12),
+                # One by one for a small session; a session with groups is priced in steps,
+                # and Plotly places the ticks.
+                **(
+                    {"dtick": max(1, len(counts) // 12)}
+                    if counts[-1] - counts[0] == len(counts) - 1
+                    else {"tickformat": ",d"}
+                ),
                 # Fixed: on a narrow screen Plotly would widen the axis to fit the annotations'
                 # text, down to negative participants.
                 "range": [counts[0] - 0.5, counts[-1] + 0.5],

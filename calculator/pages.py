@@ -14,7 +14,7 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.engine import Meter, Model, ScenarioError
-from billing.engine.pricing import model_curves
+from billing.engine.pricing import headcounts, model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
 from calculator import charts
 from calculator.editor.estimate import EstimateWorkspace
@@ -74,8 +74,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = workspace.context()
     if workspace.quote is not None:
         quote = workspace.quote
-        people = len(quote.scenario.participants)
-        counts = list(range(1, min(60, max(12, 3 * people)) + 1))
+        counts = headcounts(quote.scenario)
         curves, crossovers = model_curves(quote.scenario, quote.card, counts)
         context["curves_figure"] = charts.model_curves(
             counts, curves, crossovers, quote.card.currency

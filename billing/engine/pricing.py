@@ -158,6 +158,39 @@ def with_participants(scenario: Scenario, count: int) -> Scenario:
     return replace(scenario, participants=grown)
 
 
+def with_headcount(scenario: Scenario, count: int) -> Scenario:
+    """The scenario with `count` people connected in all: without groups, its participants
+    cycled (`with_participants`); with groups, its participants as they are and the groups'
+    members scaled to make up the rest, each group keeping its share (largest remainders;
+    at least one member each). `count` is at least the participants and one per group."""
+    if not scenario.groups:
+        return with_participants(scenario, count)
+    members = count - len(scenario.participants)
+    weights = [g.count for g in scenario.groups]
+    whole = sum(weights)
+    shares = [max(1, members * w // whole) for w in weights]
+    remainders = sorted(
+        range(len(weights)), key=lambda i: (-(members * weights[i] % whole), i)
+    )
+    for i in remainders[: max(0, members - sum(shares))]:
+        shares[i] += 1
+    groups = tuple(replace(g, count=n) for g, n in zip(scenario.groups, shares, strict=True))
+    return replace(scenario, groups=groups)
+
+
+def headcounts(scenario: Scenario) -> list[int]:
+    """The headcounts a cost-as-participants-grow chart prices: 1 to about three times a
+    small session's people, or for a session with groups, twenty steps to twice its size
+    (its own among them; fewer past 100,000 people, each step being a whole pricing)."""
+    people = scenario.headcount
+    if not scenario.groups:
+        return list(range(1, min(60, max(12, 3 * people)) + 1))
+    smallest = len(scenario.participants) + len(scenario.groups)
+    steps = 20 if people <= 100_000 else 8
+    counts = {max(smallest, people * k // (steps // 2)) for k in range(1, steps + 1)}
+    return sorted(counts | {people})
+
+
 @dataclass(frozen=True, slots=True)
 class Crossover:
     participants: int
@@ -174,7 +207,7 @@ def model_curves(
     curves: dict[Model, list[Decimal | None]] = {model: [] for model in Model}
     wanting: dict[Model, list[bool]] = {model: [] for model in Model}
     for count in counts:
-        grown = with_participants(scenario, count)
+        grown = with_headcount(scenario, count)
         for model, quote in compare_models(grown, card):
             if isinstance(quote, ScenarioError):
                 curves[model].append(None)

@@ -10,6 +10,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing.engine import parse_scenario
 from billing.models import RateCardVersion
 from calculator.editor.estimate import estimate_data
 from calculator.editor.presets import BLANK, BY_SLUG, PRESETS
@@ -651,3 +652,20 @@ def test_head_is_answered_as_get_and_my_scenarios_say_what_each_is(client):
     assert "SIP media server (per call leg)" in html
     assert "sip_mediaserver" not in html
     assert "<title>My scenarios" in html
+
+
+def test_compare_grows_a_session_with_groups_by_scaling_its_groups(client):
+    from billing.engine.pricing import headcounts, with_headcount
+
+    scenario = parse_scenario(BY_SLUG["town-hall"].document)
+    counts = headcounts(scenario)
+    assert scenario.headcount in counts
+    assert len(counts) <= 21
+    members = scenario.headcount - len(scenario.participants)
+    doubled = with_headcount(scenario, len(scenario.participants) + 2 * members)
+    assert doubled.headcount == scenario.headcount + members
+    assert doubled.participants == scenario.participants
+    assert [g.count for g in doubled.groups] == [2 * g.count for g in scenario.groups]
+    html = client.get("/compare/?template=town-hall").content.decode()
+    assert "its groups' members scaled" in html
+    assert "Per month (1 session)" in html
