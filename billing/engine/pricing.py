@@ -169,9 +169,7 @@ def with_headcount(scenario: Scenario, count: int) -> Scenario:
     weights = [g.count for g in scenario.groups]
     whole = sum(weights)
     shares = [max(1, members * w // whole) for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (-(members * weights[i] % whole), i)
-    )
+    remainders = sorted(range(len(weights)), key=lambda i: (-(members * weights[i] % whole), i))
     for i in remainders[: max(0, members - sum(shares))]:
         shares[i] += 1
     groups = tuple(replace(g, count=n) for g, n in zip(scenario.groups, shares, strict=True))

@@ -13,7 +13,9 @@ from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.ratecard import MAX_INCREMENT_SECONDS
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
+    MAX_GROUPS,
     MAX_INTERVALS,
+    MAX_MEMBERS,
     MAX_PARTICIPANTS,
     MAX_SESSION_SECONDS,
     MAX_SESSIONS_PER_MONTH,
@@ -79,6 +81,23 @@ INTERVAL = {
         "media": {"type": "string", "enum": list(MEDIA)},
     },
 }
+RANGE = {"type": "array", "minItems": 2, "maxItems": 2, "items": SECONDS}
+GROUP = {
+    "type": "object",
+    "required": ["count", "join", "leave"],
+    "properties": {
+        "name": {"type": "string", "maxLength": MAX_NAME_LENGTH},
+        "count": {"type": "integer", "minimum": 1, "maximum": MAX_MEMBERS},
+        "join": RANGE,
+        "leave": RANGE,
+        "publish": {"type": "string", "enum": ["join"], "nullable": True},
+        **{
+            c.name: c.schema()
+            for c in PARTICIPANT_COLUMNS
+            if c.name in ("media", "endpoint", "direction", "streams", "subscribes")
+        },
+    },
+}
 SCENARIO = {
     "type": "object",
     "required": ["model"],
@@ -95,6 +114,17 @@ SCENARIO = {
                 # The editor's columns are the participant's attributes (editor/columns.py).
                 "properties": {c.name: c.schema() for c in PARTICIPANT_COLUMNS},
             },
+        },
+        "groups": {
+            "type": "array",
+            "maxItems": MAX_GROUPS,
+            "description": (
+                f"Participants alike but for their times, one item a group: `count` members "
+                f"joining spread evenly over `join` [from, to] and leaving likewise over "
+                f"`leave`, to whole seconds. Participants and all groups' members together "
+                f"at most {MAX_MEMBERS:,}."
+            ),
+            "items": GROUP,
         },
         "conferences": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
         "recordings": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},

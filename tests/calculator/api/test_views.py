@@ -283,3 +283,36 @@ def test_names_that_are_not_text_are_refused_by_path(api):
     body = json.dumps({**CONFERENCE, "name": "\ud800", "participants": [leg(0, 1, name="a\x00")]})
     problems = post(api, body).json()["problems"]
     assert [p["path"] for p in problems] == ["name", "participants[0].name"]
+
+
+MILLION = {
+    "name": "Webinar of a million",
+    "model": "video_ssm",
+    "participants": [{"name": "Presenter", "join": 0, "leave": 3600, "publish": 0}],
+    "groups": [{"name": "Audience", "count": 999_999, "join": [0, 600], "leave": [2700, 3600]}],
+}
+
+
+@pytest.mark.parametrize("model", ["sip_mediaserver", "video_ppm", "video_ssm"])
+def test_a_webinar_of_a_million_is_priced_from_a_small_document(api, model):
+    response = post(api, {**MILLION, "model": model})
+    assert response.status_code == 200, response.content[:500]
+    result = response.json()
+    assert Decimal(result["per_session"]["total"]) > 0
+    explanations = " ".join(line["explanation"] for line in result["per_session"]["lines"])
+    assert "Audience: 999,999 " in explanations
+
+
+def test_groups_beyond_a_million_and_bad_ranges_are_named_by_path(api):
+    body = {
+        **MILLION,
+        "groups": [
+            MILLION["groups"][0],
+            {"name": "More", "count": 2, "join": [60, 0], "leave": [90, 90]},
+        ],
+    }
+    response = post(api, body)
+    assert response.status_code == 400
+    problems = {p["path"]: p["message"] for p in response.json()["problems"]}
+    assert problems["groups[1].join"].startswith("must run forwards")
+    assert "at most 1,000,000 participants in all" in problems["groups"]
