@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing.engine import Line, Meter, ScenarioError, parse_scenario, price
+from billing.engine import roster
+from billing.engine.timefmt import clock
 from billing.service import default_card
 
 M = 60
@@ -162,6 +164,33 @@ EXAMPLES: list[tuple[str, str, Meter, bool, dict[str, Any]]] = [
         },
     ),
 ]
+
+
+GROUP_EXAMPLE: dict[str, Any] = {
+    "model": "video_ppm",
+    "participants": [_leg(0, 60 * M, name="Presenter", publish=0)],
+    "groups": [{"name": "Attendees", "count": 5, "join": [0, 90], "leave": [50 * M, 60 * M]}],
+}
+
+
+@dataclass(frozen=True)
+class GroupExample:
+    """The rules page's worked group: its members' times as written out, and its line."""
+
+    document: dict[str, Any]
+    members: list[tuple[str, str, str]]  # name, join, leave, as the editor writes times
+    line: Line | None
+
+
+def group_example() -> GroupExample | None:
+    try:
+        card = default_card()
+    except ScenarioError:
+        return None
+    scenario = parse_scenario(GROUP_EXAMPLE)
+    members = [(p.name, clock(p.join), clock(p.leave)) for p in roster.members(scenario.groups[0])]
+    line = price(scenario, card).per_session.line(Meter.PARTICIPANT)
+    return GroupExample(GROUP_EXAMPLE, members, line)
 
 
 def worked_examples() -> list[Example]:

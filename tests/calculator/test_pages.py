@@ -669,3 +669,13 @@ def test_compare_grows_a_session_with_groups_by_scaling_its_groups(client):
     html = client.get("/compare/?template=town-hall").content.decode()
     assert "its groups' members scaled" in html
     assert "Per month (1 session)" in html
+
+
+def test_the_rules_page_works_a_group_through(client):
+    html = client.get("/rules/").content.decode()
+    assert 'id="groups"' in html
+    # 22.5 s and 67.5 s rounded half up; the leaves spread to 1:00:00.
+    assert '<th scope="row">Attendees 2</th><td>0:23</td><td>52:30</td>' in html
+    assert '<th scope="row">Attendees 4</th><td>1:08</td><td>57:30</td>' in html
+    assert "<b>334 participant minutes</b>" in html
+    assert "Attendees: 5 participants, 50 min to 59 min each, 274 min in all" in html
