@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from billing.engine import Line, Meter, ScenarioError, parse_scenario, price
-from billing.engine import roster
+from billing.engine import Line, Meter, ScenarioError, parse_scenario, price, roster
 from billing.engine.timefmt import clock
 from billing.service import default_card
 
