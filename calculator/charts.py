@@ -94,6 +94,14 @@ def stamp(seconds: Decimal) -> str:
     return moment.isoformat(sep=" ", timespec="seconds" if whole else "milliseconds")
 
 
+def stamps(times: Sequence[Decimal]) -> list[str]:
+    """`stamp` of many moments; whole seconds (a webinar's thousands of steps) at once."""
+    if len(times) < 100 or any(t != t.to_integral_value() for t in times):
+        return [stamp(t) for t in times]
+    seconds = np.array([int(t) for t in times], dtype="datetime64[s]")
+    return [text.replace("T", " ") for text in np.datetime_as_string(seconds).tolist()]
+
+
 def plotly_text(text: str) -> str:
     """A user's text as Plotly shows it: Plotly reads a subset of HTML in every label (a
     participant named `<a href=...>` would be a live link), and reads entities back, so the
@@ -373,25 +381,40 @@ def time_axis(end: Decimal) -> dict[str, Any]:
 
 def connected_steps(quote: Quote) -> tuple[list[Decimal], list[int]]:
     """Connected participants over time as a step function, exactly: times and counts after
-    each. A group's members are counted a group at once (their times are whole seconds)."""
-    events: dict[Decimal, int] = {}
-    for p in quote.scenario.participants:
-        events[p.join] = events.get(p.join, 0) + 1
-        events[p.leave] = events.get(p.leave, 0) - 1
-    for group in quote.scenario.groups:
-        for seconds, sign in zip(member_seconds(group), (1, -1), strict=True):
-            moments, many = np.unique(seconds, return_counts=True)
-            for moment, count in zip(moments.tolist(), many.tolist(), strict=True):
-                key = Decimal(moment)
-                events[key] = events.get(key, 0) + sign * count
-    times: list[Decimal] = []
-    counts: list[int] = []
-    level = 0
-    for moment in sorted(events):
-        level += events[moment]
-        times.append(moment)
-        counts.append(level)
-    return times, counts
+    each. A group's members are counted a group at once (their times are whole seconds), in
+    arrays: a webinar's thousands of steps are redrawn as the user types."""
+    scenario = quote.scenario
+    people = scenario.participants
+    times = [p.join for p in people] + [p.leave for p in people]
+    whole = all(t == t.to_integral_value() for t in times)
+    if not scenario.groups or not whole:
+        events: dict[Decimal, int] = {}
+        for p in people:
+            events[p.join] = events.get(p.join, 0) + 1
+            events[p.leave] = events.get(p.leave, 0) - 1
+        for group in scenario.groups:
+            for seconds, sign in zip(member_seconds(group), (1, -1), strict=True):
+                moments, many = np.unique(seconds, return_counts=True)
+                for moment, count in zip(moments.tolist(), many.tolist(), strict=True):
+                    events[Decimal(moment)] = events.get(Decimal(moment), 0) + sign * count
+        moments_sorted = sorted(events)
+        levels = np.cumsum([events[m] for m in moments_sorted]).tolist()
+        return moments_sorted, levels
+    # Every time a whole second: each moment's joins less its leaves, summed up in order.
+    joins = [np.array([int(p.join) for p in people], dtype=np.int64)]
+    leaves = [np.array([int(p.leave) for p in people], dtype=np.int64)]
+    for group in scenario.groups:
+        group_joins, group_leaves = member_seconds(group)
+        joins.append(group_joins)
+        leaves.append(group_leaves)
+    at = np.concatenate(joins + leaves)
+    signs = np.concatenate(
+        [np.ones(sum(map(len, joins)), np.int64), -np.ones(sum(map(len, leaves)), np.int64)]
+    )
+    moments, where = np.unique(at, return_inverse=True)
+    change = np.zeros(len(moments), np.int64)
+    np.add.at(change, where, signs)
+    return [Decimal(m) for m in moments.tolist()], np.cumsum(change).tolist()
 
 
 def concurrency(
@@ -409,7 +432,7 @@ def concurrency(
             "fillcolor": "rgba(37,99,235,0.12)",
             # The hover shows each time as the axis writes times (no text of its own: a
             # webinar has thousands of steps).
-            "x": [stamp(t) for t in times],
+            "x": stamps(times),
             "y": counts,
             "hovertemplate": "%{x}: %{y:,} connected<extra></extra>",
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from decimal import Decimal
 from typing import overload
 
@@ -19,14 +20,21 @@ from .scenario import Group, Participant, Scenario
 Seconds = npt.NDArray[np.int64]
 
 
+@lru_cache(maxsize=64)
 def member_seconds(group: Group) -> tuple[Seconds, Seconds]:
     """Each member's join and leave, in whole seconds: member k of n joins at
     `join[0] + (join[1] - join[0]) * k / (n - 1)` and leaves likewise over the leave range,
     each rounded half up, and never leaves before it joins (one member: at the ranges'
-    starts). Exact: integer arithmetic on the times' own decimal places."""
+    starts). Exact: integer arithmetic on the times' own decimal places.
+
+    Remembered for the last few groups (a live update prices a group under every model and
+    draws it: the same columns each time); the arrays are read-only."""
     k = np.arange(group.count, dtype=np.int64)
     joins = _spread(group.join, k, group.count)
-    return joins, np.maximum(joins, _spread(group.leave, k, group.count))
+    leaves = np.maximum(joins, _spread(group.leave, k, group.count))
+    joins.flags.writeable = False
+    leaves.flags.writeable = False
+    return joins, leaves
 
 
 def _spread(bounds: tuple[Decimal, Decimal], k: Seconds, count: int) -> Seconds:

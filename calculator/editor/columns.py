@@ -214,10 +214,10 @@ GROUP_COLUMNS: tuple[Column, ...] = (
     *(
         Column(name, heading, ClockField(), "time", absent=None, new=new, table="gcol")
         for name, heading, new in (
-            ("join_from", "Join from", "0:00"),
-            ("join_to", "to", "5:00"),
-            ("leave_from", "Leave from", "50:00"),
-            ("leave_to", "to", "60:00"),
+            ("join_from", "First join", "0:00"),
+            ("join_to", "Last join", "5:00"),
+            ("leave_from", "First leave", "50:00"),
+            ("leave_to", "Last leave", "60:00"),
         )
     ),
     _group_column(BY_PARTICIPANT["endpoint"]),

@@ -223,15 +223,55 @@ def test_when_a_live_update_fails_the_old_figures_are_marked_as_not_current(page
     assert "stale" not in page.get_attribute("#results", "class")
 
 
-def test_bulk_add_adds_participants(page, console_errors):
-    open_template(page, "ivr-only")
-    page.fill("#id_bulk-count", "40")
+def test_bulk_add_makes_a_group_whose_leave_range_changes_totals_band_and_breakdown(
+    page, console_errors
+):
+    open_template(page, "video-meeting")
+    page.fill("#id_bulk-count", "10000")
+    page.fill("#id_bulk-name", "Attendees")
     page.click("#bulk-add")
-    page.wait_for_selector("#id_p-40-name")
-    assert page.locator("table.participants tbody tr").count() == 41
-    assert page.input_value("#id_p-40-name") == "Attendee 41"
+    page.wait_for_selector("#id_g-0-name")
+    # One row for ten thousand people, and the participants as they were.
+    assert page.locator("table.groups tbody tr").count() == 1
+    assert page.locator("table.participants tbody tr").count() == 6
+    assert page.input_value("#id_g-0-count") == "10000"
+    assert "10,006 connected in all" in page.inner_text("#groups-title")
     page.wait_for_function("document.querySelector('[data-total=session]') !== null")
+    before = session_total(page)
+    breakdown = page.inner_text("table.breakdown")
+    assert "Attendees: 10,000 participants" in breakdown
+    timeline = "document.querySelector('[data-figure=fig-timeline]')"
+    page.locator("#plot-timeline").scroll_into_view_if_needed()
+    # The group is one band, after the participants' rows, with how many it holds.
+    page.wait_for_function(
+        f"({timeline}._fullLayout || {{yaxis: {{categoryarray: []}}}}).yaxis.categoryarray.at(-1)"
+        " === 'Attendees (10,000)'"
+    )
+    assert page.evaluate(f"{timeline}._fullLayout.yaxis.categoryarray.length") == 7
+    bars = page.evaluate(f"JSON.stringify({timeline}._fullData.map(t => [t.y, t.x]))")
+    # They stay ten minutes longer: the totals, the breakdown and the band all change.
+    page.fill("#id_g-0-leave_to", "1:10:00")
+    page.wait_for_function(
+        f"document.querySelector('[data-total=session]').innerText !== {before!r}"
+    )
+    assert session_total(page) != before
+    assert page.inner_text("table.breakdown") != breakdown
+    page.wait_for_function(
+        f"JSON.stringify({timeline}._fullData.map(t => [t.y, t.x])) !== {bars!r}"
+    )
     assert page.evaluate("window.__sameDocument") is True
+    assert console_errors == []
+
+
+def test_a_group_written_out_becomes_rows(page, console_errors):
+    open_template(page, "webinar")
+    before = session_total(page)
+    page.click("button[value='write-out:g:0']")
+    page.wait_for_selector("#id_p-101-name")
+    assert page.input_value("#id_p-2-name") == "Attendees 1"
+    assert page.locator("table.groups").count() == 0
+    page.wait_for_function("document.querySelector('[data-total=session]') !== null")
+    assert session_total(page) == before
     assert console_errors == []
 
 
@@ -292,6 +332,8 @@ def test_every_template_loads_without_console_errors(page, console_errors):
         "conference",
         "video-meeting",
         "webinar",
+        "webinar-10k",
+        "town-hall",
     ):
         open_template(page, slug)
     page.goto(f"{page.base_url}/")

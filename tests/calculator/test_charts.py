@@ -255,3 +255,10 @@ def test_a_session_where_no_participant_is_billed_draws_its_timeline(client, mod
     assert [(row.label, row.billed, row.billed_seconds) for row in rows] == [("Viewer", (), 0)]
     html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
     assert "$0.00" in html
+
+
+def test_many_stamps_at_once_are_the_stamps_one_at_a_time():
+    times = [Decimal(n * 37) for n in range(300)] + [Decimal(604_800)]
+    assert charts.stamps(times) == [charts.stamp(t) for t in times]
+    with_fraction = [*times, Decimal("1.5")]
+    assert charts.stamps(with_fraction) == [charts.stamp(t) for t in with_fraction]
