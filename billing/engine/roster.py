@@ -8,8 +8,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import overload
 
 import numpy as np
