@@ -420,9 +420,12 @@ def act(
 
 
 def typed_headcount(sections: Mapping[str, list[dict[str, str]]]) -> int:
-    """Participants and groups' members as typed (a count not yet a number counts none)."""
+    """Participants and groups' members as typed (a count not yet a number, or past any a
+    group may have, counts none: its row shows why)."""
     counts = (row.get("count", "").strip().replace(",", "") for row in sections["g"])
-    return len(sections["p"]) + sum(int(c) for c in counts if c.isascii() and c.isdigit())
+    return len(sections["p"]) + sum(
+        int(c) for c in counts if c.isascii() and c.isdigit() and len(c) <= len(str(MAX_MEMBERS))
+    )
 
 
 def write_out(

@@ -133,7 +133,10 @@ def price_command(name):
 
 # -- Form fields: every class in every field of the editor, estimates and admin -------------
 
-EDITOR = document_data(BY_SLUG["contact-centre"].document, "default")
+EDITOR = document_data(
+    {**BY_SLUG["contact-centre"].document, "groups": BY_SLUG["town-hall"].document["groups"][:1]},
+    "default",
+)
 # What a form post can carry of each text class: lone surrogates arrive as U+FFFD (Django
 # decodes a form's bytes so); the JSON form body carries them as they are.
 FORM_TEXT = [
@@ -144,7 +147,7 @@ FORM_TEXT = [
     "combining marks",
     "right-to-left override",
 ]
-FREE_TEXT = {"name", "p-0-name", "p-1-name", "new_link", "description"}  # any text is a name
+FREE_TEXT = {"name", "p-0-name", "p-1-name", "g-0-name", "new_link", "description"}  # names
 # Signs are a number's own: "+1" and "-0" are 1 and 0 where a sign may go.
 SIGNED = {"negative zero", "plus sign"}
 
@@ -153,7 +156,7 @@ def number_fields(data, free=FREE_TEXT):
     return [
         name
         for name in data
-        if name not in free and not name.endswith(("TOTAL_FORMS", "INITIAL_FORMS", "subscribes"))
+        if name not in free and not name.endswith(("TOTAL_FORMS", "INITIAL_FORMS", *CHECKBOXES))
     ]
 
 
@@ -168,7 +171,7 @@ def shows_problems(response):
 
 
 FIELD_ERRORS = re.compile(r'id="field-errors"[^>]*>(.*?)</script>', re.S)
-CHECKBOXES = ("subscribes",)  # any text ticks a checkbox
+CHECKBOXES = ("subscribes", "g-0-publish")  # any text ticks a checkbox
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,20 @@ pytestmark = pytest.mark.django_db
 
 TIERED = {
     **BY_SLUG["ivr-agent"].document,
+    "groups": [
+        {
+            "name": "Dial-ins",
+            "count": 3,
+            "join": [0, 60],
+            "leave": [300, 420],
+            "publish": "join",
+            "endpoint": "sip",
+            "media": "voice",
+            "direction": "terminating",
+            "streams": 1,
+            "subscribes": False,
+        }
+    ],
     "rate_card": {
         "base": "default",
         "currency": "EUR",
@@ -56,7 +70,7 @@ ESTIMATE = {
 SCENARIOS = [
     BY_SLUG[slug].document
     for slug in ("ivr-only", "ivr-agent", "contact-centre", "conference", "video-meeting")
-]
+] + [BY_SLUG["town-hall"].document]
 DOCUMENTS = [*SCENARIOS, TIERED, ESTIMATE]
 
 # Hostile documents as JSON text, as bytes (UTF-8 where it can be, lone surrogates written

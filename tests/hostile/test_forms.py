@@ -29,13 +29,30 @@ pytestmark = pytest.mark.django_db
 
 EDITOR_FORMS = [
     document_data(BY_SLUG[slug].document, "default")
-    for slug in ("contact-centre", "conference", "video-meeting")
+    for slug in ("contact-centre", "conference", "video-meeting", "town-hall")
 ]
-EDITOR_ACTIONS = ["", "save", "save-copy", "add:p", "remove:p:0", "duplicate:p:1", "bulk"]
+EDITOR_ACTIONS = [
+    "",
+    "save",
+    "save-copy",
+    "add:p",
+    "remove:p:0",
+    "duplicate:p:1",
+    "bulk",
+    "add:g",
+    "duplicate:g:0",
+    "remove:g:1",
+    "write-out:g:0",
+    "write-out:g:7",
+]
 EDITOR_EXTRA = [
     "action",
     "p-TOTAL_FORMS",
     "p-7-name",
+    "g-TOTAL_FORMS",
+    "g-0-count",
+    "g-0-join_to",
+    "g-5-leave_from",
     "revision",
     "tiers",
     *[f"bulk-{name}" for name in ("count", "name", "join_from", "join_to", "leave_from")],
