@@ -103,3 +103,15 @@ def test_price_reads_estimate_documents(tmp_path, capsys):
     assert result["monthly"]["total"] == "15.20"
     call_command("price", write(tmp_path, "e.json", estimate), "--text")
     assert "month  2" in capsys.readouterr().out
+
+
+def test_price_takes_groups(tmp_path, capsys):
+    webinar = {
+        "model": "video_ppm",
+        "participants": [leg(0, 3600, name="Presenter", publish=0)],
+        "groups": [{"name": "Audience", "count": 50_000, "join": [0, 600], "leave": [3000, 3600]}],
+    }
+    call_command("price", write(tmp_path, "webinar.json", webinar))
+    result = json.loads(capsys.readouterr().out)
+    (line,) = result["per_session"]["lines"]
+    assert line["explanation"].startswith("1 participant × 60 min + Audience: 50,000 participants")
