@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.utils.safestring import SafeString, mark_safe
@@ -94,12 +94,15 @@ def stamp(seconds: Decimal) -> str:
     return moment.isoformat(sep=" ", timespec="seconds" if whole else "milliseconds")
 
 
-def stamps(times: Sequence[Decimal]) -> list[str]:
-    """`stamp` of many moments; whole seconds (a webinar's thousands of steps) at once."""
-    if len(times) < 100 or any(t != t.to_integral_value() for t in times):
-        return [stamp(t) for t in times]
-    seconds = np.array([int(t) for t in times], dtype="datetime64[s]")
-    return [text.replace("T", " ") for text in np.datetime_as_string(seconds).tolist()]
+def second_stamps(seconds: list[int]) -> list[str]:
+    """`stamp` of many moments in whole seconds (a webinar's thousands of steps)."""
+    return [_second_stamp(s) for s in seconds]
+
+
+@lru_cache(maxsize=1 << 16)
+def _second_stamp(s: int) -> str:
+    day, rest = divmod(s, 86_400)
+    return f"1970-01-{day + 1:02d} {rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
 
 
 def plotly_text(text: str) -> str:
@@ -379,49 +382,60 @@ def time_axis(end: Decimal) -> dict[str, Any]:
     }
 
 
-def connected_steps(quote: Quote) -> tuple[list[Decimal], list[int]]:
-    """Connected participants over time as a step function, exactly: times and counts after
-    each. A group's members are counted a group at once (their times are whole seconds), in
-    arrays: a webinar's thousands of steps are redrawn as the user types."""
+class Steps(NamedTuple):
+    """Connected participants over time as a step function: the moments the count changes
+    and the count after each; `seconds`, the same moments as whole seconds when they all are
+    (a webinar's thousands of steps are drawn from them without a Decimal each)."""
+
+    times: list[Decimal]
+    counts: list[int]
+    seconds: list[int] | None = None
+
+
+def connected_steps(quote: Quote) -> Steps:
+    """Connected participants over time, exactly. A group's members are counted a group at
+    once, in arrays (their times are whole seconds): a webinar's steps are redrawn as the
+    user types. A moment where as many leave as join is no step."""
     scenario = quote.scenario
     people = scenario.participants
-    times = [p.join for p in people] + [p.leave for p in people]
-    whole = all(t == t.to_integral_value() for t in times)
-    if not scenario.groups or not whole:
-        events: dict[Decimal, int] = {}
-        for p in people:
-            events[p.join] = events.get(p.join, 0) + 1
-            events[p.leave] = events.get(p.leave, 0) - 1
+    moments = [p.join for p in people] + [p.leave for p in people]
+    if all(t == t.to_integral_value() for t in moments):
+        joins = [np.array([int(p.join) for p in people], dtype=np.int64)]
+        leaves = [np.array([int(p.leave) for p in people], dtype=np.int64)]
         for group in scenario.groups:
-            for seconds, sign in zip(member_seconds(group), (1, -1), strict=True):
-                moments, many = np.unique(seconds, return_counts=True)
-                for moment, count in zip(moments.tolist(), many.tolist(), strict=True):
-                    events[Decimal(moment)] = events.get(Decimal(moment), 0) + sign * count
-        moments_sorted = sorted(events)
-        levels = np.cumsum([events[m] for m in moments_sorted]).tolist()
-        return moments_sorted, levels
-    # Every time a whole second: each moment's joins less its leaves, summed up in order.
-    joins = [np.array([int(p.join) for p in people], dtype=np.int64)]
-    leaves = [np.array([int(p.leave) for p in people], dtype=np.int64)]
+            group_joins, group_leaves = member_seconds(group)
+            joins.append(group_joins)
+            leaves.append(group_leaves)
+        at_join, at_leave = np.concatenate(joins), np.concatenate(leaves)
+        if not len(at_join):
+            return Steps([], [], [])
+        # Seconds from the first join: each second's joins less its leaves, then summed.
+        low = int(at_join.min())
+        size = int(at_leave.max()) - low + 1
+        change = np.bincount(at_join - low, minlength=size) - np.bincount(
+            at_leave - low, minlength=size
+        )
+        steps = np.flatnonzero(change)
+        seconds = (steps + low).tolist()
+        counts = np.cumsum(change[steps]).tolist()
+        return Steps([Decimal(s) for s in seconds], counts, seconds)
+    # Some time has a fraction: participants only (groups' times are whole), by moment.
+    events: dict[Decimal, int] = {}
+    for p in people:
+        events[p.join] = events.get(p.join, 0) + 1
+        events[p.leave] = events.get(p.leave, 0) - 1
     for group in scenario.groups:
-        group_joins, group_leaves = member_seconds(group)
-        joins.append(group_joins)
-        leaves.append(group_leaves)
-    at = np.concatenate(joins + leaves)
-    signs = np.concatenate(
-        [np.ones(sum(map(len, joins)), np.int64), -np.ones(sum(map(len, leaves)), np.int64)]
-    )
-    moments, where = np.unique(at, return_inverse=True)
-    change = np.zeros(len(moments), np.int64)
-    np.add.at(change, where, signs)
-    return [Decimal(m) for m in moments.tolist()], np.cumsum(change).tolist()
+        for seconds_of, sign in zip(member_seconds(group), (1, -1), strict=True):
+            at, many = np.unique(seconds_of, return_counts=True)
+            for moment, count in zip(at.tolist(), many.tolist(), strict=True):
+                events[Decimal(moment)] = events.get(Decimal(moment), 0) + sign * count
+    changed = [m for m in sorted(events) if events[m]]
+    return Steps(changed, np.cumsum([events[m] for m in changed]).tolist())
 
 
-def concurrency(
-    quote: Quote, steps: tuple[list[Decimal], list[int]], end: Decimal
-) -> dict[str, Any]:
+def concurrency(quote: Quote, steps: Steps, end: Decimal) -> dict[str, Any]:
     """Participants connected over time (`connected_steps(quote)`), billing start marked."""
-    times, counts = steps
+    times, counts = steps.times, steps.counts
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -432,7 +446,9 @@ def concurrency(
             "fillcolor": "rgba(37,99,235,0.12)",
             # The hover shows each time as the axis writes times (no text of its own: a
             # webinar has thousands of steps).
-            "x": stamps(times),
+            "x": [stamp(t) for t in times]
+            if steps.seconds is None
+            else second_stamps(steps.seconds),
             "y": counts,
             "hovertemplate": "%{x}: %{y:,} connected<extra></extra>",
         }
@@ -560,10 +576,10 @@ def _billed_text(row: Row) -> str:
 STEPS_LISTED = 60
 
 
-def steps_table(steps: tuple[list[Decimal], list[int]]) -> SafeString:
+def steps_table(steps: Steps) -> SafeString:
     """Table rows of the connected participants: each step, or for a webinar's thousands of
     steps each run of them going one way ("0:00–10:00: 1 → 10,001")."""
-    times, counts = steps
+    times, counts = steps.times, steps.counts
     if len(times) <= STEPS_LISTED:
         return table_rows(
             '<tr><td>{}</td><td class="num">{}</td></tr>',
