@@ -25,6 +25,7 @@ from .ratecard import RateCard
 from .rating import Line, Period, rate_month, rate_session
 from .reader import Reader, join_path
 from .scenario import (
+    MAX_MEMBERS,
     MAX_SESSIONS_PER_MONTH,
     RateCardRef,
     Scenario,
@@ -251,6 +252,9 @@ def sessions_in_month(base: int, growth: Growth, number: int) -> int:
 # The work of an estimate's subscribed-minutes scenarios together: twice that of the
 # heaviest single scenario (about a second on a 2-core machine; `make bench`).
 MAX_ESTIMATE_SUBSCRIPTIONS = 2 * MAX_SUBSCRIPTIONS
+# People connected in an estimate's scenarios together (each may hold a million in groups):
+# twice the largest scenario, as for subscriptions.
+MAX_ESTIMATE_MEMBERS = 2 * MAX_MEMBERS
 
 
 def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
@@ -259,6 +263,14 @@ def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
         for item in estimate.items
         if item.scenario.model is Model.VIDEO_SSM
     )
+    people = sum(item.scenario.headcount for item in estimate.items)
+    if people > MAX_ESTIMATE_MEMBERS:
+        raise ScenarioError.single(
+            "scenarios",
+            f"its scenarios have {people:,} participants together (groups' members included), "
+            f"more than one estimate prices (at most {MAX_ESTIMATE_MEMBERS:,}); price the "
+            "largest on their own",
+        )
     if work > MAX_ESTIMATE_SUBSCRIPTIONS:
         raise ScenarioError.single(
             "scenarios",

@@ -14,7 +14,7 @@ from .meters import Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
 from .rating import Line, Period, rate_month, rate_session
-from .scenario import Scenario
+from .scenario import MAX_MEMBERS, Scenario
 from .timefmt import clock, minutes_text
 
 
@@ -184,8 +184,12 @@ def headcounts(scenario: Scenario) -> list[int]:
     if not scenario.groups:
         return list(range(1, min(60, max(12, 3 * people)) + 1))
     smallest = len(scenario.participants) + len(scenario.groups)
-    steps = 20 if people <= 100_000 else 8
-    counts = {max(smallest, people * k // (steps // 2)) for k in range(1, steps + 1)}
+    # Each step prices the session under every model: fewer steps for larger sessions, and
+    # never past the most a scenario may hold.
+    steps = 20 if people <= 100_000 else 6
+    counts = {
+        min(MAX_MEMBERS, max(smallest, people * k // (steps // 2))) for k in range(1, steps + 1)
+    }
     return sorted(counts | {people})
 
 

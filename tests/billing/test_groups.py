@@ -242,3 +242,29 @@ def test_a_whole_seconds_half_is_rounded_up_as_bulk_add_always_did():
         ).groups[0]
     )
     assert joins.tolist() == [0, 0, 0, 1, 1, 1, 1]
+
+
+def test_an_estimate_of_many_millions_is_refused_before_any_pricing():
+    from billing.engine import parse_estimate, price_estimate
+
+    big = {
+        "model": "video_ppm",
+        "groups": [{"name": "Audience", "count": 900_000, "join": [0, 60], "leave": [600, 900]}],
+    }
+    estimate = parse_estimate({"scenarios": [{"scenario": big}] * 3})
+    with pytest.raises(ScenarioError) as refused:
+        price_estimate(estimate, flat_card())
+    (problem,) = refused.value.problems
+    assert problem.path == "scenarios"
+    assert "2,700,000 participants together" in problem.message
+
+
+def test_the_growth_chart_never_prices_more_than_a_scenario_may_hold():
+    from billing.engine.pricing import headcounts
+
+    scenario = read(
+        {"model": "video_ppm", "groups": [{"count": 900_000, "join": [0, 0], "leave": [60, 60]}]}
+    )
+    counts = headcounts(scenario)
+    assert max(counts) == 1_000_000
+    assert len(counts) <= 7
