@@ -180,6 +180,22 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 parts=len(spans),
             )
         )
+    minutes = [c for c in usage.charges if c.kind is ChargeKind.MINUTE]
+    if minutes:
+        # video_ppm_per_minute bills the session's minutes, not a participant's time: one
+        # row for them (the participants' rows show where they were in a billable minute).
+        billable = _merge((c.start, c.end) for batch in minutes for c in batch)
+        rows.append(
+            Row(
+                "Billable minutes",
+                "minutes",
+                (billable[0][0], billable[-1][1]),
+                tuple(billable),
+                sum(batch.total for batch in minutes),
+                count=1,
+                parts=len(billable),
+            )
+        )
     for kind, label, intervals in (
         (ChargeKind.CONFERENCE, "Conference", scenario.conferences),
         (ChargeKind.RECORDING, "Recording", scenario.recordings),
@@ -679,6 +695,7 @@ def model_curves(
     colors = {
         Model.SIP_MEDIASERVER: METER_COLORS[Meter.VOICE_CALL],
         Model.VIDEO_PPM: METER_COLORS[Meter.PARTICIPANT],
+        Model.VIDEO_PPM_PER_MINUTE: "#0e7490",
         Model.VIDEO_SSM: METER_COLORS[Meter.SUBSCRIBED],
     }
     traces: list[dict[str, Any]] = []

@@ -41,6 +41,7 @@ INTERVAL_LABELS = {
     ChargeKind.CONFERENCE: "Conference",
     ChargeKind.RECORDING: "Recording",
     ChargeKind.MONITORING: "Monitoring",
+    ChargeKind.MINUTE: "Minute",
 }
 
 
@@ -465,6 +466,75 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
     return replace(usage, wants_publishers=nobody_publishes and start is None)
 
 
+def video_ppm_per_minute(scenario: Scenario, card: RateCard) -> Usage:
+    """Participant minutes counted minute by minute (the platform's current wording: "each
+    minute looked at separately for the maximum publishers and participants there"): each
+    whole minute of the session clock, [60k, 60k + 60), in which someone publishes bills as
+    many participant minutes as the most participants connected at one moment of it. Whole
+    minutes, so the card's increment and minimum do not apply to them; SIP endpoints add
+    interconnect, recordings and monitoring bill, as under video_ppm."""
+    people = _People(scenario)
+    notes = list(_ignored_conferences(scenario))
+    starts, most = _billable_minutes(people)
+    charges: list[Charges] = []
+    if len(starts):
+        minutes = tuple(Interval(Decimal(int(a)), Decimal(int(a) + 60)) for a in starts.tolist())
+        seconds = most * 60
+        charges += Charges.of(
+            Meter.PARTICIPANT,
+            ChargeKind.MINUTE,
+            minutes,
+            np.arange(len(minutes), dtype=np.int64),
+            seconds,
+            seconds,
+            1,
+            intervals=most,
+        )
+    nobody_publishes = people.count > 0 and not len(people.publishing)
+    if nobody_publishes:
+        notes.append(
+            "No participant minutes: nobody publishes, so no minute is billable. Set Publish "
+            "for whoever sends audio or video."
+        )
+    charges += people.sip_interconnect(card)
+    start = Decimal(int(starts[0])) if len(starts) else None
+    usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
+    return replace(usage, wants_publishers=nobody_publishes)
+
+
+def _billable_minutes(people: _People) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The billable minutes' starts (in seconds) and the most participants connected at one
+    moment of each (connected: join <= t < leave), leaving out minutes nobody is in.
+
+    A minute is billable when some publisher's [publish, leave) overlaps it for a positive
+    time. Within a minute the number connected only rises at a join, so its most is at the
+    minute's start or at a join inside it: counted there from the sorted joins and leaves."""
+    publishes = people.leave_ticks[people.publishing] > people.publish_ticks
+    if not publishes.any():
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    scale = people.scale
+    minute = 60 * scale
+    first = people.publish_ticks[publishes] // minute
+    # The minute after the last one each publisher overlaps: ceil(leave / minute).
+    after = -(-people.leave_ticks[people.publishing][publishes] // minute)
+    size = int(after.max()) + 1
+    cover = np.zeros(size + 1, np.int64)
+    np.add.at(cover, first.astype(np.int64), 1)
+    np.add.at(cover, after.astype(np.int64), -1)
+    billable = np.cumsum(cover[:size]) > 0
+    joins, leaves = np.sort(people.join_ticks), np.sort(people.leave_ticks)
+    points = np.concatenate((np.arange(size, dtype=np.int64) * minute, joins))
+    connected = np.searchsorted(joins, points, side="right") - np.searchsorted(
+        leaves, points, side="right"
+    )
+    most = np.zeros(size, np.int64)
+    inside = points < size * minute
+    np.maximum.at(most, (points[inside] // minute).astype(np.int64), connected[inside])
+    kept = np.flatnonzero(billable & (most > 0))
+    return kept * 60, most[kept]
+
+
 MAX_SUBSCRIPTIONS = 100_000_000
 SUBSCRIPTIONS_PER_BLOCK = 1 << 18
 
@@ -583,6 +653,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
 MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {
     Model.SIP_MEDIASERVER: sip_mediaserver,
     Model.VIDEO_PPM: video_ppm,
+    Model.VIDEO_PPM_PER_MINUTE: video_ppm_per_minute,
     Model.VIDEO_SSM: video_ssm,
 }
 
@@ -625,6 +696,25 @@ def _union(starts: npt.NDArray[Any], ends: npt.NDArray[Any], scale: int) -> Span
     return Spans(starts[begins], ends[last], scale)
 
 
+def _within(spans: Spans, allowed: Spans) -> Spans:
+    """The parts of `spans` inside `allowed` (both sorted and disjoint)."""
+    starts, ends = [], []
+    a_starts, a_ends = allowed.starts.tolist(), allowed.ends.tolist()
+    j = 0
+    for start, end in zip(spans.starts.tolist(), spans.ends.tolist(), strict=True):
+        while j < len(a_starts) and a_ends[j] <= start:
+            j += 1
+        k = j
+        while k < len(a_starts) and a_starts[k] < end:
+            low, high = max(start, a_starts[k]), min(end, a_ends[k])
+            if high > low:
+                starts.append(low)
+                ends.append(high)
+            k += 1
+    dtype = spans.starts.dtype
+    return Spans(np.array(starts, dtype=dtype), np.array(ends, dtype=dtype), spans.scale)
+
+
 def _runs(points: npt.NDArray[Any], on: npt.NDArray[np.bool_], scale: int) -> Spans:
     """The stretches [points[k], points[k + 1]) where `on[k]`, consecutive ones merged."""
     on = on[:-1]
@@ -663,6 +753,19 @@ def billed_spans(scenario: Scenario, usage: Usage, bands: Sequence[Any]) -> list
     ]
     if model is Model.SIP_MEDIASERVER:
         return [_union(joins[m], leaves[m], scale) for m in members]
+    if model is Model.VIDEO_PPM_PER_MINUTE:
+        # A participant bills while connected in a billable minute.
+        starts = np.array(
+            [
+                int(minute.start)
+                for c in usage.charges
+                if c.kind is ChargeKind.MINUTE and not isinstance(c.source, Roster)
+                for minute in c.source
+            ],
+            dtype=np.int64,
+        )
+        billable = _union(starts * scale, (starts + 60) * scale, scale)
+        return [_within(_union(joins[m], leaves[m], scale), billable) for m in members]
     if model is Model.VIDEO_PPM:
         start = usage.billing_start
         if start is None:

@@ -48,6 +48,8 @@ class ChargeKind(StrEnum):
     CONFERENCE = "conference"
     RECORDING = "recording"
     MONITORING = "monitoring"
+    # A billable minute of video_ppm_per_minute: the session's minute, not a participant's.
+    MINUTE = "minute"
 
     @property
     def listed_in(self) -> str:
@@ -68,6 +70,7 @@ LISTS: dict[ChargeKind, str] = {
     ChargeKind.CONFERENCE: "conferences",
     ChargeKind.RECORDING: "recordings",
     ChargeKind.MONITORING: "monitoring",
+    ChargeKind.MINUTE: "minutes",
 }
 NOUNS: dict[ChargeKind, tuple[str, str]] = {
     ChargeKind.LEG: ("call leg", "call legs"),
@@ -77,12 +80,14 @@ NOUNS: dict[ChargeKind, tuple[str, str]] = {
     ChargeKind.PARTICIPANT: ("participant", "participants"),
     ChargeKind.SUBSCRIBER: ("subscriber", "subscribers"),
     ChargeKind.SIP_INTERCONNECT: ("SIP endpoint", "SIP endpoints"),
+    ChargeKind.MINUTE: ("billable minute", "billable minutes"),
 }
 
 
 class Model(StrEnum):
     SIP_MEDIASERVER = "sip_mediaserver"
     VIDEO_PPM = "video_ppm"
+    VIDEO_PPM_PER_MINUTE = "video_ppm_per_minute"
     VIDEO_SSM = "video_ssm"
 
     @property
@@ -99,6 +104,7 @@ class Model(StrEnum):
 MODEL_LABELS: dict[Model, str] = {
     Model.SIP_MEDIASERVER: "SIP media server (per call leg)",
     Model.VIDEO_PPM: "Video: participant minutes",
+    Model.VIDEO_PPM_PER_MINUTE: "Video: participant minutes, minute by minute",
     Model.VIDEO_SSM: "Video: subscribed minutes",
 }
 

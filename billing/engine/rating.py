@@ -72,6 +72,8 @@ def _describe_kind(items: Charges) -> str:
     noun = one if count == 1 else many
     if items.group is not None:
         return _describe_group(items, noun)
+    if items.kind is ChargeKind.MINUTE:
+        return _describe_minutes(items)
     if items.kind is ChargeKind.SUBSCRIBER:
         subscriptions = count if items.intervals is None else int(items.intervals.sum())
         head = f"{subscriptions:,} subscription{'s' if subscriptions != 1 else ''}"
@@ -85,6 +87,23 @@ def _describe_kind(items: Charges) -> str:
         listed = " + ".join(_item_text(c) for c in items)
         return f"{count} {noun} ({listed})"
     return f"{count:,} {noun}, {minutes_text(items.total)} in all"
+
+
+def _describe_minutes(items: Charges) -> str:
+    """Billable minutes of video_ppm_per_minute, each the most connected at one moment of
+    it: `minute 10:00–11:00: 3 connected at most`, or in all for many minutes."""
+    most = items.intervals if items.intervals is not None else items.seconds // 60
+    if len(items) <= ITEMS_LISTED:
+        return " + ".join(
+            f"minute {clock(c.start)}–{clock(c.end)}: {int(most[k]):,} connected at most"
+            for k, c in enumerate(items)
+        )
+    low, high = int(most.min()), int(most.max())
+    each = f"{low:,}" if low == high else f"{low:,} to {high:,}"
+    return (
+        f"{len(items):,} billable minutes, {each} connected at most in each, "
+        f"{minutes_text(items.total)} in all"
+    )
 
 
 def _describe_group(items: Charges, noun: str) -> str:

@@ -60,6 +60,20 @@ def naive(document: dict, increment: int, minimum: int) -> dict[Meter, int]:
         if start is not None:
             for p in people:
                 add(Meter.PARTICIPANT, count(p["join"], p["leave"], lambda t, s=start: t >= s))
+    elif model == "video_ppm_per_minute":
+        # Minute by minute: a minute with a second someone publishes in bills the most
+        # connected at one second of it, in whole minutes, never rounded by the card.
+        for start in range(0, SECONDS + 60, 60):
+            seconds = range(start, start + 60)
+            if not any(
+                p["publish"] is not None and active(p["publish"], p["leave"], t)
+                for p in people
+                for t in seconds
+            ):
+                continue
+            most = max(sum(1 for p in people if active(p["join"], p["leave"], t)) for t in seconds)
+            if most:
+                totals[Meter.PARTICIPANT] = totals.get(Meter.PARTICIPANT, 0) + 60 * most
     else:
         for i, s in enumerate(people):
             if not s["subscribes"]:
@@ -113,7 +127,7 @@ def interval(draw, media=False):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.sampled_from(["sip_mediaserver", "video_ppm", "video_ssm"]),
+    st.sampled_from(["sip_mediaserver", "video_ppm", "video_ppm_per_minute", "video_ssm"]),
     st.lists(participant(), max_size=5),
     st.lists(interval(media=True), max_size=2),
     st.lists(interval(), max_size=2),

@@ -84,7 +84,11 @@ def test_participant_must_be_an_object():
 @pytest.mark.parametrize(
     ("fields", "path", "words"),
     [
-        ({"model": "zoom"}, "model", "must be one of sip_mediaserver, video_ppm, video_ssm"),
+        (
+            {"model": "zoom"},
+            "model",
+            "must be one of sip_mediaserver, video_ppm, video_ppm_per_minute, video_ssm",
+        ),
         ({"model": None}, "model", "missing"),
         ({"sessions_per_month": -1}, "sessions_per_month", "from 0 to 1,000,000,000"),
         ({"sessions_per_month": 1_000_000_001}, "sessions_per_month", "from 0 to 1,000,000,000"),

@@ -29,6 +29,18 @@ def naive_spans(scenario, start, i):
         return merged([(p.join, p.leave)])
     if scenario.model is Model.VIDEO_PPM:
         return [] if start is None else merged([(max(p.join, start), p.leave)])
+    if scenario.model is Model.VIDEO_PPM_PER_MINUTE:
+        # While connected in a minute in which someone publishes for some time.
+        last = int(max(q.leave for q in scenario.participants)) // 60 + 1
+        billable = [
+            k
+            for k in range(last + 1)
+            if any(
+                q.publish is not None and max(q.publish, 60 * k) < min(q.leave, 60 * k + 60)
+                for q in scenario.participants
+            )
+        ]
+        return merged([(max(p.join, 60 * k), min(p.leave, 60 * k + 60)) for k in billable])
     if not p.subscribes:
         return []
     others = [
