@@ -22,6 +22,12 @@ class Example:
     line: Line | None
     currency: str
 
+    @property
+    def noun(self) -> str:
+        """The meter in the sentence: "participant minutes", or "participant minute" for one."""
+        noun = self.meter.noun
+        return noun.removesuffix("s") if self.line and self.line.quantity == "1" else noun
+
 
 def _leg(join: int, leave: int, **fields: Any) -> dict[str, Any]:
     return {"join": join, "leave": leave, **fields}
@@ -94,6 +100,36 @@ EXAMPLES: list[tuple[str, str, Meter, bool, dict[str, Any]]] = [
                 _leg(5 * M, 15 * M, name="User 1", publish=5 * M),
                 _leg(10 * M, 30 * M, name="User 2"),
                 _leg(10 * M, 25 * M, name="User 3"),
+            ],
+        },
+    ),
+    (
+        "45 participant minutes, minute by minute",
+        "Participant Pricing Model, as the platform now words it: “each minute looked at "
+        "separately for the maximum publishers and participants there” (Users 2 and 3 on "
+        "camera); the same 45 as above",
+        Meter.PARTICIPANT,
+        False,
+        {
+            "model": "video_ppm_per_minute",
+            "participants": [
+                _leg(5 * M, 15 * M, name="User 1", publish=5 * M),
+                _leg(10 * M, 30 * M, name="User 2", publish=10 * M),
+                _leg(10 * M, 25 * M, name="User 3", publish=10 * M),
+            ],
+        },
+    ),
+    (
+        "A handover inside a minute, minute by minute",
+        "Where the two participant models differ: A leaves at 0:30 as B joins; participant "
+        "minutes rounds each connection up (2), minute by minute counts who is there at once",
+        Meter.PARTICIPANT,
+        False,
+        {
+            "model": "video_ppm_per_minute",
+            "participants": [
+                _leg(0, 30, name="A", publish=0),
+                _leg(30, M, name="B", publish=30),
             ],
         },
     ),

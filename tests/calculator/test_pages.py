@@ -679,3 +679,12 @@ def test_the_rules_page_works_a_group_through(client):
     assert '<th scope="row">Attendees 4</th><td>1:08</td><td>57:30</td>' in html
     assert "<b>334 participant minutes</b>" in html
     assert "Attendees: 5 participants, 50 min to 59 min each, 274 min in all" in html
+
+
+def test_the_rules_page_works_the_per_minute_model(client):
+    html = client.get("/rules/").content.decode()
+    assert 'id="video_ppm_per_minute"' in html
+    assert "<b>45 participant minutes</b>" in html
+    assert "25 billable minutes, 1 to 3 connected at most in each, 45 min in all" in html
+    assert "<b>1 participant minute</b>" in html
+    assert "minute 0:00–1:00: 1 connected at most" in html
