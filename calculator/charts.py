@@ -695,7 +695,7 @@ def model_curves(
     colors = {
         Model.SIP_MEDIASERVER: METER_COLORS[Meter.VOICE_CALL],
         Model.VIDEO_PPM: METER_COLORS[Meter.PARTICIPANT],
-        Model.VIDEO_PPM_PER_MINUTE: "#0e7490",
+        Model.VIDEO_PPM_PER_MINUTE: "#ea580c",
         Model.VIDEO_SSM: METER_COLORS[Meter.SUBSCRIBED],
     }
     traces: list[dict[str, Any]] = []
