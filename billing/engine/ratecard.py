@@ -21,6 +21,10 @@ MAX_TIER_BOUND = Decimal(10) ** 15
 MAX_TIERS = 50
 MAX_INCREMENT_SECONDS = 86_400
 RATE_PLACES = 12
+# How a meter's tiers price a month: each slice at its tier's rate, or the whole quantity at
+# the rate of the tier it reaches.
+GRADUATED, VOLUME = "graduated", "volume"
+TIER_MODES = (GRADUATED, VOLUME)
 # No limit but what any number may be (inputs.number_problem): a stored card, read as stored.
 ANY_WHOLE = 10**MAX_WHOLE_DIGITS - 1
 
@@ -52,6 +56,11 @@ class RateCard:
     version: int | None = None
     effective_date: date | None = None
     overridden: bool = False
+    # Meters whose tiers price the whole month at the tier reached (the rest: graduated).
+    tier_modes: Mapping[str, str] = field(default_factory=dict)
+
+    def tier_mode(self, meter: str) -> str:
+        return self.tier_modes.get(meter, GRADUATED)
 
     def price_of(self, meter: Meter) -> MeterPrice:
         try:
@@ -106,6 +115,7 @@ class RateCardOverride:
     name: str | None = None
     # The stored card these overrides apply to; None: the default card.
     base: str | None = None
+    tier_modes: Mapping[str, str] = field(default_factory=dict)
 
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
@@ -118,6 +128,7 @@ class RateCardOverride:
                 self.minimum_seconds if self.minimum_seconds is not None else base.minimum_seconds
             ),
             prices={**base.prices, **self.prices},
+            tier_modes={**base.tier_modes, **self.tier_modes},
         )
 
 
@@ -129,6 +140,7 @@ CARD_FIELDS = (
     "minimum_seconds",
     "rates",
     "tiers",
+    "tier_modes",
 )
 
 
@@ -182,7 +194,22 @@ def read_override(
         minimum_seconds=minimum,
         prices=read_prices(reader, data, path, limits=limits, tiers_need_rates=tiers_need_rates),
         name=name,
+        tier_modes=read_tier_modes(reader, data.get("tier_modes"), join_path(path, "tier_modes")),
     )
+
+
+def read_tier_modes(reader: Reader, value: object, path: str) -> dict[str, str]:
+    """`{"<meter>": "graduated" | "volume"}`."""
+    if value is None:
+        return {}
+    data = reader.mapping(value, path, list(Meter))
+    if data is None:
+        return {}
+    modes = {}
+    for meter, mode in data.items():
+        if meter in set(Meter):
+            modes[str(meter)] = reader.choice(mode, join_path(path, meter), TIER_MODES, None)
+    return modes
 
 
 def read_prices(
@@ -313,6 +340,7 @@ def _complete(override: RateCardOverride) -> RateCard:
         minimum_seconds=override.minimum_seconds or 0,
         prices=dict(override.prices),
         name=override.name or "",
+        tier_modes=dict(override.tier_modes),
     )
 
 
@@ -335,6 +363,9 @@ def card_document(card: RateCard) -> dict[str, Any]:
     }
     if tiers:
         document["tiers"] = tiers
+    modes = {meter: mode for meter, mode in sorted(card.tier_modes.items()) if mode != GRADUATED}
+    if modes:
+        document["tier_modes"] = modes
     return document
 
 

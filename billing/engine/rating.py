@@ -11,7 +11,7 @@ from functools import lru_cache
 from .metering import Charge, Charges
 from .meters import METER_ORDER, ChargeKind, Meter
 from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
-from .ratecard import MeterPrice, RateCard, Tier
+from .ratecard import VOLUME, MeterPrice, RateCard, Tier
 from .timefmt import clock, minutes_text
 
 ITEMS_LISTED = 4
@@ -184,7 +184,11 @@ def rate_month(
         if not billed:
             continue
         price = card.price_of(meter)
-        slices = price_slices(price, Fraction(billed, 60), places)
+        volume = card.tier_mode(meter) == VOLUME and bool(price.tiers)
+        if volume:
+            slices = [volume_slice(price, Fraction(billed, 60), places)]
+        else:
+            slices = price_slices(price, Fraction(billed, 60), places)
         amount = sum((s.amount for s in slices), Decimal(0))
         if len(slices) == 1:
             rate = slices[0].rate
@@ -193,7 +197,14 @@ def rate_month(
         explanation = ""
         if how is not None:
             head = how.get(meter, format_minutes(billed))
-            if len(slices) == 1:
+            if volume:
+                reached = slices[0]
+                math = (
+                    f"all at the {ordinal(reached.tier)} tier's {money_text(rate, card.currency)} "
+                    f"(volume) = {money_text(amount, card.currency)}"
+                )
+                head += ","
+            elif len(slices) == 1:
                 math = f"× {money_text(rate, card.currency)} = {money_text(amount, card.currency)}"
             else:
                 math = (
@@ -220,6 +231,25 @@ def price_slices(price: MeterPrice, minutes: Fraction, places: int) -> list[Slic
             break
         floor = tier.up_to
     return slices
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def ordinal(number: int) -> str:
+    return ORDINALS[number - 1] if number <= len(ORDINALS) else f"{number}th"
+
+
+def volume_slice(price: MeterPrice, minutes: Fraction, places: int) -> Slice:
+    """A monthly quantity priced whole at the rate of the tier it reaches: the first tier
+    whose bound is open or at least the quantity; rounded half up to the minor unit."""
+    floor = Decimal(0)
+    for number, tier in enumerate(price.tiers, start=1):
+        if tier.up_to is None or minutes <= as_fraction(tier.up_to):
+            amount = round_half_up(minutes * as_fraction(tier.rate), places)
+            return Slice(number, floor, tier.up_to, minutes, tier.rate, amount)
+        floor = tier.up_to
+    raise AssertionError("a card's last tier is always open")  # read_tiers makes it so
 
 
 def _slice_text(s: Slice, currency: str) -> str:

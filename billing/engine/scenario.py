@@ -404,4 +404,6 @@ def override_document(override: RateCardOverride) -> dict[str, Any]:
     document["rates"] = prices["rates"]
     if "tiers" in prices:
         document["tiers"] = prices["tiers"]
+    if override.tier_modes:
+        document["tier_modes"] = dict(sorted(override.tier_modes.items()))
     return document

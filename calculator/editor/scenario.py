@@ -75,8 +75,10 @@ class ScenarioForm(forms.Form):
         error_messages={"invalid": "Enter a three-letter code such as USD."},
         widget=forms.TextInput(attrs={"size": 4, "placeholder": "card's"}),
     )
-    # Graduated tiers of an imported card: kept through the editor, not edited in it.
+    # Graduated tiers of an imported card, and how they price a month: kept through the
+    # editor, not edited in it.
     tiers = DocumentField(required=False, widget=forms.HiddenInput)
+    tier_modes = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
     revision = PlainIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -243,6 +245,7 @@ SCENARIO_FIELDS = [
     "rate_card",
     "currency",
     "tiers",
+    "tier_modes",
     "revision",
     "increment_seconds",
     "minimum_seconds",
@@ -335,6 +338,8 @@ def document_state(
                 scenario[key] = str(card[key])
         if card.get("tiers"):
             scenario["tiers"] = dumps(card["tiers"])
+        if card.get("tier_modes"):
+            scenario["tier_modes"] = dumps(card["tier_modes"])
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
     participants = [
@@ -544,7 +549,11 @@ _SCENARIO_FIELDS = ScenarioForm().fields
 # Fields whose cleaning is a pure function of the text, to an immutable value: every field of
 # the rows and of the scenario but the card's choices and the tiers (parsed to a mutable dict).
 remember_cleaning(
-    *(f for name, f in _SCENARIO_FIELDS.items() if name not in ("rate_card", "tiers")),
+    *(
+        f
+        for name, f in _SCENARIO_FIELDS.items()
+        if name not in ("rate_card", "tiers", "tier_modes")
+    ),
     *(f for _, formset, _ in SECTIONS.values() for f in formset.form.base_fields.values()),
 )
 
@@ -626,6 +635,8 @@ class Editor:
             overrides["currency"] = data["currency"]
         if data.get("tiers"):
             overrides["tiers"] = data["tiers"]
+        if data.get("tier_modes"):
+            overrides["tier_modes"] = data["tier_modes"]
         card: Any = data["rate_card"]
         if overrides:
             card = {"base": data["rate_card"], **overrides}

@@ -688,3 +688,26 @@ def test_the_rules_page_works_the_per_minute_model(client):
     assert "25 billable minutes, 1 to 3 connected at most in each, 45 min in all" in html
     assert "<b>1 participant minute</b>" in html
     assert "minute 0:00–1:00: 1 connected at most" in html
+
+
+def test_an_imported_cards_tier_modes_are_kept_through_the_editor(client):
+    document = {
+        "model": "sip_mediaserver",
+        "sessions_per_month": 6000,
+        "participants": [{"join": 0, "leave": 600}, {"join": 0, "leave": 600}],
+        "rate_card": {"tier_modes": {"voice_call_minutes": "volume"}},
+    }
+    html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
+    assert total(html, "month") == "$384.00"
+    assert "tier modes (volume pricing)" in html
+    fields = dict(
+        re.findall(r'<input type="hidden" name="(tier_modes|tiers)" value="([^"]*)"', html)
+    )
+    data = {**document_data(document, "default"), "action": "save"}
+    assert data["tier_modes"] == fields["tier_modes"].replace("&quot;", '"')
+    response = client.post("/editor/", data)
+    assert response.status_code == 302
+    from calculator.models import SavedScenario
+
+    saved = SavedScenario.objects.get()
+    assert saved.document["rate_card"]["tier_modes"] == {"voice_call_minutes": "volume"}
