@@ -278,6 +278,28 @@ def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
             f"publishers) together, more than one estimate prices (at most "
             f"{MAX_ESTIMATE_SUBSCRIPTIONS:,}); price the largest on their own",
         )
+    # Fees and a monthly minimum price a scenario; an estimate does not apply them yet, so it
+    # refuses them rather than leave them out of its total.
+    terms = [
+        (f"rate_card.{name}", what)
+        for name, what, present in (
+            ("monthly_minimum", "a monthly minimum", card.monthly_minimum is not None),
+            ("fees", "fees", bool(card.fees)),
+        )
+        if present
+    ]
+    terms += [
+        (f"scenarios[{i}].scenario.fees", "fees")
+        for i, item in enumerate(estimate.items)
+        if item.scenario.fees
+    ]
+    if terms:
+        path, what = terms[0]
+        raise ScenarioError.single(
+            path,
+            f"an estimate does not apply {what} yet: price its scenarios on their own to see "
+            "them, or leave them out",
+        )
     priced = []
     notes: list[str] = []
     for item in estimate.items:

@@ -13,7 +13,7 @@ from .metering import Usage, meter_usage
 from .meters import Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
-from .rating import Line, Period, rate_month, rate_session
+from .rating import Line, Period, rate_month, rate_session, with_fees, with_minimum
 from .scenario import MAX_MEMBERS, Scenario
 from .timefmt import clock, minutes_text
 
@@ -56,6 +56,10 @@ def price(scenario: Scenario, card: RateCard, *, explain: bool = True) -> Quote:
             for meter, seconds in usage.seconds.items()
         }
     monthly = rate_month(monthly_seconds, card, how)
+    if scenario.fees:
+        per_session = with_fees(per_session, card, scenario.fees, None)
+        monthly = with_fees(monthly, card, scenario.fees, sessions)
+    monthly = with_minimum(monthly, card)
     return Quote(scenario, card, usage, per_session, monthly)
 
 
@@ -102,10 +106,27 @@ def line_document(line: Line, *, monthly: bool, all_tiers: bool = False) -> dict
 
 
 def _period_document(period: Period, *, monthly: bool) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "lines": [line_document(line, monthly=monthly) for line in period.lines],
         "total": f"{period.total:f}",
     }
+    fees = [e for e in period.extras if e.kind == "fee"]
+    if fees:
+        document["fees"] = [
+            {
+                "fee": e.key,
+                "label": e.label,
+                "count": e.count,
+                "price": str(e.price),
+                "amount": f"{e.amount:f}",
+                "explanation": e.explanation,
+            }
+            for e in fees
+        ]
+    for e in period.extras:
+        if e.kind == "minimum":
+            document["minimum"] = {"amount": f"{e.amount:f}", "explanation": e.explanation}
+    return document
 
 
 def card_summary(card: RateCard) -> dict[str, Any]:

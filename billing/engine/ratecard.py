@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -25,6 +26,25 @@ RATE_PLACES = 12
 # the rate of the tier it reaches.
 GRADUATED, VOLUME = "graduated", "volume"
 TIER_MODES = (GRADUATED, VOLUME)
+# Fixed charges: a price per month, or per session.
+PER_MONTH, PER_SESSION = "month", "session"
+FEE_PERIODS = (PER_MONTH, PER_SESSION)
+MAX_FEES = 50
+MAX_FEE_KEY = 40
+MAX_MONEY = Decimal(10) ** 12
+KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fee:
+    """A fixed charge of a deal: `price` a month or a session, times how many the scenario
+    (or estimate) says it has."""
+
+    label: str
+    per: str
+    price: Decimal
+
+
 # No limit but what any number may be (inputs.number_problem): a stored card, read as stored.
 ANY_WHOLE = 10**MAX_WHOLE_DIGITS - 1
 
@@ -58,6 +78,9 @@ class RateCard:
     overridden: bool = False
     # Meters whose tiers price the whole month at the tier reached (the rest: graduated).
     tier_modes: Mapping[str, str] = field(default_factory=dict)
+    # A spend commitment: a month's total below it is made up to it.
+    monthly_minimum: Decimal | None = None
+    fees: Mapping[str, Fee] = field(default_factory=dict)
 
     def tier_mode(self, meter: str) -> str:
         return self.tier_modes.get(meter, GRADUATED)
@@ -116,6 +139,8 @@ class RateCardOverride:
     # The stored card these overrides apply to; None: the default card.
     base: str | None = None
     tier_modes: Mapping[str, str] = field(default_factory=dict)
+    monthly_minimum: Decimal | None = None
+    fees: Mapping[str, Fee] = field(default_factory=dict)
 
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
@@ -129,6 +154,10 @@ class RateCardOverride:
             ),
             prices={**base.prices, **self.prices},
             tier_modes={**base.tier_modes, **self.tier_modes},
+            monthly_minimum=(
+                self.monthly_minimum if self.monthly_minimum is not None else base.monthly_minimum
+            ),
+            fees={**base.fees, **self.fees},
         )
 
 
@@ -141,6 +170,8 @@ CARD_FIELDS = (
     "rates",
     "tiers",
     "tier_modes",
+    "monthly_minimum",
+    "fees",
 )
 
 
@@ -195,7 +226,56 @@ def read_override(
         prices=read_prices(reader, data, path, limits=limits, tiers_need_rates=tiers_need_rates),
         name=name,
         tier_modes=read_tier_modes(reader, data.get("tier_modes"), join_path(path, "tier_modes")),
+        monthly_minimum=(
+            None
+            if data.get("monthly_minimum") is None
+            else reader.decimal(
+                data["monthly_minimum"],
+                join_path(path, "monthly_minimum"),
+                what="a monthly minimum",
+                maximum=MAX_MONEY if limits else None,
+                places=RATE_PLACES if limits else None,
+            )
+        ),
+        fees=read_fees(reader, data.get("fees"), join_path(path, "fees"), limits),
     )
+
+
+def read_fees(reader: Reader, value: object, path: str, limits: bool) -> dict[str, Fee]:
+    """`{"<key>": {"label": ..., "per": "month" | "session", "price": "2.00"}}`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        reader.problem(path, f"must be an object of fees by key, not {type_name(value)}")
+        return {}
+    if limits and len(value) > MAX_FEES:
+        reader.problem(path, f"at most {MAX_FEES} fees are allowed (got {len(value):,})")
+        return {}
+    fees = {}
+    for key, item in value.items():
+        item_path = join_path(path, key)
+        if not isinstance(key, str) or not KEY.match(key) or len(key) > MAX_FEE_KEY:
+            reader.problem(
+                item_path,
+                f"a fee's key is lower-case letters, digits and _, starting with a letter, "
+                f"at most {MAX_FEE_KEY} characters",
+            )
+            continue
+        data = reader.mapping(item, item_path, ("label", "per", "price"))
+        if data is None:
+            continue
+        price = reader.decimal(
+            data.get("price"),
+            join_path(item_path, "price"),
+            what="a fee's price",
+            maximum=MAX_MONEY if limits else None,
+            places=RATE_PLACES if limits else None,
+        )
+        per = reader.choice(data.get("per"), join_path(item_path, "per"), FEE_PERIODS, None)
+        label = reader.text(data.get("label"), join_path(item_path, "label"), key)
+        if price is not None:
+            fees[key] = Fee(label or key, per, price)
+    return fees
 
 
 def read_tier_modes(reader: Reader, value: object, path: str) -> dict[str, str]:
@@ -341,6 +421,8 @@ def _complete(override: RateCardOverride) -> RateCard:
         prices=dict(override.prices),
         name=override.name or "",
         tier_modes=dict(override.tier_modes),
+        monthly_minimum=override.monthly_minimum,
+        fees=dict(override.fees),
     )
 
 
@@ -366,7 +448,18 @@ def card_document(card: RateCard) -> dict[str, Any]:
     modes = {meter: mode for meter, mode in sorted(card.tier_modes.items()) if mode != GRADUATED}
     if modes:
         document["tier_modes"] = modes
+    if card.monthly_minimum is not None:
+        document["monthly_minimum"] = str(card.monthly_minimum)
+    if card.fees:
+        document["fees"] = fees_document(card.fees)
     return document
+
+
+def fees_document(fees: Mapping[str, Fee]) -> dict[str, Any]:
+    return {
+        key: {"label": fee.label, "per": fee.per, "price": str(fee.price)}
+        for key, fee in sorted(fees.items())
+    }
 
 
 def card_snapshot(card: RateCard) -> dict[str, Any]:

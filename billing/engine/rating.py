@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
+from .errors import ScenarioError
 from .metering import Charge, Charges
 from .meters import METER_ORDER, ChargeKind, Meter
 from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
-from .ratecard import VOLUME, MeterPrice, RateCard, Tier
+from .ratecard import PER_SESSION, VOLUME, MeterPrice, RateCard, Tier
 from .timefmt import clock, minutes_text
 
 ITEMS_LISTED = 4
@@ -52,12 +53,86 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
+class Extra:
+    """A line of a period that is no meter's: a fee (`count` x `price`), or what a monthly
+    minimum adds to reach it."""
+
+    kind: str  # "fee" or "minimum"
+    key: str
+    label: str
+    amount: Decimal
+    explanation: str
+    count: int | None = None
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Period:
     lines: tuple[Line, ...]
     total: Decimal
+    extras: tuple[Extra, ...] = ()
 
     def line(self, meter: Meter) -> Line | None:
         return next((line for line in self.lines if line.meter == meter), None)
+
+
+def with_fees(
+    period: Period,
+    card: RateCard,
+    counts: Iterable[tuple[str, int]],
+    sessions: int | None,
+    path: str = "fees",
+) -> Period:
+    """A period with the card's fees the scenario counts: a session's period (`sessions`
+    None) has its per-session fees, exact; a month's its per-session fees times the sessions
+    and its monthly fees, each rounded half up to the minor unit. A count of a fee the card
+    does not have is refused, by its path."""
+    extras = []
+    currency = card.currency
+    for key, count in counts:
+        fee = card.fees.get(key)
+        if fee is None:
+            have = ", ".join(sorted(card.fees)) or "none"
+            raise ScenarioError.single(
+                f"{path}.{key}", f"the rate card has no fee {key!r} (its fees: {have})"
+            )
+        if not count:
+            continue
+        price = money_text(fee.price, currency)
+        if sessions is None:
+            if fee.per != PER_SESSION:
+                continue
+            amount = session_amount(count * as_fraction(fee.price))
+            how = f"{count:,} × {price} a session"
+        elif fee.per == PER_SESSION:
+            amount = round_half_up(count * as_fraction(fee.price) * sessions, minor_units(currency))
+            how = f"{count:,} × {price} a session × {sessions:,} sessions"
+        else:
+            amount = round_half_up(count * as_fraction(fee.price), minor_units(currency))
+            how = f"{count:,} × {price} a month"
+        explanation = f"{fee.label}: {how} = {money_text(amount, currency)}"
+        extras.append(Extra("fee", key, fee.label, amount, explanation, count, fee.price))
+    total = period.total + sum((e.amount for e in extras), Decimal(0))
+    return replace(period, extras=period.extras + tuple(extras), total=total)
+
+
+def with_minimum(period: Period, card: RateCard, what: str = "used") -> Period:
+    """A month made up to the card's monthly minimum, if it falls short: a line says by how
+    much (`Minimum commitment: $500.00 - $412.37 used = $87.63`)."""
+    if card.monthly_minimum is None:
+        return period
+    currency = card.currency
+    # To the minor unit, as every monthly amount.
+    minimum = round_half_up(as_fraction(card.monthly_minimum), minor_units(currency))
+    if period.total >= minimum:
+        return period
+    short = minimum - period.total
+    explanation = (
+        f"Minimum commitment: {money_text(minimum, currency)} − "
+        f"{money_text(period.total, currency)} {what} = {money_text(short, currency)}"
+    )
+    extra = Extra("minimum", "monthly_minimum", "Minimum commitment", short, explanation)
+    return replace(period, extras=(*period.extras, extra), total=minimum)
 
 
 def describe_charges(charges: Sequence[Charges]) -> str:

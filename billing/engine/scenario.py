@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from .meters import Model
-from .ratecard import RateCardOverride, card_document, read_override
+from .ratecard import RateCardOverride, card_document, fees_document, read_override
 from .reader import Reader, join_path
 from .timefmt import clock
 
@@ -43,6 +43,7 @@ SCENARIO_FIELDS = (
     "recordings",
     "monitoring",
     "rate_card",
+    "fees",
 )
 PARTICIPANT_FIELDS = (
     "name",
@@ -126,6 +127,8 @@ class Scenario:
     name: str = ""
     rate_card: RateCardRef = None
     groups: tuple[Group, ...] = ()
+    # How many of each of the card's fees the scenario has, by the fee's key.
+    fees: tuple[tuple[str, int], ...] = ()
 
     @property
     def headcount(self) -> int:
@@ -173,6 +176,7 @@ def read_scenario(reader: Reader, document: object, path: str) -> Scenario | Non
     return Scenario(
         name=reader.text(data.get("name"), join_path(path, "name")),
         groups=groups,
+        fees=read_fee_counts(reader, data.get("fees"), join_path(path, "fees")),
         model=Model(model),
         sessions_per_month=reader.whole(
             data.get("sessions_per_month"),
@@ -242,6 +246,26 @@ def read_participant(reader: Reader, item: object, path: str, index: int) -> Par
         subscribes=reader.boolean(data.get("subscribes"), join_path(path, "subscribes"), True),
     )
     return participant
+
+
+MAX_FEE_COUNT = 1_000_000_000
+
+
+def read_fee_counts(reader: Reader, value: object, path: str) -> tuple[tuple[str, int], ...]:
+    """`{"<fee key>": count}`: how many of each of the card's fees (whole numbers). Whether
+    the card has such a fee is known once the card is: pricing checks it."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        reader.problem(path, 'must be an object of counts by fee, such as {"alexa_device": 25}')
+        return ()
+    counts = []
+    for key, count in value.items():
+        if not isinstance(key, str) or not key or len(key) > 40:
+            reader.problem(join_path(path, str(key)[:40]), "is not a fee's key")
+            continue
+        counts.append((key, reader.whole(count, join_path(path, key), 0, MAX_FEE_COUNT, None)))
+    return tuple(sorted(counts))
 
 
 def read_groups(reader: Reader, value: object, path: str) -> tuple[Group, ...]:
@@ -364,6 +388,8 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
         "recordings": [{"start": r.start, "end": r.end} for r in scenario.recordings],
         "monitoring": [{"start": m.start, "end": m.end} for m in scenario.monitoring],
     }
+    if scenario.fees:
+        document["fees"] = dict(scenario.fees)
     if isinstance(scenario.rate_card, str):
         document["rate_card"] = scenario.rate_card
     elif isinstance(scenario.rate_card, RateCardOverride):
@@ -406,4 +432,8 @@ def override_document(override: RateCardOverride) -> dict[str, Any]:
         document["tiers"] = prices["tiers"]
     if override.tier_modes:
         document["tier_modes"] = dict(sorted(override.tier_modes.items()))
+    if override.monthly_minimum is not None:
+        document["monthly_minimum"] = str(override.monthly_minimum)
+    if override.fees:
+        document["fees"] = fees_document(override.fees)
     return document

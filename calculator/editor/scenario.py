@@ -79,6 +79,10 @@ class ScenarioForm(forms.Form):
     # editor, not edited in it.
     tiers = DocumentField(required=False, widget=forms.HiddenInput)
     tier_modes = DocumentField(required=False, widget=forms.HiddenInput)
+    # Deal terms of an imported card and the scenario's fee counts: kept, not yet edited here.
+    monthly_minimum = DocumentField(required=False, widget=forms.HiddenInput)
+    card_fees = DocumentField(required=False, widget=forms.HiddenInput)
+    fee_counts = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
     revision = PlainIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -246,6 +250,9 @@ SCENARIO_FIELDS = [
     "currency",
     "tiers",
     "tier_modes",
+    "monthly_minimum",
+    "card_fees",
+    "fee_counts",
     "revision",
     "increment_seconds",
     "minimum_seconds",
@@ -340,8 +347,14 @@ def document_state(
             scenario["tiers"] = dumps(card["tiers"])
         if card.get("tier_modes"):
             scenario["tier_modes"] = dumps(card["tier_modes"])
+        if card.get("monthly_minimum") is not None:
+            scenario["monthly_minimum"] = dumps(card["monthly_minimum"])
+        if card.get("fees"):
+            scenario["card_fees"] = dumps(card["fees"])
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
+    if document.get("fees"):
+        scenario["fee_counts"] = dumps(document["fees"])
     participants = [
         {c.name: c.text(p.get(c.name, c.absent)) for c in PARTICIPANT_COLUMNS}
         for p in document.get("participants", [])
@@ -542,6 +555,9 @@ GROUP_INPUTS = {
 }
 
 
+# Fields holding parts of a document (parsed to mutable values), kept through the editor.
+DOCUMENT_FIELDS = ("rate_card", "tiers", "tier_modes", "monthly_minimum", "card_fees", "fee_counts")
+
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
 _SCENARIO_FIELDS = ScenarioForm().fields
@@ -549,11 +565,7 @@ _SCENARIO_FIELDS = ScenarioForm().fields
 # Fields whose cleaning is a pure function of the text, to an immutable value: every field of
 # the rows and of the scenario but the card's choices and the tiers (parsed to a mutable dict).
 remember_cleaning(
-    *(
-        f
-        for name, f in _SCENARIO_FIELDS.items()
-        if name not in ("rate_card", "tiers", "tier_modes")
-    ),
+    *(f for name, f in _SCENARIO_FIELDS.items() if name not in DOCUMENT_FIELDS),
     *(f for _, formset, _ in SECTIONS.values() for f in formset.form.base_fields.values()),
 )
 
@@ -637,6 +649,10 @@ class Editor:
             overrides["tiers"] = data["tiers"]
         if data.get("tier_modes"):
             overrides["tier_modes"] = data["tier_modes"]
+        if data.get("monthly_minimum") is not None:
+            overrides["monthly_minimum"] = data["monthly_minimum"]
+        if data.get("card_fees"):
+            overrides["fees"] = data["card_fees"]
         card: Any = data["rate_card"]
         if overrides:
             card = {"base": data["rate_card"], **overrides}
@@ -660,6 +676,7 @@ class Editor:
             "recordings": [{"start": r["start"], "end": r["end"]} for r in rows["r"]],
             "monitoring": [{"start": r["start"], "end": r["end"]} for r in rows["m"]],
             "rate_card": card,
+            **({"fees": data["fee_counts"]} if data.get("fee_counts") else {}),
         }
 
     def add_problems(self, problems: Iterable[Problem]) -> None:

@@ -310,6 +310,27 @@ def line_rows(quote: Quote) -> list[dict[str, str]]:
                 "month_explanation": month.explanation if month else "no sessions in the month",
             }
         )
+    return rows + extra_rows(quote)
+
+
+def extra_rows(quote: Quote) -> list[dict[str, str]]:
+    """The breakdown's rows of fees and a monthly minimum: a fee's session amount beside its
+    month's (a monthly fee has none for a session)."""
+    currency = quote.card.currency
+    per_session = {e.key: e for e in quote.per_session.extras}
+    rows = []
+    for extra in quote.monthly.extras:
+        session = per_session.get(extra.key)
+        rows.append(
+            {
+                "extra": extra.kind,
+                "label": extra.label,
+                "amount": money_text(session.amount, currency) if session else "",
+                "month_amount": money_text(extra.amount, currency),
+                "explanation": session.explanation if session else "",
+                "month_explanation": extra.explanation,
+            }
+        )
     return rows
 
 

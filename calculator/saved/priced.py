@@ -122,6 +122,11 @@ class PricedScenario(Priced):
                 ]
                 for line in period.lines
             ]
+            # Fees and a monthly minimum, by their key, in the meter's column.
+            rows += [
+                [label, e.key, e.count or "", e.price or "", e.amount, currency, e.explanation]
+                for e in period.extras
+            ]
             rows.append([label, "total", "", "", period.total, currency, ""])
         return rows
 

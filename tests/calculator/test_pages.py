@@ -711,3 +711,35 @@ def test_an_imported_cards_tier_modes_are_kept_through_the_editor(client):
 
     saved = SavedScenario.objects.get()
     assert saved.document["rate_card"]["tier_modes"] == {"voice_call_minutes": "volume"}
+
+
+def test_an_imported_deals_fees_and_minimum_are_priced_shown_and_kept(client):
+    document = {
+        "model": "sip_mediaserver",
+        "sessions_per_month": 5000,
+        "participants": [{"join": 0, "leave": 60}],
+        "fees": {"alexa_device": 25, "setup": 1},
+        "rate_card": {
+            "monthly_minimum": "500",
+            "fees": {
+                "alexa_device": {"label": "Alexa device", "per": "month", "price": "2.00"},
+                "setup": {"label": "Call set-up", "per": "session", "price": "0.0010"},
+            },
+        },
+    }
+    api = client.post("/api/estimate", json.dumps(document), content_type="application/json")
+    assert api.json()["monthly"]["total"] == "500.00"
+    html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
+    assert total(html, "month") == "$500.00"
+    assert "Alexa device: 25 × $2.00 a month = $50.00" in html
+    assert "Minimum commitment: $500.00 − $75.00 used = $425.00" in html
+    data = {**document_data(document, "default"), "action": "save"}
+    assert client.post("/editor/", data).status_code == 302
+    from calculator.models import SavedScenario
+
+    saved = SavedScenario.objects.get()
+    assert saved.document["fees"] == {"alexa_device": 25, "setup": 1}
+    assert saved.document["rate_card"]["monthly_minimum"] == "500"
+    csv_text = client.get(f"/s/{saved.share_key}/export.csv").content.decode()
+    assert "monthly_minimum" in csv_text
+    assert "alexa_device" in csv_text

@@ -4,6 +4,7 @@ and card, the context it gives, and which template or partial it renders."""
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -699,3 +700,20 @@ def test_the_estimates_results_partial_draws_from_the_results_context():
     assert partial.strip().startswith('<section id="estimate-results"')
     assert 'data-total="month"' in partial
     assert partial.strip() in page
+
+
+def test_an_imported_documents_inline_rates_and_terms_all_reach_the_editors_fields():
+    from calculator.editor.scenario import document_state
+
+    document = {
+        "model": "sip_mediaserver",
+        "participants": [{"join": 0, "leave": 60}],
+        "rate_card": {
+            "rates": {"voice_call_minutes": "0.0035"},
+            "tier_modes": {"voice_call_minutes": "volume"},
+        },
+    }
+    scenario, _ = document_state(document, "default")
+    assert scenario["rate_voice_call_minutes"] == "0.0035"
+    assert json.loads(scenario["tier_modes"]) == {"voice_call_minutes": "volume"}
+    assert scenario["fee_counts"] == ""
