@@ -15,7 +15,7 @@ from django import forms
 from billing.engine import Meter, Model, Problem
 from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
-from billing.engine.ratecard import MAX_INCREMENT_SECONDS
+from billing.engine.ratecard import GRADUATED, MAX_INCREMENT_SECONDS, MAX_MONEY, VOLUME
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.roster import members
 from billing.engine.scenario import (
@@ -78,9 +78,18 @@ class ScenarioForm(forms.Form):
     # Graduated tiers of an imported card, and how they price a month: kept through the
     # editor, not edited in it.
     tiers = DocumentField(required=False, widget=forms.HiddenInput)
-    tier_modes = DocumentField(required=False, widget=forms.HiddenInput)
-    # Deal terms of an imported card and the scenario's fee counts: kept, not yet edited here.
-    monthly_minimum = DocumentField(required=False, widget=forms.HiddenInput)
+    # A spend commitment: a month below it is made up to it.
+    monthly_minimum = BoundedDecimalField(
+        min_value=Decimal(0),
+        max_value=MAX_MONEY,
+        max_digits=24,
+        decimal_places=12,
+        what="an amount of money",
+        required=False,
+        label="Monthly minimum commitment",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+    )
+    # Fees of an imported card and the scenario's counts of them: kept, not yet edited here.
     card_fees = DocumentField(required=False, widget=forms.HiddenInput)
     fee_counts = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
@@ -90,6 +99,11 @@ class ScenarioForm(forms.Form):
         super().__init__(*args, **kwargs)
         offer(self.fields["rate_card"], cards)
         for meter in Meter:
+            self.fields[f"mode_{meter}"] = forms.ChoiceField(
+                choices=TIER_MODE_CHOICES,
+                required=False,
+                label=f"{meter.label}: tiers",
+            )
             self.fields[f"rate_{meter}"] = BoundedDecimalField(
                 min_value=Decimal(0),
                 max_digits=24,
@@ -102,6 +116,16 @@ class ScenarioForm(forms.Form):
 
     def rate_fields(self) -> list[forms.BoundField]:
         return [self[f"rate_{meter}"] for meter in Meter]
+
+    def mode_fields(self) -> list[forms.BoundField]:
+        return [self[f"mode_{meter}"] for meter in Meter]
+
+
+TIER_MODE_CHOICES = [
+    ("", "as the card says"),
+    (GRADUATED, "graduated: each slice at its tier's rate"),
+    (VOLUME, "volume: the whole month at the tier reached"),
+]
 
 
 # A new participant's row as typed, before what depends on the rows above it.
@@ -249,7 +273,6 @@ SCENARIO_FIELDS = [
     "rate_card",
     "currency",
     "tiers",
-    "tier_modes",
     "monthly_minimum",
     "card_fees",
     "fee_counts",
@@ -257,6 +280,7 @@ SCENARIO_FIELDS = [
     "increment_seconds",
     "minimum_seconds",
     *[f"rate_{meter}" for meter in Meter],
+    *[f"mode_{meter}" for meter in Meter],
 ]
 # "restore" re-renders the editor from posted fields and changes nothing: how the page brings
 # back a draft kept in the browser.
@@ -345,10 +369,10 @@ def document_state(
                 scenario[key] = str(card[key])
         if card.get("tiers"):
             scenario["tiers"] = dumps(card["tiers"])
-        if card.get("tier_modes"):
-            scenario["tier_modes"] = dumps(card["tier_modes"])
+        for meter, mode in (card.get("tier_modes") or {}).items():
+            scenario[f"mode_{meter}"] = str(mode)
         if card.get("monthly_minimum") is not None:
-            scenario["monthly_minimum"] = dumps(card["monthly_minimum"])
+            scenario["monthly_minimum"] = str(card["monthly_minimum"])
         if card.get("fees"):
             scenario["card_fees"] = dumps(card["fees"])
         for meter, rate in (card.get("rates") or {}).items():
@@ -556,7 +580,7 @@ GROUP_INPUTS = {
 
 
 # Fields holding parts of a document (parsed to mutable values), kept through the editor.
-DOCUMENT_FIELDS = ("rate_card", "tiers", "tier_modes", "monthly_minimum", "card_fees", "fee_counts")
+DOCUMENT_FIELDS = ("rate_card", "tiers", "card_fees", "fee_counts")
 
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
@@ -647,10 +671,11 @@ class Editor:
             overrides["currency"] = data["currency"]
         if data.get("tiers"):
             overrides["tiers"] = data["tiers"]
-        if data.get("tier_modes"):
-            overrides["tier_modes"] = data["tier_modes"]
+        modes = {str(m): data[f"mode_{m}"] for m in Meter if data.get(f"mode_{m}")}
+        if modes:
+            overrides["tier_modes"] = modes
         if data.get("monthly_minimum") is not None:
-            overrides["monthly_minimum"] = data["monthly_minimum"]
+            overrides["monthly_minimum"] = str(data["monthly_minimum"])
         if data.get("card_fees"):
             overrides["fees"] = data["card_fees"]
         card: Any = data["rate_card"]
@@ -751,8 +776,14 @@ def _scenario_field(path: str) -> str | None:
         return "currency"
     if path in ("rate_card", "rate_card.base"):
         return "rate_card"
-    if path in ("rate_card.increment_seconds", "rate_card.minimum_seconds"):
+    if path in (
+        "rate_card.increment_seconds",
+        "rate_card.minimum_seconds",
+        "rate_card.monthly_minimum",
+    ):
         return path.split(".")[1]
+    if path.startswith("rate_card.tier_modes."):
+        return f"mode_{path.rsplit('.', 1)[1]}"
     if path.startswith("rate_card.rates."):
         return f"rate_{path.rsplit('.', 1)[1]}"
     return None

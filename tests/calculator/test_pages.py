@@ -690,7 +690,7 @@ def test_the_rules_page_works_the_per_minute_model(client):
     assert "minute 0:00–1:00: 1 connected at most" in html
 
 
-def test_an_imported_cards_tier_modes_are_kept_through_the_editor(client):
+def test_tier_modes_and_a_minimum_are_deal_terms_in_the_editor(client):
     document = {
         "model": "sip_mediaserver",
         "sessions_per_month": 6000,
@@ -699,18 +699,22 @@ def test_an_imported_cards_tier_modes_are_kept_through_the_editor(client):
     }
     html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
     assert total(html, "month") == "$384.00"
-    assert "tier modes (volume pricing)" in html
-    fields = dict(
-        re.findall(r'<input type="hidden" name="(tier_modes|tiers)" value="([^"]*)"', html)
-    )
-    data = {**document_data(document, "default"), "action": "save"}
-    assert data["tier_modes"] == fields["tier_modes"].replace("&quot;", '"')
-    response = client.post("/editor/", data)
-    assert response.status_code == 302
+    assert re.search(r'<option value="volume" selected>volume', html)
+    # Chosen in the editor: graduated again, and a minimum of 500.
+    data = document_data(document, "default")
+    assert data["mode_voice_call_minutes"] == "volume"
+    data.update(mode_voice_call_minutes="graduated", monthly_minimum="500")
+    html = client.post("/editor/", data, **HTMX).content.decode()
+    assert "Minimum commitment: $500.00 − $464.00 used = $36.00" in html
+    assert total(html, "month") == "$500.00"
+    bad = client.post("/editor/", {**data, "monthly_minimum": "-5"}, **HTMX).content.decode()
+    assert "err-monthly_minimum" in bad or '"monthly_minimum"' in bad
+    assert client.post("/editor/", {**data, "action": "save"}).status_code == 302
     from calculator.models import SavedScenario
 
-    saved = SavedScenario.objects.get()
-    assert saved.document["rate_card"]["tier_modes"] == {"voice_call_minutes": "volume"}
+    card = SavedScenario.objects.get().document["rate_card"]
+    assert card["tier_modes"] == {"voice_call_minutes": "graduated"}
+    assert card["monthly_minimum"] == "500"
 
 
 def test_an_imported_deals_fees_and_minimum_are_priced_shown_and_kept(client):
@@ -739,7 +743,7 @@ def test_an_imported_deals_fees_and_minimum_are_priced_shown_and_kept(client):
 
     saved = SavedScenario.objects.get()
     assert saved.document["fees"] == {"alexa_device": 25, "setup": 1}
-    assert saved.document["rate_card"]["monthly_minimum"] == "500"
+    assert Decimal(saved.document["rate_card"]["monthly_minimum"]) == 500
     csv_text = client.get(f"/s/{saved.share_key}/export.csv").content.decode()
     assert "monthly_minimum" in csv_text
     assert "alexa_device" in csv_text

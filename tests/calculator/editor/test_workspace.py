@@ -4,7 +4,6 @@ and card, the context it gives, and which template or partial it renders."""
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -715,5 +714,5 @@ def test_an_imported_documents_inline_rates_and_terms_all_reach_the_editors_fiel
     }
     scenario, _ = document_state(document, "default")
     assert scenario["rate_voice_call_minutes"] == "0.0035"
-    assert json.loads(scenario["tier_modes"]) == {"voice_call_minutes": "volume"}
+    assert scenario["mode_voice_call_minutes"] == "volume"
     assert scenario["fee_counts"] == ""
