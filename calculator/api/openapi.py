@@ -10,9 +10,10 @@ from typing import Any
 
 from billing.engine import Meter, Model
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
-from billing.engine.ratecard import MAX_INCREMENT_SECONDS
+from billing.engine.ratecard import FEE_PERIODS, MAX_FEES, MAX_INCREMENT_SECONDS, TIER_MODES
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
+    MAX_FEE_COUNT,
     MAX_GROUPS,
     MAX_INTERVALS,
     MAX_MEMBERS,
@@ -67,6 +68,25 @@ RATE_CARD_OBJECT = {
                     },
                 }
                 for m in METERS
+            },
+        },
+        "tier_modes": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {m: {"type": "string", "enum": list(TIER_MODES)} for m in METERS},
+        },
+        "monthly_minimum": DECIMAL,
+        "fees": {
+            "type": "object",
+            "maxProperties": MAX_FEES,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["per", "price"],
+                "properties": {
+                    "label": {"type": "string"},
+                    "per": {"type": "string", "enum": list(FEE_PERIODS)},
+                    "price": DECIMAL,
+                },
             },
         },
     },
@@ -130,6 +150,11 @@ SCENARIO = {
         "recordings": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
         "monitoring": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
         "rate_card": {"oneOf": [{"type": "string"}, RATE_CARD_OBJECT]},
+        "fees": {
+            "type": "object",
+            "description": "How many of each of the card's fees, by the fee's key.",
+            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_FEE_COUNT},
+        },
     },
 }
 ESTIMATE = {
