@@ -177,7 +177,7 @@ def test_empty_override_fields_show_the_chosen_cards_values(page, console_errors
     card = RateCardVersion.objects.create(slug="partner", name="Partner card", currency="EUR")
     card.rates.create(meter="voice_call_minutes", rate=Decimal("0.0125"))
     open_template(page, "ivr-only")
-    page.click("summary:has-text('Override rates')")
+    page.click("summary:has-text('Deal terms')")
     assert page.get_attribute("#id_rate_voice_call_minutes", "placeholder") == "0.0040"
     assert page.get_attribute("#id_currency", "placeholder") == "USD"
     page.select_option("#id_rate_card", "partner")
