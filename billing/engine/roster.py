@@ -61,6 +61,10 @@ def member(group: Group, k: int) -> Participant:
     index = np.array([k], dtype=np.int64)
     join = int(_spread(group.join, index, group.count)[0])
     leave = max(join, int(_spread(group.leave, index, group.count)[0]))
+    return _participant(group, k, join, leave)
+
+
+def _participant(group: Group, k: int, join: int, leave: int) -> Participant:
     return Participant(
         name=member_name(group, k),
         join=Decimal(join),
@@ -83,17 +87,7 @@ def members(group: Group) -> Iterator[Participant]:
     asks for rows, and for tests)."""
     joins, leaves = member_seconds(group)
     for k, (join, leave) in enumerate(zip(joins.tolist(), leaves.tolist(), strict=True)):
-        yield Participant(
-            name=member_name(group, k),
-            join=Decimal(join),
-            leave=Decimal(leave),
-            media=group.media,
-            endpoint=group.endpoint,
-            direction=group.direction,
-            publish=Decimal(join) if group.publishes else None,
-            streams=group.streams,
-            subscribes=group.subscribes,
-        )
+        yield _participant(group, k, join, leave)
 
 
 def written_out(scenario: Scenario) -> Scenario:
