@@ -80,7 +80,7 @@ def main() -> None:
     card: RateCard = CARD
     print("Engine: time to price a parsed scenario, best of 15 runs")
     print(
-        f"{'model':<16} {'participants':>12} {'engine ms':>10} {'sort ms':>9} {'x floor':>8} "
+        f"{'model':<22} {'participants':>12} {'engine ms':>10} {'sort ms':>9} {'x floor':>8} "
         f"{'µs each':>8}"
     )
     alone: dict[Model, dict[int, tuple[float, float]]] = {}
@@ -94,7 +94,7 @@ def main() -> None:
             engine = best_of(repeat, lambda s=s: price(s, card))
             alone.setdefault(model, {})[n] = (engine, floor)
             print(
-                f"{model:<16} {n:>12,} {engine * 1000:>10.2f} {floor * 1000:>9.2f} "
+                f"{model:<22} {n:>12,} {engine * 1000:>10.2f} {floor * 1000:>9.2f} "
                 f"{engine / floor:>8.2f} {engine * 1e6 / n:>8.2f}"
             )
     if 10_000 in args.sizes and 100_000 in args.sizes:
@@ -108,8 +108,8 @@ def growth(card: RateCard, alone: dict[Model, dict[int, tuple[float, float]]]) -
     sort floor's own growth is printed beside: at 10,000 a session's records fit in this
     machine's 32 MB cache and at 100,000 they do not, so every pass over them costs more."""
     print("\nGrowth from 10,000 to 100,000 participants (target: at most 12x)")
-    print(f"{'':<16} {'each size alone':>26} {'in turn, best of 9':>26}")
-    print(f"{'model':<16} {'engine':>12} {'sort floor':>13} {'engine':>12} {'sort floor':>13}")
+    print(f"{'':<22} {'each size alone':>26} {'in turn, best of 9':>26}")
+    print(f"{'model':<22} {'engine':>12} {'sort floor':>13} {'engine':>12} {'sort floor':>13}")
     for model in Model:
         runs = alone[model]
         small, large = scenario(model, 10_000), scenario(model, 100_000)
@@ -120,7 +120,7 @@ def growth(card: RateCard, alone: dict[Model, dict[int, tuple[float, float]]]) -
                 engine[k] = min(engine[k], best_of(1, lambda s=s: price(s, card)))
                 floor[k] = min(floor[k], best_of(1, lambda k=k, pairs=pairs: sorted(pairs[k])))
         print(
-            f"{model:<16} {runs[100_000][0] / runs[10_000][0]:>11.2f}x "
+            f"{model:<22} {runs[100_000][0] / runs[10_000][0]:>11.2f}x "
             f"{runs[100_000][1] / runs[10_000][1]:>12.2f}x "
             f"{engine[1] / engine[0]:>11.2f}x {floor[1] / floor[0]:>12.2f}x"
         )
