@@ -19,6 +19,12 @@ class Preset:
     summary: str
     document: dict[str, Any]
 
+    @property
+    def headcount(self) -> int:
+        """Participants and groups' members: what the start page says the template holds."""
+        groups = sum(group["count"] for group in self.document.get("groups", []))
+        return len(self.document.get("participants", [])) + groups
+
 
 def _webinar() -> dict[str, Any]:
     presenters = [

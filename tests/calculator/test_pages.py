@@ -747,3 +747,10 @@ def test_an_imported_deals_fees_and_minimum_are_priced_shown_and_kept(client):
     csv_text = client.get(f"/s/{saved.share_key}/export.csv").content.decode()
     assert "monthly_minimum" in csv_text
     assert "alexa_device" in csv_text
+
+
+def test_the_start_page_counts_a_templates_groups_members(client):
+    html = client.get("/").content.decode()
+    assert "10,002 participants (1 group)" in html
+    assert "50,004 participants (3 groups)" in html
+    assert "1 participant ·" in html
