@@ -22,7 +22,7 @@ class Preset:
     @property
     def headcount(self) -> int:
         """Participants and groups' members: what the start page says the template holds."""
-        groups = sum(group["count"] for group in self.document.get("groups", []))
+        groups: int = sum(group["count"] for group in self.document.get("groups", []))
         return len(self.document.get("participants", [])) + groups
 
 
