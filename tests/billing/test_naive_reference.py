@@ -2,12 +2,13 @@
 second by second, for small whole-second scenarios of every model."""
 
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.engine import Meter, parse_scenario, price
-from tests.conftest import flat_card
+from billing.engine import Meter, parse_scenario, price, read_rate_card
+from tests.conftest import FLAT_RATES, flat_card
 
 SECONDS = 300
 
@@ -152,3 +153,98 @@ def test_the_engine_agrees_with_a_second_by_second_walk(
     assert sum(line.amount for line in quote.per_session.lines) == quote.per_session.total
     assert sum(line.amount for line in quote.monthly.lines) == quote.monthly.total
     assert all(isinstance(line.amount, Decimal) for line in quote.monthly.lines)
+
+
+TIERS = [
+    {"up_to": "50", "rate": "0.0050"},
+    {"up_to": "500", "rate": "0.0040"},
+    {"up_to": None, "rate": "0.0030"},
+]
+
+
+def cents(value: Fraction) -> Decimal:
+    """Half up to the cent, by hand."""
+    return Decimal(int(value * 100 + Fraction(1, 2))) / 100
+
+
+def naive_month(document, card_document, increment, minimum) -> Decimal:
+    """A month's total the long way: the naive meters' seconds x sessions, each meter priced
+    by walking its tiers (graduated) or finding the tier reached (volume), then the fees, then
+    the minimum."""
+    sessions = document["sessions_per_month"]
+    total = Decimal(0)
+    for meter, seconds in naive(document, increment, minimum).items():
+        minutes = Fraction(seconds * sessions, 60)
+        if not minutes:
+            continue
+        tiers = card_document["tiers"].get(str(meter))
+        if not tiers:
+            total += cents(minutes * Fraction(card_document["rates"][str(meter)]))
+        elif card_document["tier_modes"].get(str(meter)) == "volume":
+            reached = next(
+                t for t in tiers if t["up_to"] is None or minutes <= Fraction(t["up_to"])
+            )
+            total += cents(minutes * Fraction(reached["rate"]))
+        else:
+            floor = Fraction(0)
+            for tier in tiers:
+                top = minutes if tier["up_to"] is None else min(minutes, Fraction(tier["up_to"]))
+                if top > floor:
+                    total += cents((top - floor) * Fraction(tier["rate"]))
+                if tier["up_to"] is None or minutes <= Fraction(tier["up_to"]):
+                    break
+                floor = Fraction(tier["up_to"])
+    for key, count in document["fees"].items():
+        fee = card_document["fees"][key]
+        times = sessions if fee["per"] == "session" else 1
+        total += cents(count * Fraction(fee["price"]) * times)
+    least = card_document.get("monthly_minimum")
+    return max(total, cents(Fraction(least))) if least is not None else total
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["sip_mediaserver", "video_ppm", "video_ppm_per_minute", "video_ssm"]),
+    st.lists(participant(), max_size=4),
+    st.lists(interval(), max_size=1),
+    st.integers(0, 400),
+    st.sampled_from([1, 30, 60]),
+    st.dictionaries(
+        st.sampled_from(["voice_call_minutes", "participant_minutes", "subscribed_minutes"]),
+        st.sampled_from(["graduated", "volume"]),
+    ),
+    st.one_of(st.none(), st.sampled_from(["0", "0.50", "3", "12.345"])),
+    st.fixed_dictionaries({"device": st.integers(0, 30), "setup": st.integers(0, 3)}),
+)
+def test_a_month_with_deal_terms_agrees_with_the_long_way(
+    model, people, recordings, sessions, increment, modes, least, counts
+):
+    document = {
+        "model": model,
+        "sessions_per_month": sessions,
+        "participants": people,
+        "conferences": [],
+        "recordings": recordings,
+        "monitoring": [],
+        "fees": counts,
+    }
+    card_document = {
+        "rates": dict(FLAT_RATES),
+        "tiers": {meter: TIERS for meter in modes},
+        "tier_modes": modes,
+        "increment_seconds": increment,
+        "fees": {
+            "device": {"label": "Device", "per": "month", "price": "2.00"},
+            "setup": {"label": "Set-up", "per": "session", "price": "0.0010"},
+        },
+    }
+    if least is not None:
+        card_document["monthly_minimum"] = least
+    rates = dict(card_document["rates"])
+    for meter in modes:
+        rates[meter] = TIERS[0]["rate"]  # a meter with tiers: its rate is its first tier's
+    card = read_rate_card({**card_document, "rates": rates})
+    quote = price(parse_scenario(document), card)
+    assert quote.monthly.total == naive_month(
+        document, {**card_document, "rates": rates}, increment, 0
+    )
