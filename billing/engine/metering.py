@@ -109,61 +109,31 @@ class Charges:
         """The batches of billed items, from their positions (in order), billed seconds and
         real durations (in 1/scale s): one batch, or for participants one for the scenario's
         own and one for each group's members that bill."""
-        if not len(positions):
-            return []
-        if not isinstance(source, Roster) or not source.groups:
-            return [
-                cls._batch(
+        whole = [(None, 0, len(source))]
+        parts = source.parts() if isinstance(source, Roster) else whole
+        batches = []
+        for g, start, end in parts:
+            low, high = (int(i) for i in np.searchsorted(positions, [start, end]))
+            if high <= low:
+                continue
+            part = slice(low, high)
+            billed = seconds[part]
+            uniform = bool(((billed == billed[0]) & (billed * scale == durations[part])).all())
+            batches.append(
+                cls(
                     meter,
                     kind,
                     source,
-                    positions,
-                    seconds,
-                    durations,
-                    scale,
-                    intervals,
+                    positions[part],
+                    billed,
+                    int(billed.sum()),
+                    uniform,
+                    None if intervals is None else intervals[part],
                     since,
-                    None,
+                    None if g is None or not isinstance(source, Roster) else source.groups[g],
                 )
-            ]
-        batches = []
-        for g, start, end in source.parts():
-            low, high = np.searchsorted(positions, [start, end])
-            if high > low:
-                part = slice(int(low), int(high))
-                batches.append(
-                    cls._batch(
-                        meter,
-                        kind,
-                        source,
-                        positions[part],
-                        seconds[part],
-                        durations[part],
-                        scale,
-                        None if intervals is None else intervals[part],
-                        since,
-                        None if g is None else source.groups[g],
-                    )
-                )
+            )
         return batches
-
-    @classmethod
-    def _batch(
-        cls,
-        meter: Meter,
-        kind: ChargeKind,
-        source: Roster | tuple[Interval, ...],
-        positions: npt.NDArray[np.int64],
-        seconds: npt.NDArray[Any],
-        durations: npt.NDArray[Any],
-        scale: int,
-        intervals: npt.NDArray[np.int64] | None,
-        since: Decimal | None,
-        group: Group | None,
-    ) -> Charges:
-        uniform = bool(((seconds == seconds[0]) & (seconds * scale == durations)).all())
-        total = int(seconds.sum())
-        return cls(meter, kind, source, positions, seconds, total, uniform, intervals, since, group)
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,9 +205,9 @@ def headcounts(scenario: Scenario) -> list[int]:
     if not scenario.groups:
         return list(range(1, min(60, max(12, 3 * people)) + 1))
     smallest = len(scenario.participants) + len(scenario.groups)
-    # Each step prices the session under every model: fewer steps for larger sessions, and
-    # never past the most a scenario may hold.
-    steps = 20 if people <= 100_000 else 6
+    # Each step prices the session under every model: fewer steps for larger sessions (a
+    # million people is some 0.1 s a model), and never past the most a scenario may hold.
+    steps = 20 if people <= 100_000 else 4
     counts = {
         min(MAX_MEMBERS, max(smallest, people * k // (steps // 2))) for k in range(1, steps + 1)
     }

@@ -25,6 +25,7 @@ from billing.engine.scenario import (
     MAX_PARTICIPANTS,
     MAX_SESSIONS_PER_MONTH,
     Group,
+    group_document,
 )
 from billing.engine.timefmt import clock
 from billing.forms import PlainIntegerField, TextField
@@ -492,7 +493,7 @@ def write_out(
             f"{MAX_PARTICIPANTS:,} participants written out). It is kept as a group."
         )
         return None
-    group = group_of(cleaned)
+    group = group_of(cleaned, index)
     first = len(sections["p"])
     sections["p"].extend(
         {c.name: c.text(getattr(p, c.name)) for c in PARTICIPANT_COLUMNS} for p in members(group)
@@ -501,10 +502,11 @@ def write_out(
     return _first_field("p", first)
 
 
-def group_of(cleaned: Mapping[str, Any]) -> Group:
-    """A group from its row's cleaned values."""
+def group_of(cleaned: Mapping[str, Any], index: int) -> Group:
+    """A group from its row's cleaned values (a row left unnamed is "Group n", as the
+    engine names it)."""
     return Group(
-        name=cleaned["name"] or "Attendees",
+        name=cleaned["name"] or f"Group {index + 1}",
         count=cleaned["count"],
         join=(cleaned["join_from"], cleaned["join_to"]),
         leave=(cleaned["leave_from"], cleaned["leave_to"]),
@@ -515,22 +517,6 @@ def group_of(cleaned: Mapping[str, Any]) -> Group:
         streams=cleaned["streams"],
         subscribes=cleaned["subscribes"],
     )
-
-
-def group_document(cleaned: Mapping[str, Any], index: int) -> dict[str, Any]:
-    """A group of the document from its row's cleaned values."""
-    return {
-        "name": cleaned["name"] or f"Group {index + 1}",
-        "count": cleaned["count"],
-        "media": cleaned["media"],
-        "endpoint": cleaned["endpoint"],
-        "direction": cleaned["direction"],
-        "join": [cleaned["join_from"], cleaned["join_to"]],
-        "leave": [cleaned["leave_from"], cleaned["leave_to"]],
-        "publish": "join" if cleaned["publish"] else None,
-        "streams": cleaned["streams"],
-        "subscribes": cleaned["subscribes"],
-    }
 
 
 # The Add button of each section, by its rows' prefix.
@@ -691,7 +677,7 @@ class Editor:
                 for i, row in enumerate(rows["p"])
             ],
             **(
-                {"groups": [group_document(row, i) for i, row in enumerate(rows["g"])]}
+                {"groups": [group_document(group_of(row, i)) for i, row in enumerate(rows["g"])]}
                 if rows["g"]
                 else {}
             ),
