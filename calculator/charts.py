@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import groupby
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from django.utils.safestring import SafeString, mark_safe
@@ -86,23 +86,12 @@ EPOCH = datetime(1970, 1, 1)
 
 @lru_cache(maxsize=4096)
 def stamp(seconds: Decimal) -> str:
-    """A moment of the session as a date-axis position (plotly.js reads bare numbers on a
-    date axis as years, so positions are written as dates from 1970-01-01)."""
+    """A moment of the session as a date-axis position, written as a date from 1970-01-01
+    (plotly.js reads some bare numbers on a date axis as years: see `date_positions`)."""
     moment = EPOCH + timedelta(microseconds=int(seconds * 1_000_000))
-    # Whole seconds without their milliseconds: a webinar's thousands of steps stay smaller.
+    # Whole seconds without their milliseconds.
     whole = moment.microsecond == 0
     return moment.isoformat(sep=" ", timespec="seconds" if whole else "milliseconds")
-
-
-def second_stamps(seconds: list[int]) -> list[str]:
-    """`stamp` of many moments in whole seconds (a webinar's thousands of steps)."""
-    return [_second_stamp(s) for s in seconds]
-
-
-@lru_cache(maxsize=1 << 16)
-def _second_stamp(s: int) -> str:
-    day, rest = divmod(s, 86_400)
-    return f"1970-01-{day + 1:02d} {rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
 
 
 def plotly_text(text: str) -> str:
@@ -398,14 +387,44 @@ def time_axis(end: Decimal) -> dict[str, Any]:
     }
 
 
-class Steps(NamedTuple):
+class Steps:
     """Connected participants over time as a step function: the moments the count changes
-    and the count after each; `seconds`, the same moments as whole seconds when they all are
-    (a webinar's thousands of steps are drawn from them without a Decimal each)."""
+    and the count after each. A webinar's thousands of steps keep their moments as an array
+    of whole seconds, drawn and tabled from it without a Decimal each (`times` makes them
+    when asked)."""
 
-    times: list[Decimal]
-    counts: list[int]
-    seconds: list[int] | None = None
+    def __init__(
+        self,
+        counts: list[int],
+        moments: list[Decimal] | None = None,
+        seconds: np.ndarray[Any, np.dtype[np.int64]] | None = None,
+    ) -> None:
+        self.counts = counts
+        self.seconds = seconds
+        self._moments = moments
+
+    def moment(self, index: int) -> Decimal:
+        if self._moments is not None:
+            return self._moments[index]
+        assert self.seconds is not None
+        return Decimal(int(self.seconds[index]))
+
+    @cached_property
+    def times(self) -> list[Decimal]:
+        if self._moments is not None:
+            return self._moments
+        assert self.seconds is not None
+        return [Decimal(s) for s in self.seconds.tolist()]
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Steps):
+            return NotImplemented
+        return (self.times, self.counts) == (other.times, other.counts)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def connected_steps(quote: Quote) -> Steps:
@@ -424,7 +443,7 @@ def connected_steps(quote: Quote) -> Steps:
             leaves.append(group_leaves)
         at_join, at_leave = np.concatenate(joins), np.concatenate(leaves)
         if not len(at_join):
-            return Steps([], [], [])
+            return Steps([], seconds=np.zeros(0, dtype=np.int64))
         # Seconds from the first join: each second's joins less its leaves, then summed.
         low = int(at_join.min())
         size = int(at_leave.max()) - low + 1
@@ -432,9 +451,7 @@ def connected_steps(quote: Quote) -> Steps:
             at_leave - low, minlength=size
         )
         steps = np.flatnonzero(change)
-        seconds = (steps + low).tolist()
-        counts = np.cumsum(change[steps]).tolist()
-        return Steps([Decimal(s) for s in seconds], counts, seconds)
+        return Steps(np.cumsum(change[steps]).tolist(), seconds=steps + low)
     # Some time has a fraction: participants only (groups' times are whole), by moment.
     events: dict[Decimal, int] = {}
     for p in people:
@@ -446,12 +463,25 @@ def connected_steps(quote: Quote) -> Steps:
             for moment, count in zip(at.tolist(), many.tolist(), strict=True):
                 events[Decimal(moment)] = events.get(Decimal(moment), 0) + sign * count
     changed = [m for m in sorted(events) if events[m]]
-    return Steps(changed, np.cumsum([events[m] for m in changed]).tolist())
+    return Steps(np.cumsum([events[m] for m in changed]).tolist(), moments=changed)
+
+
+def date_positions(seconds: np.ndarray[Any, np.dtype[np.int64]]) -> list[float]:
+    """Whole seconds of the session as positions on a date axis: numbers, which a date axis
+    reads as milliseconds from 1970-01-01 (a webinar's thousands of steps are half the bytes
+    of dates, made without a string each) — except that plotly.js takes a whole number of two
+    or four digits for a year (10 ms, or 1000 ms to 9999 ms): those moments, the session's
+    seconds 1 to 9, are moved by a microsecond, which no tick or hover shows."""
+    ms = seconds * 1000
+    positions: list[float] = ms.tolist()
+    for k in np.flatnonzero((ms >= 10) & (ms < 10_000)).tolist():
+        positions[k] += 0.001
+    return positions
 
 
 def concurrency(quote: Quote, steps: Steps, end: Decimal) -> dict[str, Any]:
     """Participants connected over time (`connected_steps(quote)`), billing start marked."""
-    times, counts = steps.times, steps.counts
+    counts = steps.counts
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -461,10 +491,10 @@ def concurrency(quote: Quote, steps: Steps, end: Decimal) -> dict[str, Any]:
             "fill": "tozeroy",
             "fillcolor": "rgba(37,99,235,0.12)",
             # The hover shows each time as the axis writes times (no text of its own: a
-            # webinar has thousands of steps).
-            "x": [stamp(t) for t in times]
+            # webinar has thousands of steps). A date axis reads numbers as milliseconds.
+            "x": [stamp(t) for t in steps.times]
             if steps.seconds is None
-            else second_stamps(steps.seconds),
+            else date_positions(steps.seconds),
             "y": counts,
             "hovertemplate": "%{x}: %{y:,} connected<extra></extra>",
         }
@@ -595,11 +625,14 @@ STEPS_LISTED = 60
 def steps_table(steps: Steps) -> SafeString:
     """Table rows of the connected participants: each step, or for a webinar's thousands of
     steps each run of them going one way ("0:00–10:00: 1 → 10,001")."""
-    times, counts = steps.times, steps.counts
-    if len(times) <= STEPS_LISTED:
+    counts = steps.counts
+    if len(counts) <= STEPS_LISTED:
         return table_rows(
             '<tr><td>{}</td><td class="num">{}</td></tr>',
-            ((clock(moment), f"{count:,}") for moment, count in zip(times, counts, strict=True)),
+            (
+                (clock(moment), f"{count:,}")
+                for moment, count in zip(steps.times, counts, strict=True)
+            ),
         )
     # The count changes at each listed time (from 0 before the first); a run of changes the
     # same way is one row, and the count held between two runs another.
@@ -608,12 +641,13 @@ def steps_table(steps: Steps) -> SafeString:
         (after > before) - (after < before) for before, after in zip(befores, counts, strict=True)
     ]
     runs: list[tuple[str, str]] = []
+    at = steps.moment
     a = 0
     for _, run in groupby(directions):
         b = a + len(list(run)) - 1  # the run's last change
         if runs:
-            runs.append((f"{clock(times[a - 1])}–{clock(times[a])}", f"{counts[a - 1]:,}"))
-        when = clock(times[a]) if a == b else f"{clock(times[a])}–{clock(times[b])}"
+            runs.append((f"{clock(at(a - 1))}–{clock(at(a))}", f"{counts[a - 1]:,}"))
+        when = clock(at(a)) if a == b else f"{clock(at(a))}–{clock(at(b))}"
         runs.append((when, f"{befores[a]:,} → {counts[b]:,}"))
         a = b + 1
     return table_rows('<tr><td>{}</td><td class="num">{}</td></tr>', runs)

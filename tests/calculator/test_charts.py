@@ -1,8 +1,10 @@
 """The figures: valid Plotly, and showing what the engine billed."""
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -271,6 +273,21 @@ def test_a_session_where_no_participant_is_billed_draws_its_timeline(client, mod
     assert "$0.00" in html
 
 
-def test_stamps_of_whole_seconds_are_the_stamps_of_their_moments():
-    seconds = [n * 37 for n in range(300)] + [86_399, 86_400, 604_800]
-    assert charts.second_stamps(seconds) == [charts.stamp(Decimal(s)) for s in seconds]
+def test_whole_seconds_are_drawn_at_their_stamps_and_never_read_as_years():
+    seconds = np.array([n * 37 for n in range(300)] + [1, 9, 10, 86_399, 86_400, 604_800])
+    positions = charts.date_positions(seconds)
+    stamps = [datetime.fromisoformat(charts.stamp(Decimal(int(s)))) for s in seconds]
+    epoch = datetime(1970, 1, 1)
+    assert [round(p) for p in positions] == [
+        (t - epoch) // timedelta(milliseconds=1) for t in stamps
+    ]
+    # plotly.js reads a whole number of two or four digits on a date axis as a year.
+    assert not any(p == int(p) and (10 <= p <= 99 or 1000 <= p <= 9999) for p in positions)
+
+
+def test_a_webinars_steps_are_drawn_at_their_moments_with_the_exact_counts():
+    quote = quote_for(BY_SLUG["webinar-10k"].document)
+    steps = charts.connected_steps(quote)
+    trace = charts.concurrency(quote, steps, charts.session_end(quote))["data"][0]
+    assert trace["y"] == steps.counts
+    assert [round(p / 1000) for p in trace["x"]] == [int(t) for t in steps.times]
