@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property, lru_cache
 from itertools import groupby
 from typing import Any
@@ -69,7 +70,7 @@ class Row:
     kind: str
     connected: Span
     billed: tuple[Span, ...]
-    billed_seconds: int
+    billed_seconds: int | Fraction
     publishing: Span | None = None
     count: int = 1
     # How many separate stretches it bills (more than drawn, past MAX_BARS).
@@ -141,7 +142,9 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 kind="participant" if len(band) == 1 else "group",
                 connected=(min(p.join for p in members), max(p.leave for p in members)),
                 billed=_drawn(spans),
-                billed_seconds=sum(billed_seconds.get("participants", {}).get(i, 0) for i in band),
+                billed_seconds=sum(
+                    (billed_seconds.get("participants", {}).get(i, 0) for i in band), Fraction(0)
+                ),
                 publishing=(
                     min(p.publish for p in publishers if p.publish is not None),
                     max(p.leave for p in publishers),
@@ -180,7 +183,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 "minutes",
                 (billable[0][0], billable[-1][1]),
                 tuple(billable),
-                sum(batch.total for batch in minutes),
+                sum(int(batch.total) for batch in minutes),  # whole minutes, never ticks
                 count=1,
                 parts=len(billable),
             )
@@ -209,7 +212,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
                     kind,
                     (min(i.start for i in members_i), max(i.end for i in members_i)),
                     tuple(drawn),
-                    sum(seconds.get(i, 0) for i in interval_band),
+                    sum((seconds.get(i, 0) for i in interval_band), Fraction(0)),
                     count=len(interval_band),
                     parts=len(drawn),
                 )
@@ -217,26 +220,26 @@ def timeline_rows(quote: Quote) -> list[Row]:
     return rows
 
 
-def _billed_by_position(quote: Quote) -> dict[str, dict[int, int]]:
+def _billed_by_position(quote: Quote) -> dict[str, dict[int, int | Fraction]]:
     """Billed seconds of each item the engine charged, by the scenario's list it is in and
     its position there (groups' members left out: `_billed_in` sums them a group at once)."""
-    billed: dict[str, dict[int, int]] = {}
+    billed: dict[str, dict[int, int | Fraction]] = {}
     for batch in quote.usage.charges:
         if batch.group is not None:
             continue
         of_list = billed.setdefault(batch.kind.listed_in, {})
-        for i, s in zip(batch.positions.tolist(), batch.seconds.tolist(), strict=True):
-            of_list[i] = of_list.get(i, 0) + s
+        for k, i in enumerate(batch.positions.tolist()):
+            of_list[i] = of_list.get(i, 0) + batch.second(k)
     return billed
 
 
-def _billed_in(quote: Quote, positions: range) -> int:
+def _billed_in(quote: Quote, positions: range) -> int | Fraction:
     """Billed seconds of the participants' charges at roster positions in a range."""
-    total = 0
+    total: int | Fraction = 0
     for batch in quote.usage.charges:
         if batch.kind.listed_in == "participants" and len(batch):
             low, high = np.searchsorted(batch.positions, [positions.start, positions.stop])
-            total += int(batch.seconds[low:high].sum())
+            total += Fraction(int(batch.seconds[low:high].sum()), batch.scale)
     return total
 
 

@@ -21,7 +21,7 @@ from calculator.editor.estimate import EstimateWorkspace
 from calculator.editor.jsonform import accepts_json_form, read_json_form
 from calculator.editor.presets import PRESETS
 from calculator.editor.workspace import ScenarioWorkspace, Workspace
-from calculator.rules import group_example, worked_examples
+from calculator.rules import group_example, rounding_example, worked_examples
 from calculator.saved.access import mine_for, my_scenarios
 from calculator.saved.saving import (
     SAVE_ACTIONS,
@@ -113,6 +113,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         {
             "examples": worked_examples(),
             "group": group_example(),
+            "rounding_cases": rounding_example(),
             "meters": list(Meter),
             "models": list(Model),
             "endpoints": ENDPOINT_LABELS,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from billing.engine import Line, Meter, ScenarioError, parse_scenario, price, roster
+from billing.engine.ratecard import ROUNDINGS
 from billing.engine.timefmt import clock
 from billing.service import default_card
 
@@ -226,6 +227,42 @@ def group_example() -> GroupExample | None:
     members = [(p.name, clock(p.join), clock(p.leave)) for p in roster.members(scenario.groups[0])]
     line = price(scenario, card).per_session.line(Meter.PARTICIPANT)
     return GroupExample(GROUP_EXAMPLE, members, line)
+
+
+ROUNDING_EXAMPLE: dict[str, Any] = {
+    "model": "sip_mediaserver",
+    "sessions_per_month": 3,
+    "participants": [_leg(0, 30), _leg(0, 30), _leg(0, 90)],
+}
+
+
+@dataclass(frozen=True)
+class RoundingCase:
+    rounding: str
+    session: Line | None
+    month: Line | None
+    currency: str
+
+
+def rounding_example() -> list[RoundingCase]:
+    """Three legs of 30, 30 and 90 seconds, 3 sessions a month, under each `rounding`."""
+    try:
+        card = default_card()
+    except ScenarioError:
+        return []
+    scenario = parse_scenario(ROUNDING_EXAMPLE)
+    cases = []
+    for rounding in ROUNDINGS:
+        quote = price(scenario, replace(card, rounding=rounding, increment_seconds=60))
+        cases.append(
+            RoundingCase(
+                rounding,
+                quote.per_session.line(Meter.VOICE_CALL),
+                quote.monthly.line(Meter.VOICE_CALL),
+                card.currency,
+            )
+        )
+    return cases
 
 
 def worked_examples() -> list[Example]:

@@ -22,7 +22,7 @@ from .meters import Meter, Model
 from .money import minor_units, money_text, round_half_up, to_decimal
 from .pricing import card_summary, line_document
 from .ratecard import RateCard
-from .rating import Line, Period, rate_month, rate_session
+from .rating import Line, Period, month_seconds, rate_month, rate_session
 from .reader import Reader, join_path
 from .scenario import (
     MAX_MEMBERS,
@@ -32,7 +32,6 @@ from .scenario import (
     read_card_ref,
     read_scenario,
 )
-from .timefmt import minutes_text
 
 MAX_SCENARIOS = 50
 MAX_MONTHS = 36
@@ -304,7 +303,7 @@ def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
     notes: list[str] = []
     for item in estimate.items:
         usage = meter_usage(item.scenario, card)
-        priced.append(PricedItem(item, usage, rate_session(usage.seconds, usage.charges, card)))
+        priced.append(PricedItem(item, usage, rate_session(usage, card)))
         notes.extend(f"{item.scenario.name or 'A scenario'}: {note}" for note in usage.notes)
         if item.scenario.rate_card is not None and item.scenario.rate_card != estimate.rate_card:
             notes.append(
@@ -335,15 +334,11 @@ def _month(
     card: RateCard,
     explain: bool = True,
 ) -> Month:
-    totals: dict[Meter, int] = {}
-    parts: dict[Meter, list[str]] = {}
-    for p, count in zip(priced, sessions, strict=True):
-        for meter, seconds in p.usage.seconds.items():
-            totals[meter] = totals.get(meter, 0) + seconds * count
-            if explain:
-                label = p.item.scenario.name or "scenario"
-                parts.setdefault(meter, []).append(f"{label} {minutes_text(seconds)} × {count:,}")
-    how = {meter: f"{' + '.join(parts[meter])} = {minutes_text(totals[meter])}" for meter in parts}
+    parts = [
+        (p.item.scenario.name or "scenario", p.usage, count)
+        for p, count in zip(priced, sessions, strict=True)
+    ]
+    totals, how = month_seconds(parts, card, explain=explain)
     period = rate_month(totals, card, how)
     places = minor_units(card.currency)
     lines = []

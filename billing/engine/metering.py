@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy.typing as npt
 
 from .errors import ScenarioError
 from .meters import ChargeKind, Meter, Model
-from .ratecard import RateCard
+from .ratecard import INTERVAL, SESSION, RateCard
 from .roster import Roster, member_seconds
 from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Group, Interval, Scenario
 from .timefmt import clock
@@ -21,7 +22,9 @@ from .timefmt import clock
 class Charge(NamedTuple):
     """One billed item: a leg, a conference connection, a participant's billed time, ...
 
-    `start`-`end` is the part of the item that is billed; `seconds` is that after rounding.
+    `start`-`end` is the part of the item that is billed; `seconds` is that after rounding
+    (exact, a Fraction where it has one, when the card rounds a session's or a month's total
+    instead of each interval).
     `intervals` is how many separately rounded intervals the item stands for (a subscriber's
     subscriptions, once per stream). `position` points back into the scenario's list for `kind`.
     """
@@ -31,7 +34,7 @@ class Charge(NamedTuple):
     label: str
     start: Decimal
     end: Decimal
-    seconds: int
+    seconds: int | Fraction
     intervals: int
     position: int
 
@@ -51,7 +54,9 @@ class Charges:
     of `source` (the scenario's roster of participants and groups' members, or its
     conferences, recordings or monitoring), billed from its start (or from `since`, when that
     is later) to its end, `seconds[k]` after rounding, standing for `intervals[k]` separately
-    rounded intervals.
+    rounded intervals. `seconds` are in 1/scale s: whole seconds (scale 1) when each interval
+    is rounded; exact ticks when the card rounds a total once (`rounding`), so that the total
+    rounded is exact.
 
     A session of 100,000 participants is a few arrays, not 100,000 records to make, keep and
     walk; `Charge` records are made only for the items someone reads (`batch[k]`, iteration).
@@ -62,7 +67,8 @@ class Charges:
     source: Roster | tuple[Interval, ...]
     positions: npt.NDArray[np.int64]
     seconds: npt.NDArray[Any]
-    total: int
+    # The items' seconds together (a Fraction when the ticks make one).
+    total: int | Fraction
     # Every item billed the same seconds, exactly its duration (none was rounded up): the
     # explanation can say "3 call legs x 10 min".
     uniform: bool
@@ -72,9 +78,19 @@ class Charges:
     # The group whose members these items all are (a batch never mixes a group's members
     # with others): its explanation speaks of the group.
     group: Group | None = None
+    scale: int = 1
 
     def __len__(self) -> int:
         return len(self.positions)
+
+    def second(self, k: int) -> int | Fraction:
+        """Item k's seconds (as `seconds[k]`, in seconds)."""
+        return _in_seconds(int(self.seconds[k]), self.scale)
+
+    def span(self) -> tuple[int | Fraction, int | Fraction]:
+        """The fewest and most seconds an item bills."""
+        low, high = int(self.seconds.min()), int(self.seconds.max())
+        return _in_seconds(low, self.scale), _in_seconds(high, self.scale)
 
     def __getitem__(self, k: int) -> Charge:
         position = int(self.positions[k])
@@ -86,9 +102,8 @@ class Charges:
             label, start, end = f"{INTERVAL_LABELS[self.kind]} {position + 1}", item.start, item.end
         if self.since is not None and self.since > start:
             start = self.since
-        seconds = int(self.seconds[k])
         intervals = 1 if self.intervals is None else int(self.intervals[k])
-        return Charge(self.meter, self.kind, label, start, end, seconds, intervals, position)
+        return Charge(self.meter, self.kind, label, start, end, self.second(k), intervals, position)
 
     def __iter__(self) -> Iterator[Charge]:
         return (self[k] for k in range(len(self)))
@@ -105,10 +120,13 @@ class Charges:
         scale: int,
         intervals: npt.NDArray[np.int64] | None = None,
         since: Decimal | None = None,
+        exact: bool = False,
     ) -> list[Charges]:
         """The batches of billed items, from their positions (in order), billed seconds and
         real durations (in 1/scale s): one batch, or for participants one for the scenario's
-        own and one for each group's members that bill."""
+        own and one for each group's members that bill. `exact`: the billed seconds are
+        exact ticks (1/scale s), not rounded whole seconds."""
+        unit = scale if exact else 1
         whole = [(None, 0, len(source))]
         parts = source.parts() if isinstance(source, Roster) else whole
         batches = []
@@ -118,7 +136,9 @@ class Charges:
                 continue
             part = slice(low, high)
             billed = seconds[part]
-            uniform = bool(((billed == billed[0]) & (billed * scale == durations[part])).all())
+            uniform = bool(
+                ((billed == billed[0]) & (billed * (scale // unit) == durations[part])).all()
+            )
             batches.append(
                 cls(
                     meter,
@@ -126,25 +146,37 @@ class Charges:
                     source,
                     positions[part],
                     billed,
-                    int(billed.sum()),
+                    _in_seconds(int(billed.sum()), unit),
                     uniform,
                     None if intervals is None else intervals[part],
                     since,
                     None if g is None or not isinstance(source, Roster) else source.groups[g],
+                    unit,
                 )
             )
         return batches
 
 
+def _in_seconds(ticks: int, scale: int) -> int | Fraction:
+    seconds = Fraction(ticks, scale)
+    return seconds.numerator if seconds.denominator == 1 else seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     charges: tuple[Charges, ...]
-    seconds: dict[Meter, int]
+    # Each meter's billed seconds in a session: rounded per interval or once per session as
+    # the card says; exact (unrounded, maybe a Fraction) when the card rounds the month's.
+    seconds: dict[Meter, int | Fraction]
     billing_start: Decimal | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     # The model's own meter bills nothing only because nobody publishes: a zero that comes
     # from missing input (Publish left empty), never a reason to call the model cheapest.
     wants_publishers: bool = False
+    # A meter's exact seconds before they were rounded once (`rounding` session), for the
+    # explanation; and the meters never rounded (video_ppm_per_minute's whole minutes).
+    exact: dict[Meter, int | Fraction] = field(default_factory=dict)
+    unrounded: frozenset[Meter] = frozenset()
 
 
 def meter_usage(scenario: Scenario, card: RateCard) -> Usage:
@@ -182,7 +214,11 @@ class _Billed:
     def __init__(self, durations: npt.NDArray[Any], scale: int, card: RateCard) -> None:
         self.durations = durations
         self.scale = scale
-        self.seconds = card.billed_ticks(durations, scale)
+        # A card that rounds a total once bills each interval's exact ticks.
+        self.exact = card.rounding != INTERVAL
+        self.seconds = (
+            np.maximum(durations, 0) if self.exact else card.billed_ticks(durations, scale)
+        )
         self.billed = self.seconds > 0
 
     def charges(
@@ -199,7 +235,7 @@ class _Billed:
         positions = billed.nonzero()[0]
         seconds, durations = self.seconds[positions], self.durations[positions]
         return Charges.of(
-            meter, kind, source, positions, seconds, durations, self.scale, None, since
+            meter, kind, source, positions, seconds, durations, self.scale, None, since, self.exact
         )
 
 
@@ -242,12 +278,28 @@ def _ignored_conferences(scenario: Scenario) -> tuple[str, ...]:
 
 
 def _usage(
-    charges: list[Charges], billing_start: Decimal | None = None, notes: tuple[str, ...] = ()
+    charges: list[Charges],
+    card: RateCard,
+    billing_start: Decimal | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Usage:
-    totals: dict[Meter, int] = {}
+    """The session's usage: each meter's seconds, its items' summed; when the card rounds a
+    session's total (`rounding` session), that sum of exact seconds rounded once. Whole
+    minutes of video_ppm_per_minute are never rounded."""
+    totals: dict[Meter, int | Fraction] = {}
+    minutes: set[Meter] = set()
     for batch in charges:
         totals[batch.meter] = totals.get(batch.meter, 0) + batch.total
-    return Usage(tuple(charges), totals, billing_start, notes)
+        if batch.kind is ChargeKind.MINUTE:
+            minutes.add(batch.meter)
+    unrounded = frozenset(
+        m for m in minutes if all(b.kind is ChargeKind.MINUTE for b in charges if b.meter is m)
+    )
+    exact: dict[Meter, int | Fraction] = {}
+    if card.rounding == SESSION:
+        exact = {m: s for m, s in totals.items() if m not in unrounded}
+        totals = {m: card.billed_seconds(s) if m in exact else s for m, s in totals.items()}
+    return Usage(tuple(charges), totals, billing_start, notes, exact=exact, unrounded=unrounded)
 
 
 # Participants are read a block at a time and each block's times converted while its records
@@ -399,7 +451,7 @@ def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     charges = legs.charges(Meter.VOICE_CALL, ChargeKind.LEG, people.roster, ~people.video)
     charges += legs.charges(Meter.VIDEO_CALL, ChargeKind.LEG, people.roster, people.video)
     charges += _interval_charges(scenario.conferences, ChargeKind.CONFERENCE, card)
-    return _usage(charges + _extras(scenario, card))
+    return _usage(charges + _extras(scenario, card), card)
 
 
 def billing_start(scenario: Scenario) -> Decimal | None:
@@ -432,7 +484,7 @@ def video_ppm(scenario: Scenario, card: RateCard) -> Usage:
             Meter.PARTICIPANT, ChargeKind.PARTICIPANT, people.roster, since=start
         )
     charges += people.sip_interconnect(card)
-    usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
+    usage = _usage(charges + _extras(scenario, card), card, start, tuple(notes))
     return replace(usage, wants_publishers=nobody_publishes and start is None)
 
 
@@ -468,7 +520,7 @@ def video_ppm_per_minute(scenario: Scenario, card: RateCard) -> Usage:
         )
     charges += people.sip_interconnect(card)
     start = Decimal(int(starts[0])) if len(starts) else None
-    usage = _usage(charges + _extras(scenario, card), start, tuple(notes))
+    usage = _usage(charges + _extras(scenario, card), card, start, tuple(notes))
     return replace(usage, wants_publishers=nobody_publishes)
 
 
@@ -565,6 +617,8 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             "session or use fewer publishers",
         )
     charges = []
+    # A card that rounds a total once bills each subscription's exact ticks.
+    exact = card.rounding != INTERVAL
     if s_count and p_count:
         # In float64, exactly: every time is a whole number of ticks below 2**53, and so is
         # every sum below (at most 10**8 subscriptions of 7 days, 100 streams each).
@@ -587,8 +641,9 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         # Column-major: each publisher's column is one run of memory, so every operation
         # below runs along the subscribers (a few columns of row-major buffers would run in
         # steps of a few numbers each, tens of times slower).
-        buffers = np.empty((s_count, width), f64, order="F"), np.empty(
-            (s_count, width), f64, order="F"
+        buffers = (
+            np.empty((s_count, width), f64, order="F"),
+            np.empty((s_count, width), f64, order="F"),
         )
         for low in range(0, p_count, block):
             high = min(p_count, low + block)
@@ -596,7 +651,10 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             np.minimum(bf, pe[None, low:high], out=overlap)
             np.maximum(af, ps[None, low:high], out=later)
             np.subtract(overlap, later, out=overlap)
-            card.round_in_place(overlap, scale=people.scale)
+            if exact:  # each subscription's exact ticks, none below nothing
+                np.maximum(overlap, 0, out=overlap)
+            else:
+                card.round_in_place(overlap, scale=people.scale)
             mine = (own_columns >= low) & (own_columns < high)
             overlap[own_rows[mine], own_columns[mine] - low] = 0
             seconds_f += overlap @ streams[low:high]
@@ -614,6 +672,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             (b - a)[kept],
             people.scale,
             intervals=counts[kept],
+            exact=exact,
         )
     charges += people.sip_interconnect(card)
     notes = _ignored_conferences(scenario)
@@ -624,7 +683,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             "Under this model people bill only for what they receive; set Publish for whoever "
             "sends audio or video.",
         )
-    usage = _usage(charges + _extras(scenario, card), None, notes)
+    usage = _usage(charges + _extras(scenario, card), card, None, notes)
     return replace(usage, wants_publishers=wants_publishers)
 
 

@@ -13,9 +13,17 @@ from .metering import Usage, meter_usage
 from .meters import Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
-from .rating import Line, Period, rate_month, rate_session, with_fees, with_minimum
+from .rating import (
+    Line,
+    Period,
+    month_seconds,
+    rate_month,
+    rate_session,
+    with_fees,
+    with_minimum,
+)
 from .scenario import MAX_MEMBERS, Scenario
-from .timefmt import clock, minutes_text
+from .timefmt import clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +52,9 @@ def price(scenario: Scenario, card: RateCard, *, explain: bool = True) -> Quote:
     """A scenario's quote; `explain=False` leaves its lines' explanations empty, for
     comparisons that show only the amounts."""
     usage = meter_usage(scenario, card)
-    per_session = rate_session(usage.seconds, usage.charges, card, explain=explain)
+    per_session = rate_session(usage, card, explain=explain)
     sessions = scenario.sessions_per_month
-    monthly_seconds = {meter: seconds * sessions for meter, seconds in usage.seconds.items()}
-    how = None
-    if explain:
-        noun = "session" if sessions == 1 else "sessions"
-        how = {
-            meter: f"{minutes_text(seconds)} × {sessions:,} {noun} = "
-            f"{minutes_text(seconds * sessions)}"
-            for meter, seconds in usage.seconds.items()
-        }
+    monthly_seconds, how = month_seconds([(None, usage, sessions)], card, explain=explain)
     monthly = rate_month(monthly_seconds, card, how)
     if scenario.fees:
         per_session = with_fees(per_session, card, scenario.fees, None)
@@ -139,6 +139,7 @@ def card_summary(card: RateCard) -> dict[str, Any]:
         "overridden": card.overridden,
         "increment_seconds": card.increment_seconds,
         "minimum_seconds": card.minimum_seconds,
+        "rounding": card.rounding,
     }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,10 @@ RATE_PLACES = 12
 # the rate of the tier it reaches.
 GRADUATED, VOLUME = "graduated", "volume"
 TIER_MODES = (GRADUATED, VOLUME)
+# What is rounded to the increment and minimum: each interval, a meter's total in a session,
+# or a meter's total in the month.
+INTERVAL, SESSION, MONTH = "interval", "session", "month"
+ROUNDINGS = (INTERVAL, SESSION, MONTH)
 # Fixed charges: a price per month, or per session.
 PER_MONTH, PER_SESSION = "month", "session"
 FEE_PERIODS = (PER_MONTH, PER_SESSION)
@@ -81,6 +86,7 @@ class RateCard:
     # A spend commitment: a month's total below it is made up to it.
     monthly_minimum: Decimal | None = None
     fees: Mapping[str, Fee] = field(default_factory=dict)
+    rounding: str = INTERVAL
 
     def tier_mode(self, meter: str) -> str:
         return self.tier_modes.get(meter, GRADUATED)
@@ -92,8 +98,9 @@ class RateCard:
             card = f"rate card {self.slug!r}" if self.slug else "the rate card"
             raise ScenarioError.single("rate_card", f"{card} has no rate for {meter}") from None
 
-    def billed_seconds(self, duration: Decimal) -> int:
-        """Round one interval: max(minimum, ceil(d / increment) * increment); nothing for d <= 0."""
+    def billed_seconds(self, duration: Decimal | Fraction | int) -> int:
+        """Round one quantity of seconds (an interval, or a total rounded once):
+        max(minimum, ceil(d / increment) * increment); nothing for d <= 0."""
         if duration <= 0:
             return 0
         step = self.increment_seconds
@@ -141,6 +148,7 @@ class RateCardOverride:
     tier_modes: Mapping[str, str] = field(default_factory=dict)
     monthly_minimum: Decimal | None = None
     fees: Mapping[str, Fee] = field(default_factory=dict)
+    rounding: str | None = None
 
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
@@ -158,6 +166,7 @@ class RateCardOverride:
                 self.monthly_minimum if self.monthly_minimum is not None else base.monthly_minimum
             ),
             fees={**base.fees, **self.fees},
+            rounding=self.rounding or base.rounding,
         )
 
 
@@ -172,6 +181,7 @@ CARD_FIELDS = (
     "tier_modes",
     "monthly_minimum",
     "fees",
+    "rounding",
 )
 
 
@@ -238,6 +248,11 @@ def read_override(
             )
         ),
         fees=read_fees(reader, data.get("fees"), join_path(path, "fees"), limits),
+        rounding=(
+            None
+            if data.get("rounding") is None
+            else reader.choice(data["rounding"], join_path(path, "rounding"), ROUNDINGS, None)
+        ),
     )
 
 
@@ -423,6 +438,7 @@ def _complete(override: RateCardOverride) -> RateCard:
         tier_modes=dict(override.tier_modes),
         monthly_minimum=override.monthly_minimum,
         fees=dict(override.fees),
+        rounding=override.rounding or INTERVAL,
     )
 
 
@@ -452,6 +468,8 @@ def card_document(card: RateCard) -> dict[str, Any]:
         document["monthly_minimum"] = str(card.monthly_minimum)
     if card.fees:
         document["fees"] = fees_document(card.fees)
+    if card.rounding != INTERVAL:
+        document["rounding"] = card.rounding
     return document
 
 

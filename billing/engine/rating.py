@@ -9,10 +9,10 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .errors import ScenarioError
-from .metering import Charge, Charges
+from .metering import Charge, Charges, Usage
 from .meters import METER_ORDER, ChargeKind, Meter
 from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
-from .ratecard import PER_SESSION, VOLUME, MeterPrice, RateCard, Tier
+from .ratecard import MONTH, PER_SESSION, VOLUME, MeterPrice, RateCard, Tier
 from .timefmt import clock, minutes_text
 
 ITEMS_LISTED = 4
@@ -37,7 +37,9 @@ class Slice:
 @dataclass(frozen=True, slots=True)
 class Line:
     meter: Meter
-    seconds: int
+    # Whole seconds; a session's exact seconds (maybe a Fraction) when the card rounds the
+    # month's total once.
+    seconds: int | Fraction
     rate: Decimal
     amount: Decimal
     explanation: str
@@ -157,7 +159,7 @@ def _describe_kind(items: Charges) -> str:
             return f"{head} ({listed})"
         return f"{head} by {count:,} {noun}, {minutes_text(items.total)} in all"
     if items.uniform:
-        return f"{count:,} {noun} × {minutes_text(int(items.seconds[0]))}"
+        return f"{count:,} {noun} × {minutes_text(items.second(0))}"
     if count <= ITEMS_LISTED:
         listed = " + ".join(_item_text(c) for c in items)
         return f"{count} {noun} ({listed})"
@@ -195,8 +197,8 @@ def _describe_group(items: Charges, noun: str) -> str:
             f"by {who} {noun}, {minutes_text(items.total)} in all"
         )
     if items.uniform:
-        return f"{group.name}: {who} {noun} × {minutes_text(int(items.seconds[0]))}"
-    low, high = int(items.seconds.min()), int(items.seconds.max())
+        return f"{group.name}: {who} {noun} × {minutes_text(items.second(0))}"
+    low, high = items.span()
     each = (
         f"{minutes_text(low)} each"
         if low == high
@@ -213,17 +215,12 @@ def _item_text(charge: Charge) -> str:
     return f"{charge.label} {billed}"
 
 
-def rate_session(
-    seconds: Mapping[Meter, int],
-    charges: Iterable[Charges],
-    card: RateCard,
-    *,
-    explain: bool = True,
-) -> Period:
+def rate_session(usage: Usage, card: RateCard, *, explain: bool = True) -> Period:
     """One session's lines: each meter's minutes at its (first tier's) rate; `explain=False`
     leaves their explanations empty."""
+    seconds = usage.seconds
     by_meter: dict[Meter, list[Charges]] = {}
-    for batch in charges:
+    for batch in usage.charges:
         by_meter.setdefault(batch.meter, []).append(batch)
     lines = []
     for meter in METER_ORDER:
@@ -235,13 +232,61 @@ def rate_session(
         explanation = ""
         if explain:
             rate_note = " (first tier's rate)" if price.tiers else ""
+            quantity = format_minutes(billed)
+            if meter in usage.exact and usage.exact[meter] != billed:
+                quantity = (
+                    f"{format_minutes(usage.exact[meter])} together, rounded once to "
+                    f"{quantity} (rounded per session)"
+                )
+            elif card.rounding == MONTH and meter not in usage.unrounded:
+                quantity += " exactly (the month's total is rounded once)"
             explanation = (
                 f"{describe_charges(by_meter.get(meter, []))} "
-                f"= {format_minutes(billed)} × {money_text(price.rate, card.currency)}{rate_note} "
+                f"= {quantity} × {money_text(price.rate, card.currency)}{rate_note} "
                 f"= {money_text(amount, card.currency)}"
             )
         lines.append(Line(meter, billed, price.rate, amount, explanation))
     return Period(tuple(lines), sum((line.amount for line in lines), Decimal("0.0000")))
+
+
+def month_seconds(
+    parts: Sequence[tuple[str | None, Usage, int]], card: RateCard, *, explain: bool = True
+) -> tuple[dict[Meter, int], dict[Meter, str] | None]:
+    """A month's billed seconds per meter from its sessions: each (label, a session's usage,
+    how many sessions) adds its seconds times its sessions; when the card rounds the month's
+    total (`rounding` month), that exact sum is rounded once (never the whole minutes of
+    video_ppm_per_minute). With `explain`, how each meter's quantity came about: `10 min × 4
+    sessions = 40 min`, or by scenario, labelled (`Daily stand-up 10 min × 20 + ...`)."""
+    rounded: dict[Meter, int | Fraction] = {}
+    whole: dict[Meter, int | Fraction] = {}
+    texts: dict[Meter, list[str]] = {}
+    for label, usage, count in parts:
+        for meter, seconds in usage.seconds.items():
+            into = whole if meter in usage.unrounded else rounded
+            into[meter] = into.get(meter, 0) + seconds * count
+            if explain:
+                noun = "" if label is not None else " session" if count == 1 else " sessions"
+                head = "" if label is None else f"{label} "
+                texts.setdefault(meter, []).append(
+                    f"{head}{minutes_text(seconds)} × {count:,}{noun}"
+                )
+    totals: dict[Meter, int] = {}
+    how: dict[Meter, str] | None = {} if explain else None
+    for meter in METER_ORDER:
+        if meter not in rounded and meter not in whole:
+            continue
+        exact = rounded.get(meter, 0) + whole.get(meter, 0)
+        once = card.rounding == MONTH and meter in rounded
+        total = card.billed_seconds(rounded[meter]) if once else rounded.get(meter, 0)
+        total += whole.get(meter, 0)
+        assert isinstance(total, int) or total.denominator == 1
+        totals[meter] = int(total)
+        if how is not None:
+            text = f"{' + '.join(texts[meter])} = {minutes_text(exact)}"
+            if once and total != exact:
+                text += f", rounded once to {minutes_text(int(total))} (rounded per month)"
+            how[meter] = text
+    return totals, how
 
 
 def rate_month(
@@ -338,5 +383,5 @@ def _slice_text(s: Slice, currency: str) -> str:
     )
 
 
-def format_minutes(seconds: int) -> str:
+def format_minutes(seconds: int | Fraction) -> str:
     return minutes_text(seconds)

@@ -53,6 +53,6 @@ def parse_clock(text: str) -> Decimal:
 
 
 @lru_cache(maxsize=4096)
-def minutes_text(seconds: int) -> str:
+def minutes_text(seconds: int | Fraction) -> str:
     """Billed seconds as minutes for an explanation: 600 -> '10 min', 7 -> '0.116667 min'."""
     return f"{Decimal(format_quantity(Fraction(seconds, 60))):,f} min"

@@ -10,7 +10,13 @@ from typing import Any
 
 from billing.engine import Meter, Model
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
-from billing.engine.ratecard import FEE_PERIODS, MAX_FEES, MAX_INCREMENT_SECONDS, TIER_MODES
+from billing.engine.ratecard import (
+    FEE_PERIODS,
+    MAX_FEES,
+    MAX_INCREMENT_SECONDS,
+    ROUNDINGS,
+    TIER_MODES,
+)
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.scenario import (
     MAX_FEE_COUNT,
@@ -76,6 +82,7 @@ RATE_CARD_OBJECT = {
             "properties": {m: {"type": "string", "enum": list(TIER_MODES)} for m in METERS},
         },
         "monthly_minimum": DECIMAL,
+        "rounding": {"type": "string", "enum": list(ROUNDINGS)},
         "fees": {
             "type": "object",
             "maxProperties": MAX_FEES,

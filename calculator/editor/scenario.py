@@ -76,6 +76,16 @@ class ScenarioForm(forms.Form):
         error_messages={"invalid": "Enter a three-letter code such as USD."},
         widget=forms.TextInput(attrs={"size": 4, "placeholder": "card's"}),
     )
+    rounding = forms.ChoiceField(
+        choices=[
+            ("", "as the card says"),
+            ("interval", "each call, recording or subscription on its own"),
+            ("session", "a session's total, once per meter"),
+            ("month", "the month's total, once per meter"),
+        ],
+        required=False,
+        label="What is rounded",
+    )
     # Graduated tiers of an imported card, and how they price a month: kept through the
     # editor, not edited in it.
     tiers = DocumentField(required=False, widget=forms.HiddenInput)
@@ -275,6 +285,7 @@ SCENARIO_FIELDS = [
     "currency",
     "tiers",
     "monthly_minimum",
+    "rounding",
     "card_fees",
     "fee_counts",
     "revision",
@@ -374,6 +385,8 @@ def document_state(
             scenario[f"mode_{meter}"] = str(mode)
         if card.get("monthly_minimum") is not None:
             scenario["monthly_minimum"] = str(card["monthly_minimum"])
+        if card.get("rounding") is not None:
+            scenario["rounding"] = str(card["rounding"])
         if card.get("fees"):
             scenario["card_fees"] = dumps(card["fees"])
         for meter, rate in (card.get("rates") or {}).items():
@@ -662,6 +675,8 @@ class Editor:
             overrides["tier_modes"] = modes
         if data.get("monthly_minimum") is not None:
             overrides["monthly_minimum"] = str(data["monthly_minimum"])
+        if data.get("rounding"):
+            overrides["rounding"] = data["rounding"]
         if data.get("card_fees"):
             overrides["fees"] = data["card_fees"]
         card: Any = data["rate_card"]
@@ -766,6 +781,7 @@ def _scenario_field(path: str) -> str | None:
         "rate_card.increment_seconds",
         "rate_card.minimum_seconds",
         "rate_card.monthly_minimum",
+        "rate_card.rounding",
     ):
         return path.split(".")[1]
     if path.startswith("rate_card.tier_modes."):

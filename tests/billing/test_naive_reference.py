@@ -27,13 +27,35 @@ def active(start: int, end: int, t: int) -> bool:
     return start <= t < end
 
 
-def naive(document: dict, increment: int, minimum: int) -> dict[Meter, int]:
+def naive(
+    document: dict, increment: int, minimum: int, rounding: str = "interval"
+) -> dict[Meter, int]:
+    """A session's billed seconds per meter: each interval rounded on its own, or (`rounding`
+    session) each meter's exact seconds rounded once, or (month) exact."""
+    parts, whole = naive_parts(document)
+    totals: dict[Meter, int] = {}
+    for meter, seconds in parts.items():
+        if rounding == "interval":
+            totals[meter] = sum(rounded(s, increment, minimum) for s in seconds)
+        elif rounding == "session":
+            totals[meter] = rounded(sum(seconds), increment, minimum)
+        else:
+            totals[meter] = sum(seconds)
+    for meter, seconds in whole.items():
+        totals[meter] = totals.get(meter, 0) + seconds
+    return totals
+
+
+def naive_parts(document: dict) -> tuple[dict[Meter, list[int]], dict[Meter, int]]:
+    """The exact seconds of each billed interval, by meter; and what bills in whole minutes
+    the card never rounds (video_ppm_per_minute's participant minutes)."""
     people = document["participants"]
+    parts: dict[Meter, list[int]] = {}
     totals: dict[Meter, int] = {}
 
     def add(meter: Meter, seconds: int) -> None:
         if seconds:
-            totals[meter] = totals.get(meter, 0) + rounded(seconds, increment, minimum)
+            parts.setdefault(meter, []).append(seconds)
 
     def count(start: int, end: int, also=lambda t: True) -> int:
         return sum(1 for t in range(SECONDS) if active(start, end, t) and also(t))
@@ -95,7 +117,7 @@ def naive(document: dict, increment: int, minimum: int) -> dict[Meter, int]:
         add(Meter.RECORDING, count(r["start"], r["end"]))
     for m in document["monitoring"]:
         add(Meter.MONITORING, count(m["start"], m["end"]))
-    return totals
+    return parts, totals
 
 
 moments = st.integers(0, SECONDS)
@@ -135,9 +157,10 @@ def interval(draw, media=False):
     st.lists(interval(), max_size=2),
     st.sampled_from([1, 6, 30, 60]),
     st.sampled_from([0, 30, 60]),
+    st.sampled_from(["interval", "session", "month"]),
 )
 def test_the_engine_agrees_with_a_second_by_second_walk(
-    model, people, conferences, recordings, monitoring, increment, minimum
+    model, people, conferences, recordings, monitoring, increment, minimum, rounding
 ):
     document = {
         "model": model,
@@ -146,10 +169,9 @@ def test_the_engine_agrees_with_a_second_by_second_walk(
         "recordings": recordings,
         "monitoring": monitoring,
     }
-    quote = price(
-        parse_scenario(document), flat_card(increment_seconds=increment, minimum_seconds=minimum)
-    )
-    assert quote.usage.seconds == naive(document, increment, minimum)
+    card = flat_card(increment_seconds=increment, minimum_seconds=minimum, rounding=rounding)
+    quote = price(parse_scenario(document), card)
+    assert quote.usage.seconds == naive(document, increment, minimum, rounding)
     assert sum(line.amount for line in quote.per_session.lines) == quote.per_session.total
     assert sum(line.amount for line in quote.monthly.lines) == quote.monthly.total
     assert all(isinstance(line.amount, Decimal) for line in quote.monthly.lines)
@@ -168,13 +190,20 @@ def cents(value: Fraction) -> Decimal:
 
 
 def naive_month(document, card_document, increment, minimum) -> Decimal:
-    """A month's total the long way: the naive meters' seconds x sessions, each meter priced
-    by walking its tiers (graduated) or finding the tier reached (volume), then the fees, then
-    the minimum."""
+    """A month's total the long way: the naive meters' seconds x sessions (under month
+    rounding, the exact ones rounded once), each meter priced by walking its tiers
+    (graduated) or finding the tier reached (volume), then the fees, then the minimum."""
     sessions = document["sessions_per_month"]
+    rounding = card_document.get("rounding", "interval")
+    month = {m: s * sessions for m, s in naive(document, increment, minimum, rounding).items()}
+    if rounding == "month":
+        parts, whole = naive_parts(document)
+        month = {m: rounded(sum(s) * sessions, increment, minimum) for m, s in parts.items()}
+        for meter, seconds in whole.items():
+            month[meter] = month.get(meter, 0) + seconds * sessions
     total = Decimal(0)
-    for meter, seconds in naive(document, increment, minimum).items():
-        minutes = Fraction(seconds * sessions, 60)
+    for meter, seconds in month.items():
+        minutes = Fraction(seconds, 60)
         if not minutes:
             continue
         tiers = card_document["tiers"].get(str(meter))
@@ -215,9 +244,11 @@ def naive_month(document, card_document, increment, minimum) -> Decimal:
     ),
     st.one_of(st.none(), st.sampled_from(["0", "0.50", "3", "12.345"])),
     st.fixed_dictionaries({"device": st.integers(0, 30), "setup": st.integers(0, 3)}),
+    st.sampled_from(["interval", "session", "month"]),
+    st.sampled_from([0, 60]),
 )
 def test_a_month_with_deal_terms_agrees_with_the_long_way(
-    model, people, recordings, sessions, increment, modes, least, counts
+    model, people, recordings, sessions, increment, modes, least, counts, rounding, minimum
 ):
     document = {
         "model": model,
@@ -233,6 +264,8 @@ def test_a_month_with_deal_terms_agrees_with_the_long_way(
         "tiers": {meter: TIERS for meter in modes},
         "tier_modes": modes,
         "increment_seconds": increment,
+        "minimum_seconds": minimum,
+        "rounding": rounding,
         "fees": {
             "device": {"label": "Device", "per": "month", "price": "2.00"},
             "setup": {"label": "Set-up", "per": "session", "price": "0.0010"},
@@ -246,5 +279,5 @@ def test_a_month_with_deal_terms_agrees_with_the_long_way(
     card = read_rate_card({**card_document, "rates": rates})
     quote = price(parse_scenario(document), card)
     assert quote.monthly.total == naive_month(
-        document, {**card_document, "rates": rates}, increment, 0
+        document, {**card_document, "rates": rates}, increment, minimum
     )

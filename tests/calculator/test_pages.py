@@ -717,6 +717,51 @@ def test_tier_modes_and_a_minimum_are_deal_terms_in_the_editor(client):
     assert card["monthly_minimum"] == "500"
 
 
+def test_the_rules_page_works_what_is_rounded(client):
+    html = client.get("/rules/").content.decode()
+    assert 'id="terms"' in html
+    rows = re.findall(r'<th scope="row">(\w+)</th>\s*<td class="num">([\d.]+) min', html)
+    assert ("interval", "4") in rows
+    assert ("session", "3") in rows
+    assert ("month", "2.5") in rows
+    assert re.search(r'<th scope="row">month</th>.*?<td class="num">8 min', html, re.DOTALL)
+
+
+def test_what_is_rounded_is_a_deal_term_in_the_editor(client):
+    # Three legs of 1:30, 1:30 and 1:40 on the default card (per minute): 6 min rounded
+    # each, 4:40 together rounded once to 5 min.
+    document = {
+        "model": "sip_mediaserver",
+        "participants": [
+            {"join": 0, "leave": 90},
+            {"join": 0, "leave": 90},
+            {"join": 10, "leave": 110},
+        ],
+        "rate_card": {"rounding": "session", "increment_seconds": 60},
+    }
+    html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
+    assert re.search(r'<option value="session" selected>', html)
+    assert "rounded once to 5 min (rounded per session)" in html
+    data = document_data(document, "default")
+    assert data["rounding"] == "session"
+    each = client.post("/editor/", {**data, "rounding": "interval"}, **HTMX).content.decode()
+    assert "rounded once" not in each
+    assert "= 6 min ×" in each
+    bad = client.post("/editor/", {**data, "rounding": "daily"}, **HTMX).content.decode()
+    assert "\"rounding\"" in bad
+    assert "Select a valid choice" in bad
+    assert client.post("/editor/", {**data, "action": "save"}).status_code == 302
+    from calculator.models import SavedScenario
+
+    assert SavedScenario.objects.get().document["rate_card"]["rounding"] == "session"
+    api = client.post("/api/estimate", json.dumps(document), content_type="application/json")
+    assert api.json()["per_session"]["lines"][0]["quantity"] == "5"
+    bad_api = {**document, "rate_card": {"rounding": 3}}
+    refused = client.post("/api/estimate", json.dumps(bad_api), content_type="application/json")
+    assert refused.status_code == 400
+    assert "rate_card.rounding" in refused.content.decode()
+
+
 def test_an_imported_deals_fees_and_minimum_are_priced_shown_and_kept(client):
     document = {
         "model": "sip_mediaserver",
