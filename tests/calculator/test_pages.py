@@ -748,7 +748,7 @@ def test_what_is_rounded_is_a_deal_term_in_the_editor(client):
     assert "rounded once" not in each
     assert "= 6 min ×" in each
     bad = client.post("/editor/", {**data, "rounding": "daily"}, **HTMX).content.decode()
-    assert "\"rounding\"" in bad
+    assert '"rounding"' in bad
     assert "Select a valid choice" in bad
     assert client.post("/editor/", {**data, "action": "save"}).status_code == 302
     from calculator.models import SavedScenario
