@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine import ChargeKind, EstimateQuote, Meter, Model, Quote
 from billing.engine.metering import Spans, billed_spans
+from billing.engine.meters import AnyMeter, meter_order
 from billing.engine.money import money_text
 from billing.engine.pricing import Crossover
 from billing.engine.roster import Roster, member_seconds
@@ -37,6 +38,7 @@ COLORS = {
     "conference": "#7c3aed",
     "recording": "#dc2626",
     "monitoring": "#059669",
+    "addon": "#64748b",
 }
 METER_COLORS = {
     Meter.VOICE_CALL: "#2563eb",
@@ -47,6 +49,16 @@ METER_COLORS = {
     Meter.RECORDING: "#dc2626",
     Meter.MONITORING: "#059669",
 }
+# A deal's add-ons (and fees, in a comparison of saved items) take these in turn, by key.
+EXTRA_COLORS = ("#64748b", "#a16207", "#be123c", "#0f766e", "#4338ca", "#9333ea")
+
+
+def meter_color(meter: AnyMeter) -> str:
+    if isinstance(meter, Meter):
+        return METER_COLORS[meter]
+    return EXTRA_COLORS[sum(map(ord, meter)) % len(EXTRA_COLORS)]
+
+
 # No chart control may send data anywhere: plotly.js offers "Share chart" (to Plotly's cloud)
 # by default and "Edit in Chart Studio" when asked; both are off, and the cloud's address is
 # blanked so that nothing could reach it. static/js/app.js enforces the same on every figure.
@@ -192,6 +204,7 @@ def timeline_rows(quote: Quote) -> list[Row]:
         (ChargeKind.CONFERENCE, "Conference", scenario.conferences),
         (ChargeKind.RECORDING, "Recording", scenario.recordings),
         (ChargeKind.MONITORING, "Monitoring", scenario.monitoring),
+        (ChargeKind.ADDON, "Add-on", scenario.addons),
     ):
         # An interval the engine charged is drawn billed (a conference is charged only under
         # some models: the engine knows which).
@@ -204,6 +217,9 @@ def timeline_rows(quote: Quote) -> list[Row]:
                 if i in seconds and intervals[i].end > intervals[i].start
             )
             name = f"{label} {interval_band[0] + 1}"
+            if kind is ChargeKind.ADDON and len(interval_band) == 1:
+                meter = quote.card.addons.get(intervals[interval_band[0]].meter)
+                name = f"{meter.label if meter else 'Add-on'} {interval_band[0] + 1}"
             if len(interval_band) > 1:
                 name = f"{label}s {interval_band[0] + 1} … {interval_band[-1] + 1}"
             rows.append(
@@ -307,8 +323,13 @@ def timeline(rows: Sequence[Row], end: Decimal) -> dict[str, Any]:
     billed = _bar("Billed", COLORS["billed"])
     publishing = _bar("Publishing", COLORS["publishing"], width=0.3)
     extras = {
-        kind: _bar(kind.capitalize(), COLORS[kind])
-        for kind in ("conference", "recording", "monitoring")
+        kind: _bar(name, COLORS[kind])
+        for kind, name in (
+            ("conference", "Conference"),
+            ("recording", "Recording"),
+            ("monitoring", "Monitoring"),
+            ("addon", "Add-on"),
+        )
     }
     labels = []
     for row in rows:
@@ -560,11 +581,11 @@ def costs(quote: Quote) -> dict[str, Any]:
                 "orientation": "h",
                 "xaxis": f"x{axis}",
                 "yaxis": f"y{axis}",
-                "y": [Meter(line.meter).label for line in lines],
+                "y": [plotly_text(line.meter.label) for line in lines],
                 "x": [float(line.amount) for line in lines],
                 "text": [money_text(line.amount, currency) for line in lines],
                 "textposition": "auto",
-                "marker": {"color": [METER_COLORS[Meter(line.meter)] for line in lines]},
+                "marker": {"color": [meter_color(line.meter) for line in lines]},
                 "hovertemplate": "%{y}: %{text}<extra></extra>",
                 "showlegend": False,
             }
@@ -668,17 +689,19 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
     second axis: graduated tiers make it fall as volume grows."""
     currency = quote.card.currency
     months = [m.number for m in quote.projection]
-    meters = [meter for meter in METER_COLORS if any(m.net_of(meter) for m in quote.projection)]
+    meters = meter_order(
+        line.line.meter for m in quote.projection for line in m.lines if m.net_of(line.line.meter)
+    )
     traces: list[dict[str, Any]] = [
         {
             "type": "bar",
-            "name": meter.label,
+            "name": plotly_text(meter.label),
             "x": months,
             "y": [float(m.net_of(meter)) for m in quote.projection],
             "text": [money_text(m.net_of(meter), currency) for m in quote.projection],
             "textposition": "none",
-            "marker": {"color": METER_COLORS[meter]},
-            "hovertemplate": "Month %{x}: %{text}<extra>" + meter.label + "</extra>",
+            "marker": {"color": meter_color(meter)},
+            "hovertemplate": "Month %{x}: %{text}<extra>" + plotly_text(meter.label) + "</extra>",
         }
         for meter in meters
     ]
@@ -795,7 +818,7 @@ def model_curves(
 
 
 def side_by_side(
-    names: list[str], meters: list[Meter], amounts: list[list[Decimal]], currency: str
+    names: list[str], meters: list[AnyMeter], amounts: list[list[Decimal]], currency: str
 ) -> dict[str, Any]:
     """Monthly cost by meter of several saved scenarios or estimates, grouped."""
     palette = ["#2563eb", "#f59e0b", "#059669", "#7c3aed", "#dc2626", "#0891b2"]
@@ -804,7 +827,7 @@ def side_by_side(
             {
                 "type": "bar",
                 "name": plotly_text(name),
-                "x": [meter.label for meter in meters],
+                "x": [plotly_text(meter.label) for meter in meters],
                 "y": [float(v) for v in values],
                 "text": [money_text(v, currency) for v in values],
                 "textposition": "none",

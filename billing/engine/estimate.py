@@ -18,7 +18,7 @@ from typing import Any
 from .errors import ScenarioError
 from .inputs import shown
 from .metering import MAX_SUBSCRIPTIONS, Usage, meter_usage, subscriptions
-from .meters import Meter, Model
+from .meters import AnyMeter, Meter, Model
 from .money import minor_units, money_text, round_half_up, to_decimal
 from .pricing import card_summary, line_document
 from .ratecard import RateCard
@@ -49,9 +49,9 @@ class Item:
 @dataclass(frozen=True, slots=True)
 class Discount:
     percent: Decimal = Decimal(0)
-    meters: Mapping[Meter, Decimal] = field(default_factory=dict)
+    meters: Mapping[AnyMeter, Decimal] = field(default_factory=dict)
 
-    def of(self, meter: Meter) -> Decimal:
+    def of(self, meter: AnyMeter) -> Decimal:
         return self.meters.get(meter, self.percent)
 
     def __bool__(self) -> bool:
@@ -148,7 +148,7 @@ def _read_discount(reader: Reader, value: object) -> Discount:
     percent = Decimal(0)
     if data.get("percent") is not None:
         percent = _percent(reader, data["percent"], "discount.percent", Decimal(0), HUNDRED)
-    meters: dict[Meter, Decimal] = {}
+    meters: dict[AnyMeter, Decimal] = {}
     given = reader.mapping(data.get("meters") or {}, "discount.meters", list(Meter)) or {}
     for name, rate in given.items():
         if name in list(Meter):
@@ -217,7 +217,7 @@ class Month:
     def net_total(self) -> Decimal:
         return sum((d.net for d in self.lines), self.zero)
 
-    def net_of(self, meter: Meter) -> Decimal:
+    def net_of(self, meter: AnyMeter) -> Decimal:
         return next((d.net for d in self.lines if d.line.meter == meter), self.zero)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import ScenarioError
-from .meters import ChargeKind, Meter, Model
+from .meters import AnyMeter, ChargeKind, Meter, Model
 from .ratecard import INTERVAL, SESSION, RateCard
 from .roster import Roster, member_seconds
 from .scenario import MAX_SESSION_SECONDS, MAX_STREAMS, Group, Interval, Scenario
@@ -29,7 +29,7 @@ class Charge(NamedTuple):
     subscriptions, once per stream). `position` points back into the scenario's list for `kind`.
     """
 
-    meter: Meter
+    meter: AnyMeter
     kind: ChargeKind
     label: str
     start: Decimal
@@ -62,7 +62,7 @@ class Charges:
     walk; `Charge` records are made only for the items someone reads (`batch[k]`, iteration).
     """
 
-    meter: Meter
+    meter: AnyMeter
     kind: ChargeKind
     source: Roster | tuple[Interval, ...]
     positions: npt.NDArray[np.int64]
@@ -99,7 +99,8 @@ class Charges:
             label, start, end = person.name, person.join, person.leave
         else:
             item = self.source[position]
-            label, start, end = f"{INTERVAL_LABELS[self.kind]} {position + 1}", item.start, item.end
+            kind = self.meter.label if self.kind is ChargeKind.ADDON else INTERVAL_LABELS[self.kind]
+            label, start, end = f"{kind} {position + 1}", item.start, item.end
         if self.since is not None and self.since > start:
             start = self.since
         intervals = 1 if self.intervals is None else int(self.intervals[k])
@@ -111,7 +112,7 @@ class Charges:
     @classmethod
     def of(
         cls,
-        meter: Meter,
+        meter: AnyMeter,
         kind: ChargeKind,
         source: Roster | tuple[Interval, ...],
         positions: npt.NDArray[np.int64],
@@ -167,7 +168,7 @@ class Usage:
     charges: tuple[Charges, ...]
     # Each meter's billed seconds in a session: rounded per interval or once per session as
     # the card says; exact (unrounded, maybe a Fraction) when the card rounds the month's.
-    seconds: dict[Meter, int | Fraction]
+    seconds: dict[AnyMeter, int | Fraction]
     billing_start: Decimal | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     # The model's own meter bills nothing only because nobody publishes: a zero that comes
@@ -175,8 +176,8 @@ class Usage:
     wants_publishers: bool = False
     # A meter's exact seconds before they were rounded once (`rounding` session), for the
     # explanation; and the meters never rounded (video_ppm_per_minute's whole minutes).
-    exact: dict[Meter, int | Fraction] = field(default_factory=dict)
-    unrounded: frozenset[Meter] = frozenset()
+    exact: dict[AnyMeter, int | Fraction] = field(default_factory=dict)
+    unrounded: frozenset[AnyMeter] = frozenset()
 
 
 def meter_usage(scenario: Scenario, card: RateCard) -> Usage:
@@ -223,7 +224,7 @@ class _Billed:
 
     def charges(
         self,
-        meter: Meter,
+        meter: AnyMeter,
         kind: ChargeKind,
         source: Roster | tuple[Interval, ...],
         among: npt.NDArray[np.bool_] | None = None,
@@ -260,10 +261,35 @@ def _interval_charges(
 
 
 def _extras(scenario: Scenario, card: RateCard) -> list[Charges]:
-    """Recordings and monitoring bill the same way under every model."""
-    return _interval_charges(scenario.recordings, ChargeKind.RECORDING, card) + _interval_charges(
-        scenario.monitoring, ChargeKind.MONITORING, card
+    """Recordings, monitoring and add-ons bill the same way under every model."""
+    return (
+        _interval_charges(scenario.recordings, ChargeKind.RECORDING, card)
+        + _interval_charges(scenario.monitoring, ChargeKind.MONITORING, card)
+        + _addon_charges(scenario.addons, card)
     )
+
+
+def _addon_charges(intervals: tuple[Interval, ...], card: RateCard) -> list[Charges]:
+    """Add-on intervals, each rounded like a recording and billed on its add-on meter; an
+    interval naming an add-on the card does not have is refused, by its path."""
+    if not intervals:
+        return []
+    for index, interval in enumerate(intervals):
+        if interval.meter not in card.addons:
+            have = ", ".join(sorted(card.addons)) or "none"
+            raise ScenarioError.single(
+                f"addons[{index}].meter",
+                f"the rate card has no add-on {interval.meter!r} (its add-ons: {have})",
+            )
+    ticks, scale = _ticks([i.start for i in intervals] + [i.end for i in intervals])
+    count = len(intervals)
+    billed = _Billed(ticks[count:] - ticks[:count], scale, card)
+    meters = np.array([i.meter for i in intervals])
+    return [
+        batch
+        for key in sorted(set(meters.tolist()))
+        for batch in billed.charges(card.addons[key], ChargeKind.ADDON, intervals, meters == key)
+    ]
 
 
 def _ignored_conferences(scenario: Scenario) -> tuple[str, ...]:
@@ -286,8 +312,8 @@ def _usage(
     """The session's usage: each meter's seconds, its items' summed; when the card rounds a
     session's total (`rounding` session), that sum of exact seconds rounded once. Whole
     minutes of video_ppm_per_minute are never rounded."""
-    totals: dict[Meter, int | Fraction] = {}
-    minutes: set[Meter] = set()
+    totals: dict[AnyMeter, int | Fraction] = {}
+    minutes: set[AnyMeter] = set()
     for batch in charges:
         totals[batch.meter] = totals.get(batch.meter, 0) + batch.total
         if batch.kind is ChargeKind.MINUTE:
@@ -295,7 +321,7 @@ def _usage(
     unrounded = frozenset(
         m for m in minutes if all(b.kind is ChargeKind.MINUTE for b in charges if b.meter is m)
     )
-    exact: dict[Meter, int | Fraction] = {}
+    exact: dict[AnyMeter, int | Fraction] = {}
     if card.rounding == SESSION:
         exact = {m: s for m, s in totals.items() if m not in unrounded}
         totals = {m: card.billed_seconds(s) if m in exact else s for m, s in totals.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -36,6 +37,36 @@ METER_LABELS: dict[Meter, str] = {
 }
 
 
+class AddOn(str):
+    """A meter a deal adds (a card's `addons`: composed archiving, an audio connector...):
+    billed per minute through a scenario's add-on intervals. Equal to its key as a string,
+    so lines and tiers are found by key as for the built-in meters."""
+
+    label: str
+
+    def __new__(cls, key: str, label: str = "") -> AddOn:
+        meter = super().__new__(cls, key)
+        meter.label = label or key
+        return meter
+
+    @property
+    def noun(self) -> str:
+        return self.label
+
+
+# Any meter a line may have: one of the seven, or a deal's add-on.
+AnyMeter = Meter | AddOn
+
+
+def meter_order(meters: Iterable[AnyMeter]) -> list[AnyMeter]:
+    """Meters in the order a breakdown lists them: the built-in ones (METER_ORDER), then
+    add-ons by key."""
+    present = set(meters)
+    return [m for m in METER_ORDER if m in present] + sorted(
+        (m for m in present if not isinstance(m, Meter)), key=str
+    )
+
+
 class ChargeKind(StrEnum):
     """What one charge bills, and which of the scenario's lists (`listed_in`) its position
     points into: a participant's call leg, SIP interconnect, participant minutes or
@@ -50,6 +81,8 @@ class ChargeKind(StrEnum):
     MONITORING = "monitoring"
     # A billable minute of video_ppm_per_minute: the session's minute, not a participant's.
     MINUTE = "minute"
+    # An add-on interval of a scenario (`addons`), billed on its add-on meter.
+    ADDON = "addon"
 
     @property
     def listed_in(self) -> str:
@@ -71,6 +104,7 @@ LISTS: dict[ChargeKind, str] = {
     ChargeKind.RECORDING: "recordings",
     ChargeKind.MONITORING: "monitoring",
     ChargeKind.MINUTE: "minutes",
+    ChargeKind.ADDON: "addons",
 }
 NOUNS: dict[ChargeKind, tuple[str, str]] = {
     ChargeKind.LEG: ("call leg", "call legs"),
@@ -81,6 +115,7 @@ NOUNS: dict[ChargeKind, tuple[str, str]] = {
     ChargeKind.SUBSCRIBER: ("subscriber", "subscribers"),
     ChargeKind.SIP_INTERCONNECT: ("SIP endpoint", "SIP endpoints"),
     ChargeKind.MINUTE: ("billable minute", "billable minutes"),
+    ChargeKind.ADDON: ("interval", "intervals"),
 }
 
 

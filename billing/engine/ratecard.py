@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from .errors import ScenarioError
 from .inputs import MAX_WHOLE_DIGITS
-from .meters import Meter
+from .meters import AddOn, AnyMeter, Meter
 from .reader import Reader, join_path, type_name
 
 MAX_RATE = Decimal(1_000_000)
@@ -36,6 +36,7 @@ PER_MONTH, PER_SESSION = "month", "session"
 FEE_PERIODS = (PER_MONTH, PER_SESSION)
 MAX_FEES = 50
 MAX_FEE_KEY = 40
+MAX_ADDONS = 20
 MAX_MONEY = Decimal(10) ** 12
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -75,7 +76,7 @@ class RateCard:
     currency: str
     increment_seconds: int
     minimum_seconds: int
-    prices: Mapping[Meter, MeterPrice]
+    prices: Mapping[AnyMeter, MeterPrice]
     name: str = ""
     slug: str = ""
     version: int | None = None
@@ -87,11 +88,13 @@ class RateCard:
     monthly_minimum: Decimal | None = None
     fees: Mapping[str, Fee] = field(default_factory=dict)
     rounding: str = INTERVAL
+    # The deal's add-on meters by key (their prices are in `prices`, by the same meter).
+    addons: Mapping[str, AddOn] = field(default_factory=dict)
 
     def tier_mode(self, meter: str) -> str:
         return self.tier_modes.get(meter, GRADUATED)
 
-    def price_of(self, meter: Meter) -> MeterPrice:
+    def price_of(self, meter: AnyMeter) -> MeterPrice:
         try:
             return self.prices[meter]
         except KeyError:
@@ -141,7 +144,7 @@ class RateCardOverride:
     currency: str | None = None
     increment_seconds: int | None = None
     minimum_seconds: int | None = None
-    prices: Mapping[Meter, MeterPrice] = field(default_factory=dict)
+    prices: Mapping[AnyMeter, MeterPrice] = field(default_factory=dict)
     name: str | None = None
     # The stored card these overrides apply to; None: the default card.
     base: str | None = None
@@ -149,6 +152,7 @@ class RateCardOverride:
     monthly_minimum: Decimal | None = None
     fees: Mapping[str, Fee] = field(default_factory=dict)
     rounding: str | None = None
+    addons: Mapping[str, AddOn] = field(default_factory=dict)
 
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
@@ -167,6 +171,7 @@ class RateCardOverride:
             ),
             fees={**base.fees, **self.fees},
             rounding=self.rounding or base.rounding,
+            addons={**base.addons, **self.addons},
         )
 
 
@@ -182,6 +187,7 @@ CARD_FIELDS = (
     "monthly_minimum",
     "fees",
     "rounding",
+    "addons",
 )
 
 
@@ -223,6 +229,7 @@ def read_override(
             MAX_INCREMENT_SECONDS if limits else ANY_WHOLE,
             None,
         )
+    addons = read_addons(reader, data.get("addons"), join_path(path, "addons"), limits)
     name = base = None
     if data.get("name") is not None:
         name = reader.text(data["name"], join_path(path, "name"))
@@ -233,9 +240,13 @@ def read_override(
         currency=currency,
         increment_seconds=increment,
         minimum_seconds=minimum,
-        prices=read_prices(reader, data, path, limits=limits, tiers_need_rates=tiers_need_rates),
+        prices=read_prices(
+            reader, data, path, limits=limits, tiers_need_rates=tiers_need_rates, addons=addons
+        ),
         name=name,
-        tier_modes=read_tier_modes(reader, data.get("tier_modes"), join_path(path, "tier_modes")),
+        tier_modes=read_tier_modes(
+            reader, data.get("tier_modes"), join_path(path, "tier_modes"), addons
+        ),
         monthly_minimum=(
             None
             if data.get("monthly_minimum") is None
@@ -253,6 +264,7 @@ def read_override(
             if data.get("rounding") is None
             else reader.choice(data["rounding"], join_path(path, "rounding"), ROUNDINGS, None)
         ),
+        addons={key: meter for key, (meter, _) in addons.items()},
     )
 
 
@@ -293,17 +305,65 @@ def read_fees(reader: Reader, value: object, path: str, limits: bool) -> dict[st
     return fees
 
 
-def read_tier_modes(reader: Reader, value: object, path: str) -> dict[str, str]:
-    """`{"<meter>": "graduated" | "volume"}`."""
+# An add-on as a card gives it: the meter, and its rate (None when only its tiers give one).
+AddOnPrice = tuple[AddOn, Decimal | None]
+
+
+def read_addons(reader: Reader, value: object, path: str, limits: bool) -> dict[str, AddOnPrice]:
+    """`{"<key>": {"label": ..., "rate": "0.0100"}}`: per-minute meters a deal adds; a key
+    is never one of the built-in meters."""
     if value is None:
         return {}
-    data = reader.mapping(value, path, list(Meter))
+    if not isinstance(value, Mapping):
+        reader.problem(path, f"must be an object of add-on meters by key, not {type_name(value)}")
+        return {}
+    if limits and len(value) > MAX_ADDONS:
+        reader.problem(path, f"at most {MAX_ADDONS} add-ons are allowed (got {len(value):,})")
+        return {}
+    addons: dict[str, AddOnPrice] = {}
+    for key, item in value.items():
+        item_path = join_path(path, key)
+        if not isinstance(key, str) or not KEY.match(key) or len(key) > MAX_FEE_KEY:
+            reader.problem(
+                item_path,
+                f"an add-on's key is lower-case letters, digits and _, starting with a letter, "
+                f"at most {MAX_FEE_KEY} characters",
+            )
+            continue
+        if key in set(Meter):
+            reader.problem(
+                item_path, f"{key} is a built-in meter: give it a rate in rates, not as an add-on"
+            )
+            continue
+        data = reader.mapping(item, item_path, ("label", "rate"))
+        if data is None:
+            continue
+        rate = None
+        if data.get("rate") is not None or "rate" in data:
+            rate = reader.decimal(
+                data.get("rate"),
+                join_path(item_path, "rate"),
+                what="a rate",
+                maximum=MAX_RATE if limits else None,
+                places=RATE_PLACES if limits else None,
+            )
+        label = reader.text(data.get("label"), join_path(item_path, "label"), key)
+        addons[key] = (AddOn(key, label or key), rate)
+    return addons
+
+
+def read_tier_modes(
+    reader: Reader, value: object, path: str, addons: Mapping[str, AddOnPrice] | None = None
+) -> dict[str, str]:
+    """`{"<meter>": "graduated" | "volume"}`: a built-in meter or one of the card's add-ons."""
+    if value is None:
+        return {}
+    data = reader.mapping(value, path, [*Meter, *(addons or {})])
     if data is None:
         return {}
     modes = {}
     for meter, mode in data.items():
-        if meter in set(Meter):
-            modes[str(meter)] = reader.choice(mode, join_path(path, meter), TIER_MODES, None)
+        modes[str(meter)] = reader.choice(mode, join_path(path, meter), TIER_MODES, None)
     return modes
 
 
@@ -314,18 +374,33 @@ def read_prices(
     *,
     limits: bool = True,
     tiers_need_rates: bool = False,
-) -> dict[Meter, MeterPrice]:
-    """Rates and tiers per meter. A meter given tiers but no rate takes its first tier's rate,
-    unless `tiers_need_rates` (a stored card gives every meter it prices a rate)."""
+    addons: Mapping[str, AddOnPrice] | None = None,
+) -> dict[AnyMeter, MeterPrice]:
+    """Rates and tiers per meter (the card's add-ons' rates are theirs). A meter given tiers
+    but no rate takes its first tier's rate, unless `tiers_need_rates` (a stored card gives
+    every meter it prices a rate)."""
+    addons = addons or {}
     rates_path, tiers_path = join_path(path, "rates"), join_path(path, "tiers")
-    rates = reader.mapping(data.get("rates") or {}, rates_path, list(Meter)) or {}
-    tiers = reader.mapping(data.get("tiers") or {}, tiers_path, list(Meter)) or {}
-    prices: dict[Meter, MeterPrice] = {}
-    for meter in Meter:
+    rates = dict(reader.mapping(data.get("rates") or {}, rates_path, list(Meter)) or {})
+    tiers = reader.mapping(data.get("tiers") or {}, tiers_path, [*Meter, *addons]) or {}
+    meters: list[AnyMeter] = list(Meter)
+    for addon, rate_given in addons.values():
+        meters.append(addon)
+        if rate_given is not None:
+            rates[addon] = rate_given
+    prices: dict[AnyMeter, MeterPrice] = {}
+    for meter in meters:
         if meter not in rates and meter not in tiers:
+            if isinstance(meter, AddOn):
+                reader.problem(
+                    join_path(join_path(path, "addons"), meter),
+                    "needs a rate (or tiers in tiers, which give it their first one)",
+                )
             continue
         rate = None
-        if meter in rates:
+        if isinstance(meter, AddOn) and meter in rates:
+            rate = rates[meter]
+        elif meter in rates:
             rate = reader.decimal(
                 rates[meter],
                 join_path(rates_path, meter),
@@ -344,8 +419,9 @@ def read_prices(
             graduated = read_tiers(reader, tiers[meter], join_path(tiers_path, meter), limits)
         if graduated:
             if limits and rate is not None and rate != graduated[0].rate:
+                where = join_path(path, "addons") if isinstance(meter, AddOn) else rates_path
                 reader.problem(
-                    join_path(rates_path, meter),
+                    join_path(where, meter) + (".rate" if isinstance(meter, AddOn) else ""),
                     f"must equal the first tier's rate ({graduated[0].rate}), "
                     "which prices a single session",
                 )
@@ -439,12 +515,17 @@ def _complete(override: RateCardOverride) -> RateCard:
         monthly_minimum=override.monthly_minimum,
         fees=dict(override.fees),
         rounding=override.rounding or INTERVAL,
+        addons=dict(override.addons),
     )
 
 
 def card_document(card: RateCard) -> dict[str, Any]:
     """The rate card as the `rate_card` object of a scenario document."""
-    rates = {str(meter): str(price.rate) for meter, price in sorted(card.prices.items())}
+    rates = {
+        str(meter): str(price.rate)
+        for meter, price in sorted(card.prices.items())
+        if isinstance(meter, Meter)
+    }
     tiers = {
         str(meter): [
             {"up_to": None if t.up_to is None else str(t.up_to), "rate": str(t.rate)}
@@ -470,7 +551,19 @@ def card_document(card: RateCard) -> dict[str, Any]:
         document["fees"] = fees_document(card.fees)
     if card.rounding != INTERVAL:
         document["rounding"] = card.rounding
+    if card.addons:
+        document["addons"] = addons_document(card.addons, card.prices)
     return document
+
+
+def addons_document(
+    addons: Mapping[str, AddOn], prices: Mapping[AnyMeter, MeterPrice]
+) -> dict[str, Any]:
+    return {
+        key: {"label": meter.label, "rate": str(prices[meter].rate)}
+        for key, meter in sorted(addons.items())
+        if meter in prices
+    }
 
 
 def fees_document(fees: Mapping[str, Fee]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from .errors import ScenarioError
 from .metering import Charge, Charges, Usage
-from .meters import METER_ORDER, ChargeKind, Meter
+from .meters import AnyMeter, ChargeKind, meter_order
 from .money import format_quantity, minor_units, money_text, round_half_up, session_amount
 from .ratecard import MONTH, PER_SESSION, VOLUME, MeterPrice, RateCard, Tier
 from .timefmt import clock, minutes_text
@@ -36,7 +36,7 @@ class Slice:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    meter: Meter
+    meter: AnyMeter
     # Whole seconds; a session's exact seconds (maybe a Fraction) when the card rounds the
     # month's total once.
     seconds: int | Fraction
@@ -74,7 +74,7 @@ class Period:
     total: Decimal
     extras: tuple[Extra, ...] = ()
 
-    def line(self, meter: Meter) -> Line | None:
+    def line(self, meter: AnyMeter) -> Line | None:
         return next((line for line in self.lines if line.meter == meter), None)
 
 
@@ -219,11 +219,11 @@ def rate_session(usage: Usage, card: RateCard, *, explain: bool = True) -> Perio
     """One session's lines: each meter's minutes at its (first tier's) rate; `explain=False`
     leaves their explanations empty."""
     seconds = usage.seconds
-    by_meter: dict[Meter, list[Charges]] = {}
+    by_meter: dict[AnyMeter, list[Charges]] = {}
     for batch in usage.charges:
         by_meter.setdefault(batch.meter, []).append(batch)
     lines = []
-    for meter in METER_ORDER:
+    for meter in meter_order(seconds):
         billed = seconds.get(meter, 0)
         if not billed:
             continue
@@ -251,15 +251,15 @@ def rate_session(usage: Usage, card: RateCard, *, explain: bool = True) -> Perio
 
 def month_seconds(
     parts: Sequence[tuple[str | None, Usage, int]], card: RateCard, *, explain: bool = True
-) -> tuple[dict[Meter, int], dict[Meter, str] | None]:
+) -> tuple[dict[AnyMeter, int], dict[AnyMeter, str] | None]:
     """A month's billed seconds per meter from its sessions: each (label, a session's usage,
     how many sessions) adds its seconds times its sessions; when the card rounds the month's
     total (`rounding` month), that exact sum is rounded once (never the whole minutes of
     video_ppm_per_minute). With `explain`, how each meter's quantity came about: `10 min × 4
     sessions = 40 min`, or by scenario, labelled (`Daily stand-up 10 min × 20 + ...`)."""
-    rounded: dict[Meter, int | Fraction] = {}
-    whole: dict[Meter, int | Fraction] = {}
-    texts: dict[Meter, list[str]] = {}
+    rounded: dict[AnyMeter, int | Fraction] = {}
+    whole: dict[AnyMeter, int | Fraction] = {}
+    texts: dict[AnyMeter, list[str]] = {}
     for label, usage, count in parts:
         for meter, seconds in usage.seconds.items():
             into = whole if meter in usage.unrounded else rounded
@@ -270,11 +270,9 @@ def month_seconds(
                 texts.setdefault(meter, []).append(
                     f"{head}{minutes_text(seconds)} × {count:,}{noun}"
                 )
-    totals: dict[Meter, int] = {}
-    how: dict[Meter, str] | None = {} if explain else None
-    for meter in METER_ORDER:
-        if meter not in rounded and meter not in whole:
-            continue
+    totals: dict[AnyMeter, int] = {}
+    how: dict[AnyMeter, str] | None = {} if explain else None
+    for meter in meter_order([*rounded, *whole]):
         exact = rounded.get(meter, 0) + whole.get(meter, 0)
         once = card.rounding == MONTH and meter in rounded
         total = card.billed_seconds(rounded[meter]) if once else rounded.get(meter, 0)
@@ -290,7 +288,7 @@ def month_seconds(
 
 
 def rate_month(
-    monthly_seconds: Mapping[Meter, int], card: RateCard, how: Mapping[Meter, str] | None
+    monthly_seconds: Mapping[AnyMeter, int], card: RateCard, how: Mapping[AnyMeter, str] | None
 ) -> Period:
     """Monthly lines: tiers cut the month's whole quantity; each slice rounds to the minor unit.
 
@@ -299,7 +297,7 @@ def rate_month(
     """
     lines = []
     places = minor_units(card.currency)
-    for meter in METER_ORDER:
+    for meter in meter_order(monthly_seconds):
         billed = monthly_seconds.get(meter, 0)
         if not billed:
             continue

@@ -8,7 +8,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from .meters import Model
-from .ratecard import RateCardOverride, card_document, fees_document, read_override
+from .ratecard import (
+    RateCardOverride,
+    addons_document,
+    card_document,
+    fees_document,
+    read_override,
+)
 from .reader import Reader, join_path
 from .timefmt import clock
 
@@ -44,6 +50,7 @@ SCENARIO_FIELDS = (
     "monitoring",
     "rate_card",
     "fees",
+    "addons",
 )
 PARTICIPANT_FIELDS = (
     "name",
@@ -106,11 +113,13 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """A conference connection, recording or monitoring session."""
+    """A conference connection, recording or monitoring session; or an add-on interval,
+    billed on its add-on `meter` (a key of the card's `addons`)."""
 
     start: Decimal
     end: Decimal
     media: Media = "voice"
+    meter: str = ""
 
 
 RateCardRef = RateCardOverride | str | None
@@ -129,6 +138,8 @@ class Scenario:
     groups: tuple[Group, ...] = ()
     # How many of each of the card's fees the scenario has, by the fee's key.
     fees: tuple[tuple[str, int], ...] = ()
+    # Intervals billed on the card's add-on meters.
+    addons: tuple[Interval, ...] = ()
 
     @property
     def headcount(self) -> int:
@@ -189,6 +200,7 @@ def read_scenario(reader: Reader, document: object, path: str) -> Scenario | Non
         conferences=read_intervals(reader, data, path, "conferences", with_media=True),
         recordings=read_intervals(reader, data, path, "recordings", with_media=False),
         monitoring=read_intervals(reader, data, path, "monitoring", with_media=False),
+        addons=read_intervals(reader, data, path, "addons", with_media=False, with_meter=True),
         rate_card=read_card_ref(reader, data.get("rate_card"), join_path(path, "rate_card")),
     )
 
@@ -329,11 +341,22 @@ def _range(reader: Reader, value: object, path: str) -> tuple[Decimal, Decimal] 
 
 
 def read_intervals(
-    reader: Reader, data: Mapping[str, Any], path: str, key: str, *, with_media: bool
+    reader: Reader,
+    data: Mapping[str, Any],
+    path: str,
+    key: str,
+    *,
+    with_media: bool,
+    with_meter: bool = False,
 ) -> tuple[Interval, ...]:
+    """Conference connections, recordings, monitoring, or (`with_meter`) add-on intervals,
+    each naming its add-on meter (whether the card has it is known once the card is:
+    pricing checks it)."""
     list_path = join_path(path, key)
     intervals = []
     fields = ("start", "end", "media") if with_media else ("start", "end")
+    if with_meter:
+        fields = ("meter", *fields)
     for index, item in enumerate(reader.items(data.get(key), list_path, MAX_INTERVALS, key)):
         item_path = join_path(list_path, index)
         entry = reader.mapping(item, item_path, fields)
@@ -353,9 +376,19 @@ def read_intervals(
         media = "voice"
         if with_media:
             media = reader.choice(entry.get("media"), join_path(item_path, "media"), MEDIA, "voice")
+        meter = ""
+        if with_meter:
+            meter = reader.text(entry.get("meter"), join_path(item_path, "meter"))
+            if not meter and entry.get("meter") in (None, ""):
+                reader.problem(
+                    join_path(item_path, "meter"), "must name one of the rate card's add-ons"
+                )
         intervals.append(
             Interval(
-                start or Decimal(0), end or Decimal(0), "video" if media == "video" else "voice"
+                start or Decimal(0),
+                end or Decimal(0),
+                "video" if media == "video" else "voice",
+                meter,
             )
         )
     return tuple(intervals)
@@ -388,6 +421,10 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
         "recordings": [{"start": r.start, "end": r.end} for r in scenario.recordings],
         "monitoring": [{"start": m.start, "end": m.end} for m in scenario.monitoring],
     }
+    if scenario.addons:
+        document["addons"] = [
+            {"meter": a.meter, "start": a.start, "end": a.end} for a in scenario.addons
+        ]
     if scenario.fees:
         document["fees"] = dict(scenario.fees)
     if isinstance(scenario.rate_card, str):
@@ -436,4 +473,8 @@ def override_document(override: RateCardOverride) -> dict[str, Any]:
         document["monthly_minimum"] = str(override.monthly_minimum)
     if override.fees:
         document["fees"] = fees_document(override.fees)
+    if override.rounding is not None:
+        document["rounding"] = override.rounding
+    if override.addons:
+        document["addons"] = addons_document(override.addons, override.prices)
     return document

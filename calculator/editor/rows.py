@@ -191,13 +191,16 @@ def interval_rows(
     media: bool,
     warnings: Errors,
 ) -> SafeString:
-    """A section of conferences, recordings or monitoring: its counts, then its table rows."""
+    """A section of conferences, recordings, monitoring or add-ons: its counts, then its table
+    rows (an add-on's first column names the card's add-on it bills)."""
     w = _Writer(prefix, errors, focus, warnings)
     out = [w.management(len(rows))]
+    addon = prefix == "a"
     if rows:
         media_head = f'<th scope="col" id="{prefix}-col-media">Media</th>' if media else ""
+        meter_head = f'<th scope="col" id="{prefix}-col-meter">Add-on</th>' if addon else ""
         out.append(
-            '<table class="rows"><thead><tr><th scope="col">#</th>'
+            f'<table class="rows"><thead><tr><th scope="col">#</th>{meter_head}'
             f'<th scope="col" id="{prefix}-col-start">Start</th>'
             f'<th scope="col" id="{prefix}-col-end">End</th>{media_head}'
             '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
@@ -206,8 +209,14 @@ def interval_rows(
             media_cell = (
                 f"<td>{w.select(i, row, 'media', f'{prefix}-col-media')}</td>" if media else ""
             )
+            listed = ' list="addon-meters"'
+            meter_cell = (
+                f"<td>{w.text(i, row, 'meter', f'{prefix}-col-meter', 24, listed)}</td>"
+                if addon
+                else ""
+            )
             out.append(
-                f'<tr><th scope="row" id="{prefix}-{i}-head">{i + 1}</th>'
+                f'<tr><th scope="row" id="{prefix}-{i}-head">{i + 1}</th>{meter_cell}'
                 f"<td>{w.time(i, row, 'start', f'{prefix}-col-start')}</td>"
                 f"<td>{w.time(i, row, 'end', f'{prefix}-col-end')}</td>{media_cell}"
                 f'<td class="row-actions">'
@@ -296,4 +305,8 @@ def summary_intervals(scenario: Scenario) -> SafeString:
             f"<li>{label} {n}: {clock(i.start)}–{clock(i.end)}</li>"
             for n, i in enumerate(intervals, start=1)
         ]
+    out += [
+        f"<li>Add-on {n} ({escape(a.meter)}): {clock(a.start)}–{clock(a.end)}</li>"
+        for n, a in enumerate(scenario.addons, start=1)
+    ]
     return mark_safe("".join(out))

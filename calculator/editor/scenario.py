@@ -15,7 +15,13 @@ from django import forms
 from billing.engine import Meter, Model, Problem
 from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
-from billing.engine.ratecard import GRADUATED, MAX_INCREMENT_SECONDS, MAX_MONEY, VOLUME
+from billing.engine.ratecard import (
+    GRADUATED,
+    MAX_FEE_KEY,
+    MAX_INCREMENT_SECONDS,
+    MAX_MONEY,
+    VOLUME,
+)
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.roster import members
 from billing.engine.scenario import (
@@ -103,6 +109,8 @@ class ScenarioForm(forms.Form):
     # Fees of an imported card and the scenario's counts of them: kept, not yet edited here.
     card_fees = DocumentField(required=False, widget=forms.HiddenInput)
     fee_counts = DocumentField(required=False, widget=forms.HiddenInput)
+    # Add-on meters of an imported card (their intervals are rows, section "a").
+    card_addons = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
     revision = PlainIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -167,9 +175,17 @@ class ConferenceForm(IntervalForm):
     media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
 
 
+class AddOnForm(RowForm):
+    """An add-on interval: which of the card's add-ons it bills (its key), from when to when."""
+
+    meter = TextField(max_length=MAX_FEE_KEY, label="Add-on")
+    start = ClockField()
+    end = ClockField()
+
+
 ParticipantForm.base_fields = {column.name: column.form_field for column in PARTICIPANT_COLUMNS}
 GroupForm.base_fields = {column.name: column.form_field for column in GROUP_COLUMNS}
-for _row_form in (ParticipantForm, GroupForm, IntervalForm, ConferenceForm):
+for _row_form in (ParticipantForm, GroupForm, IntervalForm, ConferenceForm, AddOnForm):
     _row_form.base_fields = SharedFields(_row_form.base_fields)
 
 
@@ -183,6 +199,7 @@ ParticipantFormSet = _formset(ParticipantForm, MAX_PARTICIPANTS)
 GroupFormSet = _formset(GroupForm, MAX_GROUPS)
 ConferenceFormSet = _formset(ConferenceForm, MAX_INTERVALS)
 IntervalFormSet = _formset(IntervalForm, MAX_INTERVALS)
+AddOnFormSet = _formset(AddOnForm, MAX_INTERVALS)
 
 
 class BulkAddForm(forms.Form):
@@ -275,6 +292,7 @@ SECTIONS = {
     "c": ("conferences", ConferenceFormSet, list(ConferenceForm.base_fields)),
     "r": ("recordings", IntervalFormSet, list(IntervalForm.base_fields)),
     "m": ("monitoring", IntervalFormSet, list(IntervalForm.base_fields)),
+    "a": ("addons", AddOnFormSet, list(AddOnForm.base_fields)),
 }
 PREFIX_OF = {name: prefix for prefix, (name, _, _) in SECTIONS.items()}
 SCENARIO_FIELDS = [
@@ -288,6 +306,7 @@ SCENARIO_FIELDS = [
     "rounding",
     "card_fees",
     "fee_counts",
+    "card_addons",
     "revision",
     "increment_seconds",
     "minimum_seconds",
@@ -298,12 +317,12 @@ SCENARIO_FIELDS = [
 # back a draft kept in the browser.
 # "write-out:g:N" writes group N's members out as participant rows.
 ACTION = re.compile(
-    r"^(add|duplicate|remove|write-out):([pgcrm])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
+    r"^(add|duplicate|remove|write-out):([pgcrma])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
 )
 
 
 # ASCII digits only: \d also matches other scripts' digits, which int() reads.
-ROW_KEY = re.compile(r"^([pgcrm])-([0-9]+)-")
+ROW_KEY = re.compile(r"^([pgcrma])-([0-9]+)-")
 
 
 def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -389,6 +408,8 @@ def document_state(
             scenario["rounding"] = str(card["rounding"])
         if card.get("fees"):
             scenario["card_fees"] = dumps(card["fees"])
+        if card.get("addons"):
+            scenario["card_addons"] = dumps(card["addons"])
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
     if document.get("fees"):
@@ -398,10 +419,11 @@ def document_state(
         for p in document.get("participants", [])
     ]
     sections = {"p": participants, "g": [group_state(g) for g in document.get("groups", [])]}
-    for prefix in "crm":
+    for prefix in "crma":
         name = SECTIONS[prefix][0]
         sections[prefix] = [
             {
+                **({"meter": str(item.get("meter") or "")} if prefix == "a" else {}),
                 "start": _seconds_text(item.get("start")),
                 "end": _seconds_text(item.get("end")),
                 **({"media": item.get("media", "voice")} if prefix == "c" else {}),
@@ -533,11 +555,19 @@ def group_of(cleaned: Mapping[str, Any], index: int) -> Group:
 
 
 # The Add button of each section, by its rows' prefix.
-ADD = {"p": "add-participant", "g": "add-g", "c": "add-c", "r": "add-r", "m": "add-m"}
+ADD = {
+    "p": "add-participant",
+    "g": "add-g",
+    "c": "add-c",
+    "r": "add-r",
+    "m": "add-m",
+    "a": "add-a",
+}
 
 
 def _first_field(prefix: str, index: int) -> str:
-    return f"id_{prefix}-{index}-{'name' if prefix in 'pg' else 'start'}"
+    first = {"p": "name", "g": "name", "a": "meter"}.get(prefix, "start")
+    return f"id_{prefix}-{index}-{first}"
 
 
 def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
@@ -559,13 +589,15 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
     row = {"start": "0:00", "end": last.get("end") or "5:00"}
     if prefix == "c":
         row["media"] = "voice"
+    if prefix == "a":
+        row = {"meter": last.get("meter", ""), **row}
     return row
 
 
 # -- The bound editor ------------------------------------------------------------------------
 
 PATH = re.compile(
-    r"^(participants|groups|conferences|recordings|monitoring)\[(\d+)\](?:\.(\w+))?(?:\[([01])\])?$"
+    r"^(participants|groups|conferences|recordings|monitoring|addons)\[(\d+)\](?:\.(\w+))?(?:\[([01])\])?$"
 )
 # A group's problems by its document's key (and pair half) to the input at fault.
 GROUP_INPUTS = {
@@ -579,7 +611,7 @@ GROUP_INPUTS = {
 
 
 # Fields holding parts of a document (parsed to mutable values), kept through the editor.
-DOCUMENT_FIELDS = ("rate_card", "tiers", "card_fees", "fee_counts")
+DOCUMENT_FIELDS = ("rate_card", "tiers", "card_fees", "fee_counts", "card_addons")
 
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
@@ -679,6 +711,8 @@ class Editor:
             overrides["rounding"] = data["rounding"]
         if data.get("card_fees"):
             overrides["fees"] = data["card_fees"]
+        if data.get("card_addons"):
+            overrides["addons"] = data["card_addons"]
         card: Any = data["rate_card"]
         if overrides:
             card = {"base": data["rate_card"], **overrides}
@@ -701,6 +735,16 @@ class Editor:
             ],
             "recordings": [{"start": r["start"], "end": r["end"]} for r in rows["r"]],
             "monitoring": [{"start": r["start"], "end": r["end"]} for r in rows["m"]],
+            **(
+                {
+                    "addons": [
+                        {"meter": r["meter"], "start": r["start"], "end": r["end"]}
+                        for r in rows["a"]
+                    ]
+                }
+                if rows["a"]
+                else {}
+            ),
             "rate_card": card,
             **({"fees": data["fee_counts"]} if data.get("fee_counts") else {}),
         }

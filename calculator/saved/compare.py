@@ -12,12 +12,14 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
 
 from billing.engine import Meter, ScenarioError
-from billing.engine.meters import METER_ORDER
+from billing.engine.meters import AddOn, AnyMeter, meter_order
 from calculator import charts
 from calculator.editor.estimate import SHARE_KEY
 from calculator.models import SavedScenario
 from calculator.saved.access import mine_for
 from calculator.saved.priced import carried_summary, priced
+
+BUILT_IN = {str(meter) for meter in Meter}
 
 # At most so many side by side: each is priced (once per revision, then kept).
 MAX_COMPARED = 6
@@ -30,7 +32,7 @@ class Compared:
 
     saved: SavedScenario
     currency: str
-    monthly: dict[Meter, tuple[str, Decimal]]
+    monthly: dict[AnyMeter, tuple[str, Decimal]]
 
     @classmethod
     def of(cls, saved: SavedScenario) -> Compared:
@@ -42,8 +44,12 @@ class Compared:
             SavedScenario.objects.filter(pk=saved.pk, revision=saved.revision).update(
                 summary=summary
             )
+        labels = summary.get("labels", {})
         monthly = {
-            Meter(meter): (quantity, Decimal(amount))
+            (Meter(meter) if meter in BUILT_IN else AddOn(meter, labels.get(meter, meter))): (
+                quantity,
+                Decimal(amount),
+            )
             for meter, (quantity, amount) in summary["monthly"].items()
         }
         return cls(saved, summary["currency"], monthly)
@@ -82,7 +88,7 @@ def compare_saved(request: HttpRequest) -> HttpResponse:
     currencies = {item.currency for item in items}
     if len(items) >= 2 and len(currencies) == 1:
         monthly = [item.monthly for item in items]
-        meters = [meter for meter in METER_ORDER if any(meter in m for m in monthly)]
+        meters = meter_order(meter for m in monthly for meter in m)
         zero = ("0", Decimal(0))
         first = [m.get(meter, zero)[1] for meter in meters for m in monthly[:1]]
         context["currency"] = currency = currencies.pop()

@@ -5,12 +5,15 @@ read this interface and never ask which kind it is; `priced` is the one place th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from billing.cards import CardDirectory
 from billing.engine import Estimate, EstimateQuote, Meter, Quote, RateCard
+from billing.engine.meters import AddOn, AnyMeter
+from billing.engine.rating import Extra
 from billing.service import price_parsed_estimate, price_scenario
 from calculator.editor.estimate import estimate_context
 from calculator.editor.workspace import quote_context
@@ -55,8 +58,9 @@ class Priced(ABC):
         """What `body_template` draws."""
 
     @abstractmethod
-    def monthly(self) -> dict[Meter, tuple[str, Decimal]]:
-        """Each meter's minutes and (net) cost a month."""
+    def monthly(self) -> dict[AnyMeter, tuple[str, Decimal]]:
+        """Each meter's minutes and (net) cost a month; then each fee's count and cost, and
+        a minimum commitment's top-up, as rows of their own (`extra_rows`)."""
 
     @abstractmethod
     def csv_rows(self) -> list[Row]:
@@ -73,6 +77,10 @@ class Priced(ABC):
             "monthly": {
                 str(meter): [quantity, str(amount)]
                 for meter, (quantity, amount) in self.monthly().items()
+            },
+            # What the rows that are no built-in meter are called (add-ons, fees, a minimum).
+            "labels": {
+                str(meter): meter.label for meter in self.monthly() if not isinstance(meter, Meter)
             },
         }
 
@@ -101,8 +109,9 @@ class PricedScenario(Priced):
     def context(self) -> dict[str, Any]:
         return quote_context(self.quote)
 
-    def monthly(self) -> dict[Meter, tuple[str, Decimal]]:
-        return {line.meter: (line.quantity, line.amount) for line in self.quote.monthly.lines}
+    def monthly(self) -> dict[AnyMeter, tuple[str, Decimal]]:
+        rows = {line.meter: (line.quantity, line.amount) for line in self.quote.monthly.lines}
+        return {**rows, **extra_rows(self.quote.monthly.extras)}
 
     def csv_rows(self) -> list[Row]:
         quote, currency = self.quote, self.card.currency
@@ -156,7 +165,7 @@ class PricedEstimate(Priced):
     def context(self) -> dict[str, Any]:
         return estimate_context(self.quote)
 
-    def monthly(self) -> dict[Meter, tuple[str, Decimal]]:
+    def monthly(self) -> dict[AnyMeter, tuple[str, Decimal]]:
         return {d.line.meter: (d.line.quantity, d.net) for d in self.quote.month.lines}
 
     def csv_rows(self) -> list[Row]:
@@ -232,10 +241,27 @@ def priced(saved: SavedScenario, card: RateCard | None = None) -> Priced:
     return PricedScenario(price_scenario(parsed, CardDirectory(), pinned))
 
 
+def extra_rows(extras: Iterable[Extra]) -> dict[AnyMeter, tuple[str, Decimal]]:
+    """A month's fees and minimum top-up as summary rows, keyed apart from any meter
+    (`fee:<key>`, `minimum`): their count (none for the minimum) and amount."""
+    return {
+        AddOn(f"fee:{e.key}" if e.kind == "fee" else e.kind, e.label): (
+            "" if e.count is None else f"{e.count:,}",
+            e.amount,
+        )
+        for e in extras
+    }
+
+
 def carried_summary(saved: SavedScenario, revision: int) -> dict[str, Any] | None:
     """The saved item's summary, if it is its current revision's, for `revision` of the same
-    prices (a rename's, a copy's); None if there is none to carry."""
+    prices (a rename's, a copy's); None if there is none to carry (or it was stored before
+    summaries named their add-ons, fees and minimum: `labels`)."""
     summary = saved.summary
-    if not isinstance(summary, dict) or summary.get("revision") != saved.revision:
+    if (
+        not isinstance(summary, dict)
+        or summary.get("revision") != saved.revision
+        or "labels" not in summary
+    ):
         return None
     return {**summary, "revision": revision}

@@ -183,3 +183,11 @@ def test_with_one_session_a_month_month_rounding_is_session_rounding(
     by_session = quote(document, "session", increment, minimum).monthly
     assert amounts(by_month) == amounts(by_session)
     assert by_month.total == by_session.total
+
+
+def test_an_inline_rounding_survives_the_documents_round_trip():
+    from billing.engine import scenario_document
+
+    document = {**three_legs(), "rate_card": {"rounding": "month"}}
+    again = parse_scenario(scenario_document(parse_scenario(document)))
+    assert again.rate_card.rounding == "month"

@@ -134,7 +134,12 @@ def price_command(name):
 # -- Form fields: every class in every field of the editor, estimates and admin -------------
 
 EDITOR = document_data(
-    {**BY_SLUG["contact-centre"].document, "groups": BY_SLUG["town-hall"].document["groups"][:1]},
+    {
+        **BY_SLUG["contact-centre"].document,
+        "groups": BY_SLUG["town-hall"].document["groups"][:1],
+        "addons": [{"meter": "archive", "start": 0, "end": 60}],
+        "rate_card": {"rounding": "session", "addons": {"archive": {"rate": "0.01"}}},
+    },
     "default",
 )
 # What a form post can carry of each text class: lone surrogates arrive as U+FFFD (Django
@@ -147,7 +152,7 @@ FORM_TEXT = [
     "combining marks",
     "right-to-left override",
 ]
-FREE_TEXT = {"name", "p-0-name", "p-1-name", "g-0-name", "new_link", "description"}  # names
+FREE_TEXT = {"name", "p-0-name", "p-1-name", "g-0-name", "a-0-meter", "new_link", "description"}
 # Signs are a number's own: "+1" and "-0" are 1 and 0 where a sign may go.
 SIGNED = {"negative zero", "plus sign"}
 

@@ -43,8 +43,11 @@ TIERED = {
             "subscribes": False,
         }
     ],
+    "addons": [{"meter": "archive", "start": 0, "end": 90}],
     "rate_card": {
         "base": "default",
+        "rounding": "month",
+        "addons": {"archive": {"label": "Archive", "rate": "0.01"}},
         "currency": "EUR",
         "increment_seconds": 1,
         "minimum_seconds": 30,

@@ -44,6 +44,8 @@ EDITOR_ACTIONS = [
     "remove:g:1",
     "write-out:g:0",
     "write-out:g:7",
+    "add:a",
+    "remove:a:0",
 ]
 EDITOR_EXTRA = [
     "action",
@@ -53,6 +55,10 @@ EDITOR_EXTRA = [
     "g-0-count",
     "g-0-join_to",
     "g-5-leave_from",
+    "a-TOTAL_FORMS",
+    "a-3-meter",
+    "card_addons",
+    "rounding",
     "revision",
     "tiers",
     *[f"bulk-{name}" for name in ("count", "name", "join_from", "join_to", "leave_from")],

@@ -1,0 +1,103 @@
+"""Add-ons in the editor and everywhere a scenario goes (issue 15)."""
+
+import json
+import re
+
+import pytest
+
+from calculator.editor.scenario import document_data
+from calculator.models import SavedScenario
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+DOCUMENT = {
+    "name": "Archived support line",
+    "model": "sip_mediaserver",
+    "sessions_per_month": 100,
+    "participants": [{"join": 0, "leave": 600}, {"join": 0, "leave": 600}],
+    "addons": [{"meter": "composed_archive_minutes", "start": 0, "end": 590}],
+    "rate_card": {
+        "addons": {"composed_archive_minutes": {"label": "Composed archive", "rate": "0.0100"}}
+    },
+}
+
+
+def total(html, which):
+    return re.search(rf'data-total="{which}">([^<]+)<', html).group(1)
+
+
+def test_an_imported_add_on_is_priced_shown_edited_and_kept(client):
+    html = client.post("/import/", {"text": json.dumps(DOCUMENT)}).content.decode()
+    assert "Composed archive" in html
+    assert "1 interval (Composed archive 1 9:50 rounded to 10 min) = 10 min × $0.0100" in html
+    assert 'id="id_a-0-meter" value="composed_archive_minutes"' in html
+    assert '<datalist id="addon-meters"><option value="composed_archive_minutes">' in html
+    data = document_data(DOCUMENT, "default")
+    assert data["a-0-meter"] == "composed_archive_minutes"
+    # Typed: a longer archive, live.
+    live = client.post("/editor/", {**data, "a-0-end": "20:00"}, **HTMX).content.decode()
+    assert "1 interval × 20 min = 20 min × $0.0100 = $0.2000" in live
+    # An add-on the card does not have: the message beside the row's input, nothing priced.
+    bad = client.post(
+        "/editor/", {**data, "a-0-meter": "sip_trunk_minutes"}, **HTMX
+    ).content.decode()
+    assert "the rate card has no add-on 'sip_trunk_minutes'" in bad
+    assert "a-0-meter" in bad
+    # Add a row: it bills the same add-on as the last.
+    added = client.post("/editor/", {**data, "action": "add:a"}, **HTMX).content.decode()
+    assert 'id="id_a-1-meter" value="composed_archive_minutes"' in added
+    # Saved, shared, exported: the add-on and its card stay.
+    assert client.post("/editor/", {**data, "action": "save"}).status_code == 302
+    saved = SavedScenario.objects.get()
+    (addon,) = saved.document["addons"]
+    assert addon["meter"] == "composed_archive_minutes"
+    assert (addon["start"], addon["end"]) in ((0, 590), ("0", "590"))
+    assert saved.document["rate_card"]["addons"] == DOCUMENT["rate_card"]["addons"]
+    share = client.get(f"/s/{saved.share_key}/").content.decode()
+    assert "Add-on 1 (composed_archive_minutes): 0:00–9:50" in share
+    assert "Composed archive" in share
+    csv_text = client.get(f"/s/{saved.share_key}/export.csv").content.decode()
+    assert "composed_archive_minutes" in csv_text
+    exported = client.get(f"/s/{saved.share_key}/export.json").json()
+    assert exported["addons"][0]["meter"] == "composed_archive_minutes"
+
+
+def test_a_document_without_add_ons_is_written_as_before(client):
+    plain = {key: value for key, value in DOCUMENT.items() if key not in ("addons", "rate_card")}
+    data = {**document_data(plain, "default"), "action": "save"}
+    assert client.post("/editor/", data).status_code == 302
+    assert "addons" not in SavedScenario.objects.get().document
+
+
+def test_the_api_prices_add_ons_and_refuses_unknown_ones_by_path(client):
+    answer = client.post("/api/estimate", json.dumps(DOCUMENT), content_type="application/json")
+    assert answer.status_code == 200
+    lines = {line["meter"]: line for line in answer.json()["monthly"]["lines"]}
+    assert lines["composed_archive_minutes"]["amount"] == "10.00"
+    bad = {**DOCUMENT, "addons": [{"meter": "nope", "start": 0, "end": 60}]}
+    refused = client.post("/api/estimate", json.dumps(bad), content_type="application/json")
+    assert refused.status_code == 400
+    assert "addons[0].meter" in refused.content.decode()
+
+
+def test_saved_items_compare_with_their_add_ons_and_fees(client):
+    with_fee = {
+        **DOCUMENT,
+        "fees": {"setup": 2},
+        "rate_card": {
+            **DOCUMENT["rate_card"],
+            "fees": {"setup": {"label": "Call set-up", "per": "month", "price": "5.00"}},
+        },
+    }
+    keys = []
+    for document in (DOCUMENT, with_fee):
+        data = {**document_data(document, "default"), "action": "save"}
+        client.post("/editor/", data)
+        keys.append(SavedScenario.objects.order_by("-pk").first().share_key)
+    html = client.get("/compare/saved/", {"k": keys}).content.decode()
+    assert "Composed archive" in html
+    assert "Call set-up" in html
+    with_fee_total = client.get(f"/s/{keys[1]}/").content.decode()
+    month = total(with_fee_total, "month")
+    assert month in html
