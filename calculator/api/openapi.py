@@ -12,6 +12,7 @@ from billing.engine import Meter, Model
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.ratecard import (
     FEE_PERIODS,
+    MAX_ADDONS,
     MAX_FEES,
     MAX_INCREMENT_SECONDS,
     ROUNDINGS,
@@ -48,6 +49,15 @@ PROBLEMS = {
         },
     },
 }
+TIERS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["rate"],
+        "properties": {"up_to": {**DECIMAL, "nullable": True}, "rate": DECIMAL},
+    },
+}
+TIER_MODE = {"type": "string", "enum": list(TIER_MODES)}
 RATE_CARD_OBJECT = {
     "type": "object",
     "properties": {
@@ -63,26 +73,32 @@ RATE_CARD_OBJECT = {
         },
         "tiers": {
             "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                m: {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["rate"],
-                        "properties": {"up_to": {**DECIMAL, "nullable": True}, "rate": DECIMAL},
-                    },
-                }
-                for m in METERS
-            },
+            "description": "By meter: a built-in one, or one of the card's own add-ons.",
+            "properties": {m: TIERS for m in METERS},
+            "additionalProperties": TIERS,
         },
         "tier_modes": {
             "type": "object",
-            "additionalProperties": False,
-            "properties": {m: {"type": "string", "enum": list(TIER_MODES)} for m in METERS},
+            "description": "By meter: a built-in one, or one of the card's own add-ons.",
+            "properties": {m: TIER_MODE for m in METERS},
+            "additionalProperties": TIER_MODE,
         },
         "monthly_minimum": DECIMAL,
-        "rounding": {"type": "string", "enum": list(ROUNDINGS)},
+        "rounding": {
+            "type": "string",
+            "enum": list(ROUNDINGS),
+            "description": "What is rounded to the increment and minimum: each interval, a "
+            "meter's total in a session, or in the month.",
+        },
+        "addons": {
+            "type": "object",
+            "description": "Per-minute meters the deal adds, by key (never a built-in meter).",
+            "maxProperties": MAX_ADDONS,
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"label": {"type": "string"}, "rate": DECIMAL},
+            },
+        },
         "fees": {
             "type": "object",
             "maxProperties": MAX_FEES,
@@ -156,6 +172,16 @@ SCENARIO = {
         "conferences": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
         "recordings": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
         "monitoring": {"type": "array", "maxItems": MAX_INTERVALS, "items": INTERVAL},
+        "addons": {
+            "type": "array",
+            "maxItems": MAX_INTERVALS,
+            "description": "Intervals billed on the rate card's add-on meters.",
+            "items": {
+                "type": "object",
+                "required": ["meter", "start", "end"],
+                "properties": {"meter": {"type": "string"}, "start": SECONDS, "end": SECONDS},
+            },
+        },
         "rate_card": {"oneOf": [{"type": "string"}, RATE_CARD_OBJECT]},
         "fees": {
             "type": "object",
