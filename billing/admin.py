@@ -19,9 +19,11 @@ from django.http import HttpRequest
 from billing.engine import Meter, ScenarioError, read_rate_card
 from billing.forms import PlainDecimalField, PlainIntegerField
 from billing.models import (
+    TERM_FIELDS,
     MeterRate,
     RateCardVersion,
     TierRate,
+    card_terms,
     stored_card_document,
     tier_order,
 )
@@ -102,6 +104,7 @@ def check_card(
             for meter, meter_forms in tier_forms.items()
         },
     )
+    document.update(card_terms(version.terms))
     try:
         read_rate_card(document, path="", tiers_need_rates=True)
     except ScenarioError as error:
@@ -115,6 +118,8 @@ def check_card(
                 rate_forms[parts[1]].add_error("rate", message)
             elif parts[0] in ("rates", "tiers") and len(parts) == 2 and parts[1] in set(Meter):
                 general.append(f"{Meter(parts[1]).label}: {message}")
+            elif parts[0] in TERM_FIELDS:
+                general.append(f"Terms: {problem}")
             elif path in ("currency", "increment_seconds", "minimum_seconds"):
                 model_field = RateCardVersion._meta.get_field(path)
                 assert isinstance(model_field, models.Field)
@@ -152,8 +157,49 @@ class TierInline(admin.TabularInline[TierRate, RateCardVersion]):
     extra = 0
 
 
+class RateCardVersionForm(forms.ModelForm[RateCardVersion]):
+    class Meta:
+        model = RateCardVersion
+        fields = [
+            "slug",
+            "name",
+            "version",
+            "effective_date",
+            "currency",
+            "increment_seconds",
+            "minimum_seconds",
+            "terms",
+            "description",
+        ]
+        widgets = {"terms": forms.Textarea(attrs={"rows": 8, "cols": 80})}
+
+    def clean_terms(self) -> dict[str, Any]:
+        """The terms as the engine reads a card's: only the term fields, each judged by the
+        engine, its messages by their paths."""
+        terms = self.cleaned_data.get("terms")
+        if terms in (None, ""):
+            return {}
+        if not isinstance(terms, dict):
+            raise forms.ValidationError(
+                'Give the terms as a JSON object, such as {"rounding": "session"}.'
+            )
+        unknown = sorted(key for key in terms if key not in TERM_FIELDS)
+        if unknown:
+            raise forms.ValidationError(
+                f"Not a term: {', '.join(map(str, unknown))}. Terms are "
+                f"{', '.join(TERM_FIELDS)}; rates, tiers, currency and rounding increments "
+                "have their own fields."
+            )
+        try:
+            read_rate_card(terms, path="")
+        except ScenarioError as error:
+            raise forms.ValidationError([str(problem) for problem in error.problems]) from None
+        return terms
+
+
 @admin.register(RateCardVersion)
 class RateCardVersionAdmin(admin.ModelAdmin[RateCardVersion]):
+    form = RateCardVersionForm
     list_display = ["name", "slug", "version", "effective_date", "currency", "increment_seconds"]
     list_filter = ["slug", "currency"]
     search_fields = ["name", "slug"]

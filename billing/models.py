@@ -66,6 +66,17 @@ class RateCardVersion(models.Model):
         help_text="Each billed interval bills at least this much.",
     )
     description = models.TextField(blank=True)
+    # A deal's terms beyond rates and tiers, as a card document gives them (TERM_FIELDS):
+    # what is rounded, tier modes, a monthly minimum, add-on meters, fees.
+    terms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Deal terms as JSON, as a rate card document gives them: "rounding" (interval, '
+            'session or month), "tier_modes", "monthly_minimum", "addons" and "fees". '
+            "See docs/documents.md, Rate cards."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Touched whenever the version or one of its rates or tiers changes: the key of the
     # in-process cache of engine cards (billing/cards.py).
@@ -98,9 +109,10 @@ class RateCardVersion(models.Model):
         for tier in self.tiers.all():
             if orphan_tiers or tier.meter in rates:
                 tiers.setdefault(tier.meter, []).append((tier.up_to, tier.rate))
-        return stored_card_document(
+        document = stored_card_document(
             self.currency, self.increment_seconds, self.minimum_seconds, rates, tiers
         )
+        return {**document, **card_terms(self.terms)}
 
     def validate_card(self) -> None:
         """Ask the engine about this version as stored (its rates and tiers in the database)
@@ -123,6 +135,17 @@ class RateCardVersion(models.Model):
                 **self.card_document(orphan_tiers=False),
             }
         )
+
+
+# The card document's fields a version keeps in `terms` (the rest are columns and rows).
+TERM_FIELDS = ("rounding", "tier_modes", "monthly_minimum", "addons", "fees")
+
+
+def card_terms(terms: object) -> dict[str, Any]:
+    """A version's stored terms, those fields only (the admin stores nothing else)."""
+    if not isinstance(terms, dict):
+        return {}
+    return {key: value for key, value in terms.items() if key in TERM_FIELDS}
 
 
 def tier_order(up_to: Decimal | None) -> tuple[bool, Decimal]:

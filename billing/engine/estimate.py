@@ -20,9 +20,19 @@ from .inputs import shown
 from .metering import MAX_SUBSCRIPTIONS, Usage, meter_usage, subscriptions
 from .meters import AnyMeter, Meter, Model
 from .money import minor_units, money_text, round_half_up, to_decimal
-from .pricing import card_summary, line_document
+from .pricing import card_summary, extras_document, line_document
 from .ratecard import RateCard
-from .rating import Line, Period, month_seconds, rate_month, rate_session
+from .rating import (
+    Extra,
+    Line,
+    Period,
+    fee_extras,
+    minimum_extra,
+    month_seconds,
+    rate_month,
+    rate_session,
+    with_fees,
+)
 from .reader import Reader, join_path
 from .scenario import (
     MAX_MEMBERS,
@@ -30,13 +40,14 @@ from .scenario import (
     RateCardRef,
     Scenario,
     read_card_ref,
+    read_fee_counts,
     read_scenario,
 )
 
 MAX_SCENARIOS = 50
 MAX_MONTHS = 36
 MAX_PERCENT_PLACES = 6
-ESTIMATE_FIELDS = ("name", "scenarios", "rate_card", "discount", "growth")
+ESTIMATE_FIELDS = ("name", "scenarios", "rate_card", "discount", "growth", "fees")
 HUNDRED = Decimal(100)
 
 
@@ -71,6 +82,8 @@ class Estimate:
     rate_card: RateCardRef = None
     discount: Discount = field(default_factory=Discount)
     growth: Growth = field(default_factory=Growth)
+    # The estimate's own monthly fees, counted once (each scenario's count as it would alone).
+    fees: tuple[tuple[str, int], ...] = ()
 
 
 def is_estimate(document: object) -> bool:
@@ -113,6 +126,7 @@ def parse_estimate(document: object) -> Estimate:
         rate_card=read_card_ref(reader, data.get("rate_card"), "rate_card"),
         discount=_read_discount(reader, data.get("discount")),
         growth=_read_growth(reader, data.get("growth")),
+        fees=read_fee_counts(reader, data.get("fees"), "fees"),
     )
     reader.raise_if_any()
     return estimate
@@ -196,18 +210,32 @@ class DiscountedLine:
 
 @dataclass(frozen=True, slots=True)
 class Month:
+    """A month of the estimate: its meters' lines (list price, discount), then its fees and
+    what a minimum commitment adds (`extras`, never discounted)."""
+
     number: int
     sessions: int
     lines: tuple[DiscountedLine, ...]
     places: int = 2  # the currency's minor units: a month of no lines still totals 0.00
+    extras: tuple[Extra, ...] = ()
 
     @property
     def zero(self) -> Decimal:
         return Decimal(0).scaleb(-self.places)
 
     @property
+    def fees(self) -> tuple[Extra, ...]:
+        return tuple(e for e in self.extras if e.kind == "fee")
+
+    @property
+    def minimum(self) -> Extra | None:
+        return next((e for e in self.extras if e.kind == "minimum"), None)
+
+    @property
     def list_total(self) -> Decimal:
-        return sum((d.line.amount for d in self.lines), self.zero)
+        """The meters at list price and the fees."""
+        meters = sum((d.line.amount for d in self.lines), self.zero)
+        return meters + sum((e.amount for e in self.fees), self.zero)
 
     @property
     def discount_total(self) -> Decimal:
@@ -215,7 +243,9 @@ class Month:
 
     @property
     def net_total(self) -> Decimal:
-        return sum((d.net for d in self.lines), self.zero)
+        """List less discounts, made up to the minimum commitment if below it."""
+        top_up = self.minimum.amount if self.minimum is not None else self.zero
+        return self.list_total - self.discount_total + top_up
 
     def net_of(self, meter: AnyMeter) -> Decimal:
         return next((d.net for d in self.lines if d.line.meter == meter), self.zero)
@@ -277,33 +307,15 @@ def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
             f"publishers) together, more than one estimate prices (at most "
             f"{MAX_ESTIMATE_SUBSCRIPTIONS:,}); price the largest on their own",
         )
-    # Fees and a monthly minimum price a scenario; an estimate does not apply them yet, so it
-    # refuses them rather than leave them out of its total.
-    terms = [
-        (f"rate_card.{name}", what)
-        for name, what, present in (
-            ("monthly_minimum", "a monthly minimum", card.monthly_minimum is not None),
-            ("fees", "fees", bool(card.fees)),
-        )
-        if present
-    ]
-    terms += [
-        (f"scenarios[{i}].scenario.fees", "fees")
-        for i, item in enumerate(estimate.items)
-        if item.scenario.fees
-    ]
-    if terms:
-        path, what = terms[0]
-        raise ScenarioError.single(
-            path,
-            f"an estimate does not apply {what} yet: price its scenarios on their own to see "
-            "them, or leave them out",
-        )
-    priced = []
+    priced: list[PricedItem] = []
     notes: list[str] = []
     for item in estimate.items:
         usage = meter_usage(item.scenario, card)
-        priced.append(PricedItem(item, usage, rate_session(usage, card)))
+        per_session = rate_session(usage, card)
+        if item.scenario.fees:
+            path = f"scenarios[{len(priced)}].scenario.fees"
+            per_session = with_fees(per_session, card, item.scenario.fees, None, path)
+        priced.append(PricedItem(item, usage, per_session))
         notes.extend(f"{item.scenario.name or 'A scenario'}: {note}" for note in usage.notes)
         if item.scenario.rate_card is not None and item.scenario.rate_card != estimate.rate_card:
             notes.append(
@@ -311,13 +323,13 @@ def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
                 "estimate's rate card prices all its scenarios."
             )
     sessions = [p.item.sessions_per_month for p in priced]
-    month = _month(1, priced, sessions, estimate.discount, card)
+    month = _month(1, priced, sessions, estimate, card)
     projection = tuple(
         _month(
             n,
             priced,
             [sessions_in_month(s, estimate.growth, n) for s in sessions],
-            estimate.discount,
+            estimate,
             card,
             explain=n == 1,
         )
@@ -330,10 +342,14 @@ def _month(
     number: int,
     priced: list[PricedItem],
     sessions: list[int],
-    discount: Discount,
+    estimate: Estimate,
     card: RateCard,
     explain: bool = True,
 ) -> Month:
+    """Month `number`: the meters over all scenarios, tiered and discounted; each scenario's
+    fees as it would have them alone; the estimate's own monthly fees; then the minimum
+    commitment, on the total after discounts."""
+    discount = estimate.discount
     parts = [
         (p.item.scenario.name or "scenario", p.usage, count)
         for p, count in zip(priced, sessions, strict=True)
@@ -346,10 +362,38 @@ def _month(
         percent = discount.of(line.meter)
         off = round_half_up(Fraction(line.amount) * Fraction(percent) / 100, places)
         lines.append(DiscountedLine(line, percent, off))
-    return Month(number, sum(sessions), tuple(lines), places)
+    extras: list[Extra] = []
+    for index, (p, count) in enumerate(zip(priced, sessions, strict=True)):
+        if p.item.scenario.fees:
+            extras += fee_extras(
+                card,
+                p.item.scenario.fees,
+                count,
+                f"scenarios[{index}].scenario.fees",
+                whose=p.item.scenario.name or f"scenario {index + 1}",
+            )
+    extras += fee_extras(card, estimate.fees, 1, "fees", month_only=True)
+    month = Month(number, sum(sessions), tuple(lines), places, tuple(extras))
+    top_up = minimum_extra(month.net_total, card, "after discounts")
+    if top_up is not None:
+        month = replace(month, extras=(*month.extras, top_up))
+    return month
 
 
 # -- The result document ---------------------------------------------------------------------
+
+
+def estimate_summary(month: Month, currency: str) -> str:
+    """`1,200 sessions a month: list $412.37 − discount $20.62 = $391.75`, with what a
+    minimum commitment added when it did."""
+    top_up = ""
+    if month.minimum is not None:
+        top_up = f" + minimum commitment {money_text(month.minimum.amount, currency)}"
+    return (
+        f"{month.sessions:,} sessions a month: list {money_text(month.list_total, currency)}"
+        f" − discount {money_text(month.discount_total, currency)}{top_up}"
+        f" = {money_text(month.net_total, currency)}"
+    )
 
 
 def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
@@ -368,6 +412,7 @@ def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
                 "per_session": {
                     "lines": [line_document(line, monthly=False) for line in p.per_session.lines],
                     "total": f"{p.per_session.total:f}",
+                    **extras_document(p.per_session.extras),
                 },
             }
             for p in quote.items
@@ -384,6 +429,7 @@ def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
                 }
                 for d in month.lines
             ],
+            **extras_document(month.extras),
             "list_total": f"{month.list_total:f}",
             "discount_total": f"{month.discount_total:f}",
             "total": f"{month.net_total:f}",
@@ -405,9 +451,5 @@ def estimate_document(quote: EstimateQuote) -> dict[str, Any]:
         },
         "rate_card": card_summary(quote.card),
         "notes": list(quote.notes),
-        "summary": (
-            f"{month.sessions:,} sessions a month: list {money_text(month.list_total, currency)}"
-            f" − discount {money_text(month.discount_total, currency)}"
-            f" = {money_text(month.net_total, currency)}"
-        ),
+        "summary": estimate_summary(month, currency),
     }

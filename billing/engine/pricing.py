@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from .meters import Model
 from .money import format_quantity
 from .ratecard import RateCard, RateCardOverride
 from .rating import (
+    Extra,
     Line,
     Period,
     month_seconds,
@@ -106,11 +108,18 @@ def line_document(line: Line, *, monthly: bool, all_tiers: bool = False) -> dict
 
 
 def _period_document(period: Period, *, monthly: bool) -> dict[str, Any]:
-    document: dict[str, Any] = {
+    return {
         "lines": [line_document(line, monthly=monthly) for line in period.lines],
         "total": f"{period.total:f}",
+        **extras_document(period.extras),
     }
-    fees = [e for e in period.extras if e.kind == "fee"]
+
+
+def extras_document(extras: Iterable[Extra]) -> dict[str, Any]:
+    """A period's fees (`fees`, when it has some) and what a minimum commitment added
+    (`minimum`, when it did), as a result document gives them."""
+    document: dict[str, Any] = {}
+    fees = [e for e in extras if e.kind == "fee"]
     if fees:
         document["fees"] = [
             {
@@ -123,7 +132,7 @@ def _period_document(period: Period, *, monthly: bool) -> dict[str, Any]:
             }
             for e in fees
         ]
-    for e in period.extras:
+    for e in extras:
         if e.kind == "minimum":
             document["minimum"] = {"amount": f"{e.amount:f}", "explanation": e.explanation}
     return document

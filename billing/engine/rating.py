@@ -85,10 +85,27 @@ def with_fees(
     sessions: int | None,
     path: str = "fees",
 ) -> Period:
-    """A period with the card's fees the scenario counts: a session's period (`sessions`
-    None) has its per-session fees, exact; a month's its per-session fees times the sessions
-    and its monthly fees, each rounded half up to the minor unit. A count of a fee the card
-    does not have is refused, by its path."""
+    """A period with the card's fees the scenario counts (`fee_extras`)."""
+    extras = fee_extras(card, counts, sessions, path)
+    total = period.total + sum((e.amount for e in extras), Decimal(0))
+    return replace(period, extras=period.extras + extras, total=total)
+
+
+def fee_extras(
+    card: RateCard,
+    counts: Iterable[tuple[str, int]],
+    sessions: int | None,
+    path: str = "fees",
+    *,
+    whose: str = "",
+    month_only: bool = False,
+) -> tuple[Extra, ...]:
+    """The lines of the card's fees counted: a session's (`sessions` None) per-session fees,
+    exact; a month's per-session fees times the sessions and its monthly fees, each rounded
+    half up to the minor unit. A count of a fee the card does not have is refused, by its
+    path; so is a per-session fee where only monthly ones may be (`month_only`: an
+    estimate's own fees). `whose` names the scenario the fees are counted for, in an
+    estimate."""
     extras = []
     currency = card.currency
     for key, count in counts:
@@ -97,6 +114,12 @@ def with_fees(
             have = ", ".join(sorted(card.fees)) or "none"
             raise ScenarioError.single(
                 f"{path}.{key}", f"the rate card has no fee {key!r} (its fees: {have})"
+            )
+        if month_only and fee.per == PER_SESSION:
+            raise ScenarioError.single(
+                f"{path}.{key}",
+                f"{key!r} is a fee per session: count it on the scenarios that have those "
+                "sessions (an estimate's own fees are monthly)",
             )
         if not count:
             continue
@@ -112,29 +135,36 @@ def with_fees(
         else:
             amount = round_half_up(count * as_fraction(fee.price), minor_units(currency))
             how = f"{count:,} × {price} a month"
-        explanation = f"{fee.label}: {how} = {money_text(amount, currency)}"
-        extras.append(Extra("fee", key, fee.label, amount, explanation, count, fee.price))
-    total = period.total + sum((e.amount for e in extras), Decimal(0))
-    return replace(period, extras=period.extras + tuple(extras), total=total)
+        label = f"{fee.label} ({whose})" if whose else fee.label
+        explanation = f"{label}: {how} = {money_text(amount, currency)}"
+        extras.append(Extra("fee", key, label, amount, explanation, count, fee.price))
+    return tuple(extras)
 
 
 def with_minimum(period: Period, card: RateCard, what: str = "used") -> Period:
-    """A month made up to the card's monthly minimum, if it falls short: a line says by how
-    much (`Minimum commitment: $500.00 - $412.37 used = $87.63`)."""
-    if card.monthly_minimum is None:
+    """A month made up to the card's monthly minimum, if it falls short (`minimum_extra`)."""
+    extra = minimum_extra(period.total, card, what)
+    if extra is None:
         return period
+    return replace(period, extras=(*period.extras, extra), total=period.total + extra.amount)
+
+
+def minimum_extra(total: Decimal, card: RateCard, what: str = "used") -> Extra | None:
+    """What makes a month's total up to the card's monthly minimum, if it falls short: a
+    line that says by how much (`Minimum commitment: $500.00 - $412.37 used = $87.63`)."""
+    if card.monthly_minimum is None:
+        return None
     currency = card.currency
     # To the minor unit, as every monthly amount.
     minimum = round_half_up(as_fraction(card.monthly_minimum), minor_units(currency))
-    if period.total >= minimum:
-        return period
-    short = minimum - period.total
+    if total >= minimum:
+        return None
+    short = minimum - total
     explanation = (
         f"Minimum commitment: {money_text(minimum, currency)} − "
-        f"{money_text(period.total, currency)} {what} = {money_text(short, currency)}"
+        f"{money_text(total, currency)} {what} = {money_text(short, currency)}"
     )
-    extra = Extra("minimum", "monthly_minimum", "Minimum commitment", short, explanation)
-    return replace(period, extras=(*period.extras, extra), total=minimum)
+    return Extra("minimum", "monthly_minimum", "Minimum commitment", short, explanation)
 
 
 def describe_charges(charges: Sequence[Charges]) -> str:

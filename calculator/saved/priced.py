@@ -166,7 +166,8 @@ class PricedEstimate(Priced):
         return estimate_context(self.quote)
 
     def monthly(self) -> dict[AnyMeter, tuple[str, Decimal]]:
-        return {d.line.meter: (d.line.quantity, d.net) for d in self.quote.month.lines}
+        rows = {d.line.meter: (d.line.quantity, d.net) for d in self.quote.month.lines}
+        return {**rows, **extra_rows(self.quote.month.extras)}
 
     def csv_rows(self) -> list[Row]:
         quote, currency = self.quote, self.card.currency
@@ -201,6 +202,11 @@ class PricedEstimate(Priced):
                 ]
             )
         month = quote.month
+        # Fees and a minimum commitment's top-up, by their key, in the meter's column.
+        rows += [
+            ["month", e.key, e.count or "", e.explanation, e.amount, "", "", e.amount, currency]
+            for e in month.extras
+        ]
         rows.append(
             [
                 "month",

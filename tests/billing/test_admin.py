@@ -239,3 +239,36 @@ def test_deleting_a_tier_is_judged_with_the_tiers_that_stay(admin):
         (0, "up_to", 'the last tier must be open ("up_to": null) so every quantity has a rate')
     ]
     assert version.tiers.count() == 2
+
+
+def test_admin_saves_a_cards_deal_terms_and_the_engine_prices_with_them(admin):
+    terms = (
+        '{"rounding": "session", "monthly_minimum": "50",'
+        ' "addons": {"archive": {"label": "Archive", "rate": "0.01"}},'
+        ' "fees": {"device": {"label": "Device", "per": "month", "price": "2"}}}'
+    )
+    response = admin.post(ADD, card_data(terms=terms))
+    assert response.status_code == 302
+    card = RateCardVersion.objects.current("z").to_engine()
+    assert card.rounding == "session"
+    assert card.monthly_minimum == Decimal("50")
+    assert card.addons["archive"].label == "Archive"
+    assert card.fees["device"].price == Decimal("2")
+
+
+@pytest.mark.parametrize(
+    ("terms", "words"),
+    [
+        ('{"rounding": "daily"}', "rounding: must be one of interval, session, month"),
+        ('{"monthly_minimum": "-5"}', "monthly_minimum"),
+        ('{"fees": {"device": {"per": "year", "price": "2"}}}', "fees.device.per"),
+        ('{"addons": {"voice_call_minutes": {"rate": "1"}}}', "is a built-in meter"),
+        ('{"rates": {"voice_call_minutes": "1"}}', "Not a term: rates"),
+        ('["rounding"]', "Give the terms as a JSON object"),
+        ("{not json", "Enter a valid JSON"),
+    ],
+)
+def test_admin_refuses_bad_terms_beside_the_field(admin, terms, words):
+    response = refused(admin.post(ADD, card_data(terms=terms)))
+    errors = " ".join(str(e) for e in response.context["adminform"].form.errors.get("terms", []))
+    assert words in errors, errors

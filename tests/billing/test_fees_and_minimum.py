@@ -95,15 +95,75 @@ def test_terms_go_round_a_card_and_an_old_snapshot_prices_as_before():
     assert old.fees == {}
 
 
-def test_an_estimate_refuses_terms_it_does_not_apply_yet_instead_of_leaving_them_out():
+def estimate_of(document, terms=TERMS):
     from billing.engine import parse_estimate, price_estimate
 
-    scenario = {"model": "sip_mediaserver", "participants": [leg(0, 60)], "fees": {"setup": 1}}
-    estimate = parse_estimate({"scenarios": [{"scenario": scenario}]})
+    return price_estimate(parse_estimate(document), read_rate_card(terms))
+
+
+def test_an_estimate_counts_each_scenarios_fees_as_alone_its_own_once_and_the_minimum_last():
+    support = {
+        "name": "Support",
+        "model": "sip_mediaserver",
+        "participants": [leg(0, 60)],
+        "fees": {"setup": 1, "alexa_device": 10},
+    }
+    sales = {**support, "name": "Sales", "fees": {"setup": 2}}
+    document = {
+        "scenarios": [
+            {"scenario": support, "sessions_per_month": 1000},
+            {"scenario": sales, "sessions_per_month": 500},
+        ],
+        "fees": {"alexa_device": 5},
+        "discount": {"percent": "10"},
+        "growth": {"monthly_percent": "100", "months": 2},
+    }
+    quote = estimate_of(document)
+    month = quote.month
+    # 1,500 voice minutes: 6.00 less 10% = 5.40. Fees: support's set-up 1,000 x 0.001 = 1.00
+    # and 10 devices 20.00; sales' set-up 2 x 0.001 x 500 = 1.00; the estimate's 5 devices
+    # 10.00. 5.40 + 32.00 = 37.40, under the 500 minimum: 462.60 more.
+    assert [e.explanation for e in month.fees] == [
+        "Alexa device (Device Service) (Support): 10 × $2.00 a month = $20.00",
+        "Call set-up (Support): 1 × $0.0010 a session × 1,000 sessions = $1.00",
+        "Call set-up (Sales): 2 × $0.0010 a session × 500 sessions = $1.00",
+        "Alexa device (Device Service): 5 × $2.00 a month = $10.00",
+    ]
+    assert month.list_total == Decimal("38.00")
+    assert month.discount_total == Decimal("0.60")
+    assert month.minimum.explanation == (
+        "Minimum commitment: $500.00 − $37.40 after discounts = $462.60"
+    )
+    assert month.net_total == Decimal("500.00")
+    # Each scenario's session carries its own per-session fees, as alone.
+    assert quote.items[1].per_session.total == Decimal("0.0060")  # 0.004 + 2 x 0.001
+    # Month 2 of the projection doubles the sessions: the per-session fees follow them.
+    second = quote.projection[1]
+    assert second.sessions == 3000
+    assert [e.amount for e in second.fees] == [
+        Decimal("20.00"),
+        Decimal("2.00"),
+        Decimal("2.00"),
+        Decimal("10.00"),
+    ]
+    from billing.engine.estimate import estimate_document
+
+    written = estimate_document(quote)
+    assert written["monthly"]["total"] == "500.00"
+    assert written["monthly"]["minimum"]["amount"] == "462.60"
+    assert len(written["monthly"]["fees"]) == 4
+    assert written["summary"] == (
+        "1,500 sessions a month: list $38.00 − discount $0.60 + minimum commitment $462.60 "
+        "= $500.00"
+    )
+
+
+def test_an_estimates_own_fees_are_monthly_and_the_cards():
+    scenario = {"model": "sip_mediaserver", "participants": [leg(0, 60)]}
+    for fees, path in (({"setup": 1}, "fees.setup"), ({"sip_core": 1}, "fees.sip_core")):
+        with pytest.raises(ScenarioError) as refused:
+            estimate_of({"scenarios": [{"scenario": scenario}], "fees": fees})
+        assert [p.path for p in refused.value.problems] == [path]
     with pytest.raises(ScenarioError) as refused:
-        price_estimate(estimate, read_rate_card(TERMS))
-    assert refused.value.problems[0].path == "rate_card.monthly_minimum"
-    no_minimum = {key: value for key, value in TERMS.items() if key != "monthly_minimum"}
-    with pytest.raises(ScenarioError) as refused:
-        price_estimate(estimate, read_rate_card({**no_minimum, "fees": {}}))
-    assert refused.value.problems[0].path == "scenarios[0].scenario.fees"
+        estimate_of({"scenarios": [{"scenario": {**scenario, "fees": {"nope": 1}}}]})
+    assert [p.path for p in refused.value.problems] == ["scenarios[0].scenario.fees.nope"]

@@ -13,10 +13,25 @@ def test_the_default_card_is_installed_with_every_meter_and_labelled_as_sample()
     card = RateCardVersion.objects.current("default")
     assert card is not None
     engine = card.to_engine()
-    assert set(engine.prices) == set(Meter)
+    assert set(engine.prices) >= set(Meter)
     assert "not real prices" in card.name
     assert engine.price_of(Meter.VOICE_CALL).rate == Decimal("0.0040")
     assert [t.up_to for t in engine.price_of(Meter.VOICE_CALL).tiers] == [Decimal(100000), None]
+
+
+def test_the_default_card_has_clearly_labelled_sample_add_ons_and_fees():
+    card = RateCardVersion.objects.current("default")
+    engine = card.to_engine()
+    assert card.version == 2
+    assert sorted(engine.addons) == ["audio_connector_minutes", "composed_archive_minutes"]
+    assert all("(sample add-on)" in meter.label for meter in engine.addons.values())
+    assert sorted(engine.fees) == ["alexa_device", "sip_core"]
+    assert all("(sample fee)" in fee.label for fee in engine.fees.values())
+    # Version 1, which quotes saved before were pinned to, keeps its prices.
+    first = RateCardVersion.objects.get(slug="default", version=1).to_engine()
+    assert first.prices == {m: p for m, p in engine.prices.items() if m in set(Meter)}
+    assert not first.addons
+    assert not first.fees
 
 
 def test_current_picks_the_latest_effective_version_not_in_the_future():

@@ -86,10 +86,10 @@ def test_the_newest_version_in_effect_prices_and_future_versions_wait(api):
     import datetime
 
     later = RateCardVersion.objects.create(
-        slug="default", name="Next year", version=2, effective_date=datetime.date(2999, 1, 1)
+        slug="default", name="Next year", version=3, effective_date=datetime.date(2999, 1, 1)
     )
     later.rates.create(meter="voice_call_minutes", rate=Decimal("1"))
-    assert post(api, CONFERENCE).json()["rate_card"]["version"] == 1
+    assert post(api, CONFERENCE).json()["rate_card"]["version"] == 2
 
 
 @pytest.mark.parametrize(
@@ -166,13 +166,16 @@ def test_rate_cards_lists_the_cards_in_effect_with_rates_and_tiers(api):
     cards = response.json()["rate_cards"]
     default = next(c for c in cards if c["slug"] == "default")
     assert default["default"] is True
-    assert default["version"] == 1
+    assert default["version"] == 2
     assert default["rates"]["voice_call_minutes"] == "0.0040"
     assert default["tiers"]["voice_call_minutes"] == [
         {"up_to": "100000", "rate": "0.0040"},
         {"up_to": None, "rate": "0.0032"},
     ]
     assert "not real prices" in default["name"]
+    # Its sample deal terms, as a card document gives them.
+    assert default["addons"]["composed_archive_minutes"]["rate"] == "0.0100"
+    assert default["fees"]["alexa_device"]["per"] == "month"
 
 
 def test_rate_cards_refuses_post(api):

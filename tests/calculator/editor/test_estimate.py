@@ -222,7 +222,7 @@ def test_owner_edits_a_saved_estimate_and_stale_saves_are_refused(client):
 
 def test_a_saved_estimate_keeps_its_prices_until_repriced(client):
     saved = save_estimate(client)
-    card = RateCardVersion.objects.get(slug="default")
+    card = RateCardVersion.objects.current("default")
     card.tiers.filter(meter="voice_call_minutes").delete()
     card.rates.filter(meter="voice_call_minutes").update(rate=Decimal("0.01"))
     card.save()

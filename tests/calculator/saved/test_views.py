@@ -208,7 +208,7 @@ def test_save_as_new_keeps_a_stale_tabs_changes(owner):
 
 
 def change_default_voice_rate(rate: str) -> None:
-    card = RateCardVersion.objects.get(slug="default")
+    card = RateCardVersion.objects.current("default")
     card.rates.filter(meter="voice_call_minutes").update(rate=Decimal(rate))
     card.tiers.filter(meter="voice_call_minutes").delete()
     card.save()
@@ -224,8 +224,8 @@ def test_a_saved_quote_does_not_move_when_list_prices_change_until_its_owner_rep
     # ...the saved one keeps its old one, for everyone, with the card's version and date.
     html = stranger.get(f"/s/{saved.share_key}/").content.decode()
     assert total(html, "session") == "$0.0520"
-    assert "v1" in html
-    assert "1 Jan 2026" in html  # the card's date, as every page writes dates
+    assert "v2" in html
+    assert "30 Nov 2026" in html  # the card's date, as every page writes dates
     assert "Reprice" not in html  # only the owner is offered repricing
     owner_view = owner.get(f"/s/{saved.share_key}/").content.decode()
     assert "Reprice with current rates" in owner_view
