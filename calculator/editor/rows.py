@@ -15,7 +15,7 @@ from html import escape  # the standard library's: Django's is lazy-aware, and s
 
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine.scenario import Scenario
+from billing.engine.scenario import MAX_FEE_COUNT, Scenario
 from billing.engine.timefmt import clock
 from calculator.editor.columns import BY_NAME, GROUP_COLUMNS, PARTICIPANT_COLUMNS, Column
 
@@ -221,6 +221,32 @@ def interval_rows(
                 f"<td>{w.time(i, row, 'end', f'{prefix}-col-end')}</td>{media_cell}"
                 f'<td class="row-actions">'
                 f"{_button(f'remove:{prefix}:{i}', f'Remove {noun} {i + 1}', '✕', True, url)}</td></tr>"
+            )
+        out.append("</tbody></table>")
+    return mark_safe("".join(out))
+
+
+def fee_rows(
+    rows: Sequence[Row], errors: Errors, focus: str | None, url: str, warnings: Errors
+) -> SafeString:
+    """The scenario's counts of the card's fees: a fee (its key, the card's offered) and how
+    many, a row each."""
+    w = _Writer("f", errors, focus, warnings)
+    out = [w.management(len(rows))]
+    if rows:
+        out.append(
+            '<table class="rows"><thead><tr><th scope="col">#</th>'
+            '<th scope="col" id="f-col-fee">Fee</th><th scope="col" id="f-col-count">How many</th>'
+            '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
+        )
+        listed = ' list="card-fees"'
+        for i, row in enumerate(rows):
+            out.append(
+                f'<tr><th scope="row" id="f-{i}-head">{i + 1}</th>'
+                f"<td>{w.text(i, row, 'fee', 'f-col-fee', 24, listed)}</td>"
+                f"<td>{w.number(i, row, 'count', 'f-col-count', 0, MAX_FEE_COUNT)}</td>"
+                f'<td class="row-actions">'
+                f"{_button(f'remove:f:{i}', f'Remove fee {i + 1}', '✕', True, url)}</td></tr>"
             )
         out.append("</tbody></table>")
     return mark_safe("".join(out))

@@ -18,6 +18,7 @@ from billing.engine.plausibility import Doubt
 from billing.engine.ratecard import (
     GRADUATED,
     MAX_FEE_KEY,
+    MAX_FEES,
     MAX_INCREMENT_SECONDS,
     MAX_MONEY,
     VOLUME,
@@ -25,6 +26,7 @@ from billing.engine.ratecard import (
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.roster import members
 from billing.engine.scenario import (
+    MAX_FEE_COUNT,
     MAX_GROUPS,
     MAX_INTERVALS,
     MAX_MEMBERS,
@@ -106,9 +108,8 @@ class ScenarioForm(forms.Form):
         label="Monthly minimum commitment",
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
     )
-    # Fees of an imported card and the scenario's counts of them: kept, not yet edited here.
+    # Fees of an imported card: kept (the scenario's counts of them are rows, section "f").
     card_fees = DocumentField(required=False, widget=forms.HiddenInput)
-    fee_counts = DocumentField(required=False, widget=forms.HiddenInput)
     # Add-on meters of an imported card (their intervals are rows, section "a").
     card_addons = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
@@ -175,6 +176,13 @@ class ConferenceForm(IntervalForm):
     media = forms.ChoiceField(choices=MEDIA_CHOICES)  # type: ignore[assignment]  # (see MEDIA_FIELD)
 
 
+class FeeCountForm(RowForm):
+    """How many of one of the card's fees the scenario has (a fee's key, a whole number)."""
+
+    fee = TextField(max_length=MAX_FEE_KEY, label="Fee")
+    count = WholeNumberField(min_value=0, max_value=MAX_FEE_COUNT, label="How many")
+
+
 class AddOnForm(RowForm):
     """An add-on interval: which of the card's add-ons it bills (its key), from when to when."""
 
@@ -185,7 +193,14 @@ class AddOnForm(RowForm):
 
 ParticipantForm.base_fields = {column.name: column.form_field for column in PARTICIPANT_COLUMNS}
 GroupForm.base_fields = {column.name: column.form_field for column in GROUP_COLUMNS}
-for _row_form in (ParticipantForm, GroupForm, IntervalForm, ConferenceForm, AddOnForm):
+for _row_form in (
+    ParticipantForm,
+    GroupForm,
+    IntervalForm,
+    ConferenceForm,
+    AddOnForm,
+    FeeCountForm,
+):
     _row_form.base_fields = SharedFields(_row_form.base_fields)
 
 
@@ -200,6 +215,7 @@ GroupFormSet = _formset(GroupForm, MAX_GROUPS)
 ConferenceFormSet = _formset(ConferenceForm, MAX_INTERVALS)
 IntervalFormSet = _formset(IntervalForm, MAX_INTERVALS)
 AddOnFormSet = _formset(AddOnForm, MAX_INTERVALS)
+FeeCountFormSet = _formset(FeeCountForm, MAX_FEES)
 
 
 class BulkAddForm(forms.Form):
@@ -293,6 +309,7 @@ SECTIONS = {
     "r": ("recordings", IntervalFormSet, list(IntervalForm.base_fields)),
     "m": ("monitoring", IntervalFormSet, list(IntervalForm.base_fields)),
     "a": ("addons", AddOnFormSet, list(AddOnForm.base_fields)),
+    "f": ("fees", FeeCountFormSet, list(FeeCountForm.base_fields)),
 }
 PREFIX_OF = {name: prefix for prefix, (name, _, _) in SECTIONS.items()}
 SCENARIO_FIELDS = [
@@ -305,7 +322,6 @@ SCENARIO_FIELDS = [
     "monthly_minimum",
     "rounding",
     "card_fees",
-    "fee_counts",
     "card_addons",
     "revision",
     "increment_seconds",
@@ -317,12 +333,12 @@ SCENARIO_FIELDS = [
 # back a draft kept in the browser.
 # "write-out:g:N" writes group N's members out as participant rows.
 ACTION = re.compile(
-    r"^(add|duplicate|remove|write-out):([pgcrma])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
+    r"^(add|duplicate|remove|write-out):([pgcrmaf])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
 )
 
 
 # ASCII digits only: \d also matches other scripts' digits, which int() reads.
-ROW_KEY = re.compile(r"^([pgcrma])-([0-9]+)-")
+ROW_KEY = re.compile(r"^([pgcrmaf])-([0-9]+)-")
 
 
 def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -412,8 +428,6 @@ def document_state(
             scenario["card_addons"] = dumps(card["addons"])
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
-    if document.get("fees"):
-        scenario["fee_counts"] = dumps(document["fees"])
     participants = [
         {c.name: c.text(p.get(c.name, c.absent)) for c in PARTICIPANT_COLUMNS}
         for p in document.get("participants", [])
@@ -430,6 +444,11 @@ def document_state(
             }
             for item in document.get(name, [])
         ]
+    fees = document.get("fees")
+    sections["f"] = [
+        {"fee": str(key), "count": str(count)}
+        for key, count in (fees.items() if isinstance(fees, Mapping) else ())
+    ]
     return scenario_of(scenario), sections
 
 
@@ -562,11 +581,12 @@ ADD = {
     "r": "add-r",
     "m": "add-m",
     "a": "add-a",
+    "f": "add-f",
 }
 
 
 def _first_field(prefix: str, index: int) -> str:
-    first = {"p": "name", "g": "name", "a": "meter"}.get(prefix, "start")
+    first = {"p": "name", "g": "name", "a": "meter", "f": "fee"}.get(prefix, "start")
     return f"id_{prefix}-{index}-{first}"
 
 
@@ -586,6 +606,8 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
         }
     if prefix == "g":
         return {**NEW_GROUP, "name": "Attendees" if not rows else f"Group {len(rows) + 1}"}
+    if prefix == "f":
+        return {"fee": "", "count": "1"}
     row = {"start": "0:00", "end": last.get("end") or "5:00"}
     if prefix == "c":
         row["media"] = "voice"
@@ -611,7 +633,7 @@ GROUP_INPUTS = {
 
 
 # Fields holding parts of a document (parsed to mutable values), kept through the editor.
-DOCUMENT_FIELDS = ("rate_card", "tiers", "card_fees", "fee_counts", "card_addons")
+DOCUMENT_FIELDS = ("rate_card", "tiers", "card_fees", "card_addons")
 
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
@@ -667,6 +689,13 @@ class Editor:
                 clean_fields(row_fields, row, f"{prefix}-{i}-", editor.errors)
                 for i, row in enumerate(typed_rows)
             ]
+        counted: set[str] = set()
+        for i, row in enumerate(editor.cleaned_rows.get("f", [])):
+            if row.get("fee") in counted:
+                editor.errors.setdefault(f"f-{i}-fee", []).append(
+                    "counted in another row already: give each fee one row"
+                )
+            counted.add(row.get("fee", ""))
         return editor
 
     def is_valid(self) -> bool:
@@ -746,7 +775,7 @@ class Editor:
                 else {}
             ),
             "rate_card": card,
-            **({"fees": data["fee_counts"]} if data.get("fee_counts") else {}),
+            **({"fees": {r["fee"]: r["count"] for r in rows["f"]}} if rows["f"] else {}),
         }
 
     def add_problems(self, problems: Iterable[Problem]) -> None:
@@ -787,6 +816,11 @@ class Editor:
                 field_name = GROUP_INPUTS.get((field_name, half), field_name)
             if row < len(self.rows[prefix]) and field_name in self.rows[prefix][row]:
                 return prefix, row, field_name
+        if path.startswith("fees."):  # a count of a fee the card does not have: its row
+            key = path.removeprefix("fees.")
+            for row, typed in enumerate(self.rows["f"]):
+                if typed.get("fee", "").strip() == key:
+                    return "f", row, "fee"
         target = _scenario_field(path)
         return None if target is None else (None, 0, target)
 

@@ -178,6 +178,15 @@ def summary_intervals(scenario: Scenario) -> SafeString:
     return rows.summary_intervals(scenario)
 
 
+@register.simple_tag(takes_context=True)
+def fee_rows(context: Context, url: str) -> SafeString:
+    """The editor's fee counts in context."""
+    editor = context["editor"]
+    return rows.fee_rows(
+        editor.rows["f"], editor.errors, context.get("focus"), url, editor.warnings
+    )
+
+
 @register.simple_tag
 def management(prefix: str, count: int) -> SafeString:
     return rows.management(prefix, count)

@@ -138,6 +138,7 @@ EDITOR = document_data(
         **BY_SLUG["contact-centre"].document,
         "groups": BY_SLUG["town-hall"].document["groups"][:1],
         "addons": [{"meter": "archive", "start": 0, "end": 60}],
+        "fees": {"alexa_device": 2},
         "rate_card": {"rounding": "session", "addons": {"archive": {"rate": "0.01"}}},
     },
     "default",
@@ -152,7 +153,10 @@ FORM_TEXT = [
     "combining marks",
     "right-to-left override",
 ]
-FREE_TEXT = {"name", "p-0-name", "p-1-name", "g-0-name", "a-0-meter", "new_link", "description"}
+FREE_TEXT = {
+    *("name", "p-0-name", "p-1-name", "g-0-name", "a-0-meter", "f-0-fee"),
+    *("new_link", "description"),
+}
 # Signs are a number's own: "+1" and "-0" are 1 and 0 where a sign may go.
 SIGNED = {"negative zero", "plus sign"}
 

@@ -46,6 +46,8 @@ EDITOR_ACTIONS = [
     "write-out:g:7",
     "add:a",
     "remove:a:0",
+    "add:f",
+    "remove:f:0",
 ]
 EDITOR_EXTRA = [
     "action",
@@ -57,6 +59,8 @@ EDITOR_EXTRA = [
     "g-5-leave_from",
     "a-TOTAL_FORMS",
     "a-3-meter",
+    "f-TOTAL_FORMS",
+    "f-2-count",
     "card_addons",
     "rounding",
     "revision",

@@ -101,3 +101,44 @@ def test_saved_items_compare_with_their_add_ons_and_fees(client):
     with_fee_total = client.get(f"/s/{keys[1]}/").content.decode()
     month = total(with_fee_total, "month")
     assert month in html
+
+
+def test_fee_counts_are_rows_of_the_editor(client):
+    # The default card's sample fees: a provisioned Alexa device and a SIP Core trunk a month.
+    document = {
+        "model": "sip_mediaserver",
+        "sessions_per_month": 100,
+        "participants": [{"join": 0, "leave": 600}],
+        "fees": {"alexa_device": 25},
+    }
+    html = client.post("/import/", {"text": json.dumps(document)}).content.decode()
+    assert 'id="id_f-0-fee" value="alexa_device"' in html
+    assert '<datalist id="card-fees"><option value="alexa_device">' in html
+    assert "(Sample fee)" in html or "(sample fee)" in html
+    assert "25 × $2.00 a month = $50.00" in html
+    data = document_data(document, "default")
+    assert (data["f-0-fee"], data["f-0-count"]) == ("alexa_device", "25")
+    # Another fee, typed.
+    more = {**data, "f-TOTAL_FORMS": "2", "f-1-fee": "sip_core", "f-1-count": "2"}
+    live = client.post("/editor/", more, **HTMX).content.decode()
+    assert "2 × $25.00 a month = $50.00" in live
+    # The same fee twice, a fee the card does not have, a count that is no count: each
+    # beside its row's input, nothing priced.
+    twice = client.post("/editor/", {**more, "f-1-fee": "alexa_device"}, **HTMX).content.decode()
+    assert "counted in another row already" in twice
+    assert "f-1-fee" in twice
+    unknown = client.post("/editor/", {**more, "f-1-fee": "nope"}, **HTMX).content.decode()
+    assert "the rate card has no fee 'nope'" in unknown
+    assert "f-1-fee" in unknown
+    negative = client.post("/editor/", {**more, "f-1-count": "-1"}, **HTMX).content.decode()
+    assert "f-1-count" in negative
+    # Added with the button, removed with its row's.
+    added = client.post("/editor/", {**data, "action": "add:f"}, **HTMX).content.decode()
+    assert 'id="id_f-1-fee"' in added
+    removed = client.post("/editor/", {**more, "action": "remove:f:0"}, **HTMX).content.decode()
+    assert 'id="id_f-1-fee"' not in removed
+    assert 'value="sip_core"' in removed
+    # Saved: the document's fees, as counted.
+    assert client.post("/editor/", {**more, "action": "save"}).status_code == 302
+    saved = SavedScenario.objects.get()
+    assert saved.document["fees"] == {"alexa_device": 25, "sip_core": 2}

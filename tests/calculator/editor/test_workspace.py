@@ -715,4 +715,3 @@ def test_an_imported_documents_inline_rates_and_terms_all_reach_the_editors_fiel
     scenario, _ = document_state(document, "default")
     assert scenario["rate_voice_call_minutes"] == "0.0035"
     assert scenario["mode_voice_call_minutes"] == "volume"
-    assert scenario["fee_counts"] == ""
