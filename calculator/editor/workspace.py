@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from billing.cards import CardDirectory
 from billing.engine import (
     EstimateQuote,
+    Meter,
     Model,
     Quote,
     RateCard,
@@ -301,6 +302,9 @@ def line_rows(quote: Quote) -> list[dict[str, str]]:
             {
                 "meter": str(line.meter),
                 "label": line.meter.label,
+                # An add-on has no colour class of its own, nor a section of the rules.
+                "color": "" if isinstance(line.meter, Meter) else charts.meter_color(line.meter),
+                "anchor": str(line.meter) if isinstance(line.meter, Meter) else "terms",
                 "minutes": grouped(line.quantity),
                 "rate": money_text(line.rate, currency),
                 "amount": money_text(line.amount, currency),
