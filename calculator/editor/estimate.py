@@ -18,8 +18,10 @@ from billing.cards import CardDirectory
 from billing.engine import EstimateQuote, Meter, ScenarioError
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.jsonio import dumps
+from billing.engine.money import money_text
+from billing.engine.ratecard import MAX_FEES, PER_MONTH, Fee
 from billing.engine.reader import MAX_NAME_LENGTH
-from billing.engine.scenario import MAX_SESSIONS_PER_MONTH, RateCardRef
+from billing.engine.scenario import MAX_FEE_COUNT, MAX_SESSIONS_PER_MONTH, RateCardRef
 from billing.forms import PlainIntegerField, TextField
 from billing.service import load_json, price_estimate_document
 from calculator import charts
@@ -34,6 +36,18 @@ ESTIMATE_ACTION = re.compile(
     r"^(add-template|add-saved|add-link|save|save-copy|restore)$|^remove:([0-9]+)$"
 )
 SHARE_KEY = re.compile(r"(?:/s/)?([A-Za-z0-9_-]{20,32})/?")
+# The estimate's own count of one of its card's monthly fees: "fee_<key>" (ASCII only).
+FEE_PREFIX = "fee_"
+FEE_FIELD = re.compile(r"^fee_([a-z][a-z0-9_]{0,39})$")
+
+
+def fee_counts_of(data: Mapping[str, Any]) -> dict[str, str]:
+    """The fee counts typed, by their fields' names (at most the card's limit of fees)."""
+    return {
+        key: str(data.get(key, ""))
+        for key in list(data)[: 10 * MAX_FEES + 500]
+        if isinstance(key, str) and FEE_FIELD.match(key)
+    }
 
 
 class EstimateForm(forms.Form):
@@ -82,6 +96,27 @@ class EstimateForm(forms.Form):
     def discount_fields(self) -> list[forms.BoundField]:
         return [self[f"discount_{meter}"] for meter in Meter]
 
+    def add_fee_fields(
+        self, fees: Mapping[str, Fee], counted: Iterable[str], currency: str = "USD"
+    ) -> None:
+        """A count for each of the card's monthly fees, and for any fee the estimate counts
+        that the card does not have (kept, so the refusal names it)."""
+        monthly = [key for key, fee in fees.items() if fee.per == PER_MONTH]
+        for key in dict.fromkeys([*monthly, *counted]):
+            fee = fees.get(key) if key in monthly else None
+            self.fields[f"{FEE_PREFIX}{key}"] = WholeNumberField(
+                min_value=0,
+                max_value=MAX_FEE_COUNT,
+                required=False,
+                label=f"{fee.label}: {money_text(fee.price, currency)} a month" if fee else key,
+            )
+
+    def fee_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(FEE_PREFIX)]
+
+    def fees_counted(self) -> bool:
+        return any(field.value() not in (None, "", "0") for field in self.fee_fields())
+
 
 class ItemForm(RowForm):
     document = DocumentField(widget=forms.HiddenInput)
@@ -127,6 +162,10 @@ def estimate_data(
     }
     for meter, percent in (discount.get("meters") or {}).items():
         data[f"discount_{meter}"] = str(percent)
+    fees = document.get("fees")
+    for key, count in fees.items() if isinstance(fees, Mapping) else ():
+        if FEE_FIELD.match(f"{FEE_PREFIX}{key}"):
+            data[f"{FEE_PREFIX}{key}"] = str(count)
     items = [
         {
             "document": dumps(item["scenario"]),
@@ -164,6 +203,7 @@ def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, 
     """Form data after an add or remove, and a message if the addition failed."""
     post = request.POST
     data = {key: str(post.get(key, "")) for key in ESTIMATE_FIELDS}
+    data.update(fee_counts_of(post))
     items = _items_of(post)
     problem = None
     match = ESTIMATE_ACTION.match(action)
@@ -251,6 +291,13 @@ class EstimateWorkspace(Workspace):
         form = EstimateForm(
             data, cards=cards.choices(), saved=[(s.share_key, s.title) for s in mine]
         )
+        try:
+            card = cards.card(str(data.get("rate_card") or default))
+            card_fees, currency = card.fees, card.currency
+        except ScenarioError:
+            card_fees, currency = {}, "USD"
+        counted = [name.removeprefix(FEE_PREFIX) for name in fee_counts_of(data)]
+        form.add_fee_fields(card_fees, counted, currency)
         items = ItemFormSet(data, prefix="i")
         workspace = cls(
             form,
@@ -310,6 +357,13 @@ class EstimateWorkspace(Workspace):
                 "months": data["months"],
             },
         }
+        fees = {
+            name.removeprefix(FEE_PREFIX): data[name]
+            for name in self.form.fields
+            if name.startswith(FEE_PREFIX) and data.get(name)
+        }
+        if fees:
+            self.document["fees"] = fees
         return self.document
 
     def _field_errors(self) -> Iterator[tuple[forms.Form, int, str, list[str]]]:

@@ -70,7 +70,10 @@ EDITOR_EXTRA = [
 ]
 ESTIMATE_FORM = estimate_data(ESTIMATE, "default")
 ESTIMATE_ACTIONS = ["", "save", "save-copy", "add-template", "add-link", "remove:0"]
-ESTIMATE_EXTRA = ["action", "new_template", "new_saved", "new_link", "i-2-document"]
+ESTIMATE_EXTRA = [
+    *("action", "new_template", "new_saved", "new_link", "i-2-document"),
+    *("fee_sip_core", "fee_alexa_device", "fee_not_on_the_card"),
+]
 ANSWERS = (200, 204, 302, 400)
 
 

@@ -312,3 +312,42 @@ def test_a_share_link_that_adds_nothing_stays_in_its_field_to_correct(client):
     html = client.post("/estimates/new/", data, HTTP_HX_REQUEST="true").content.decode()
     assert "No saved scenario has that link." in html
     assert 'value="https://example.com/s/not-a-real-link-at-all/"' in html
+
+
+def test_an_estimates_own_fees_and_its_scenarios_fees_are_counted_edited_and_kept(client):
+    # The default card's sample monthly fees are offered as the estimate's own.
+    html, data = open_new(client)
+    assert 'name="fee_alexa_device"' in html
+    assert "Provisioned Alexa device, Device Service (sample fee): $2.00 a month" in html
+    before = Decimal(total(html, "month").strip("$").replace(",", ""))
+    live = client.post("/estimates/new/", {**data, "fee_sip_core": "2"}, **HTMX).content.decode()
+    after = Decimal(total(live, "month").strip("$").replace(",", ""))
+    assert after - before == Decimal("50.00")
+    assert "SIP Core trunk (sample fee): 2 × $25.00 a month = $50.00" in live
+    bad = client.post("/estimates/new/", {**data, "fee_sip_core": "-1"}, **HTMX).content.decode()
+    assert "fee_sip_core" in bad
+    # Imported with a scenario that counts its own fees and the estimate's: priced and kept.
+    scenario = {**BY_SLUG["ivr-only"].document, "name": "IVR", "fees": {"alexa_device": 3}}
+    document = {
+        "scenarios": [{"scenario": scenario, "sessions_per_month": 10}],
+        "fees": {"sip_core": 1},
+    }
+    kept = estimate_data(document, "default")
+    assert kept["fee_sip_core"] == "1"
+    opened = client.post("/estimates/new/", kept).content.decode()
+    assert "Provisioned Alexa device, Device Service (sample fee) (IVR): 3 × $2.00" in opened
+    assert "SIP Core trunk (sample fee): 1 × $25.00 a month = $25.00" in opened
+    assert re.search(r'name="fee_sip_core"[^>]*value="1"', opened)
+    assert client.post("/estimates/new/", {**kept, "action": "save"}).status_code == 302
+    saved = SavedScenario.objects.filter(kind=SavedScenario.ESTIMATE).latest("pk")
+    assert saved.document["fees"] == {"sip_core": 1}
+    assert saved.document["scenarios"][0]["scenario"]["fees"] == {"alexa_device": 3}
+    # A session fee can't be the estimate's own: refused by name, not dropped.
+    card = RateCardVersion.objects.current("default")
+    card.terms = {
+        **card.terms,
+        "fees": {**card.terms["fees"], "setup": {"per": "session", "price": "0.01"}},
+    }
+    card.save()
+    wrong = client.post("/estimates/new/", {**kept, "fee_setup": "1"}, **HTMX).content.decode()
+    assert "is a fee per session" in wrong
