@@ -224,13 +224,21 @@ ESTIMATE = {
                 "months": {"type": "integer", "minimum": 1, "maximum": MAX_MONTHS},
             },
         },
+        "fees": {
+            "type": "object",
+            "description": "The estimate's own count of its card's monthly fees, added once.",
+            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_FEE_COUNT},
+        },
     },
 }
 LINE = {
     "type": "object",
     "required": ["meter", "quantity", "rate", "amount", "explanation"],
     "properties": {
-        "meter": {"type": "string", "enum": METERS},
+        "meter": {
+            "type": "string",
+            "description": f"One of {', '.join(METERS)}, or one of the card's add-ons' keys.",
+        },
         "quantity": DECIMAL,
         "rate": DECIMAL,
         "amount": DECIMAL,

@@ -117,6 +117,8 @@ def naive_parts(document: dict) -> tuple[dict[Meter, list[int]], dict[Meter, int
         add(Meter.RECORDING, count(r["start"], r["end"]))
     for m in document["monitoring"]:
         add(Meter.MONITORING, count(m["start"], m["end"]))
+    for a in document.get("addons", []):
+        add(a["meter"], count(a["start"], a["end"]))
     return parts, totals
 
 
@@ -148,6 +150,17 @@ def interval(draw, media=False):
     }
 
 
+ADDONS = {
+    "archive_minutes": {"label": "Archive", "rate": "0.0100"},
+    "connector_minutes": {"label": "Connector", "rate": "0.0060"},
+}
+
+
+@st.composite
+def addon(draw):
+    return {**draw(interval()), "meter": draw(st.sampled_from(sorted(ADDONS)))}
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(["sip_mediaserver", "video_ppm", "video_ppm_per_minute", "video_ssm"]),
@@ -158,9 +171,10 @@ def interval(draw, media=False):
     st.sampled_from([1, 6, 30, 60]),
     st.sampled_from([0, 30, 60]),
     st.sampled_from(["interval", "session", "month"]),
+    st.lists(addon(), max_size=3),
 )
 def test_the_engine_agrees_with_a_second_by_second_walk(
-    model, people, conferences, recordings, monitoring, increment, minimum, rounding
+    model, people, conferences, recordings, monitoring, increment, minimum, rounding, addons
 ):
     document = {
         "model": model,
@@ -168,8 +182,11 @@ def test_the_engine_agrees_with_a_second_by_second_walk(
         "conferences": conferences,
         "recordings": recordings,
         "monitoring": monitoring,
+        "addons": addons,
     }
-    card = flat_card(increment_seconds=increment, minimum_seconds=minimum, rounding=rounding)
+    card = flat_card(
+        increment_seconds=increment, minimum_seconds=minimum, rounding=rounding, addons=ADDONS
+    )
     quote = price(parse_scenario(document), card)
     assert quote.usage.seconds == naive(document, increment, minimum, rounding)
     assert sum(line.amount for line in quote.per_session.lines) == quote.per_session.total
@@ -208,7 +225,8 @@ def naive_month(document, card_document, increment, minimum) -> Decimal:
             continue
         tiers = card_document["tiers"].get(str(meter))
         if not tiers:
-            total += cents(minutes * Fraction(card_document["rates"][str(meter)]))
+            rate = card_document["rates"].get(str(meter)) or ADDONS[meter]["rate"]
+            total += cents(minutes * Fraction(rate))
         elif card_document["tier_modes"].get(str(meter)) == "volume":
             reached = next(
                 t for t in tiers if t["up_to"] is None or minutes <= Fraction(t["up_to"])
@@ -246,9 +264,10 @@ def naive_month(document, card_document, increment, minimum) -> Decimal:
     st.fixed_dictionaries({"device": st.integers(0, 30), "setup": st.integers(0, 3)}),
     st.sampled_from(["interval", "session", "month"]),
     st.sampled_from([0, 60]),
+    st.lists(addon(), max_size=2),
 )
 def test_a_month_with_deal_terms_agrees_with_the_long_way(
-    model, people, recordings, sessions, increment, modes, least, counts, rounding, minimum
+    model, people, recordings, sessions, increment, modes, least, counts, rounding, minimum, addons
 ):
     document = {
         "model": model,
@@ -258,6 +277,7 @@ def test_a_month_with_deal_terms_agrees_with_the_long_way(
         "recordings": recordings,
         "monitoring": [],
         "fees": counts,
+        "addons": addons,
     }
     card_document = {
         "rates": dict(FLAT_RATES),
@@ -266,6 +286,7 @@ def test_a_month_with_deal_terms_agrees_with_the_long_way(
         "increment_seconds": increment,
         "minimum_seconds": minimum,
         "rounding": rounding,
+        "addons": ADDONS,
         "fees": {
             "device": {"label": "Device", "per": "month", "price": "2.00"},
             "setup": {"label": "Set-up", "per": "session", "price": "0.0010"},
