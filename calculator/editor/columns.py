@@ -240,7 +240,9 @@ GROUP_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _written_options(labels: Mapping[str, str]) -> dict[str, str]:
+def written_options(labels: Mapping[str, str]) -> dict[str, str]:
+    """A select's options written once with each value chosen in turn, and none chosen ("")."""
+
     def written(chosen: str | None) -> str:
         return "".join(
             f'<option value="{escape(v)}"{" selected" if v == chosen else ""}>{escape(label)}</option>'
@@ -250,6 +252,6 @@ def _written_options(labels: Mapping[str, str]) -> dict[str, str]:
     return {**{value: written(value) for value in labels}, "": written(None)}
 
 
-_OPTIONS = {c.name: _written_options(c.choices) for c in PARTICIPANT_COLUMNS if c.choices}
+_OPTIONS = {c.name: written_options(c.choices) for c in PARTICIPANT_COLUMNS if c.choices}
 BY_NAME = {c.name: c for c in PARTICIPANT_COLUMNS}
 BY_GROUP_NAME = {c.name: c for c in GROUP_COLUMNS}

@@ -17,13 +17,23 @@ from django.utils.safestring import SafeString, mark_safe
 
 from billing.engine.scenario import MAX_FEE_COUNT, Scenario
 from billing.engine.timefmt import clock
-from calculator.editor.columns import BY_NAME, GROUP_COLUMNS, PARTICIPANT_COLUMNS, Column
+from calculator.editor.columns import (
+    BY_NAME,
+    GROUP_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    Column,
+    written_options,
+)
 
 Row = Mapping[str, str]
 Errors = Mapping[str, list[str]]
 
 # A conference's media select: the participants' media column's options.
-OPTIONS = {"media": BY_NAME["media"].options}
+OPTIONS = {
+    "media": BY_NAME["media"].options,
+    "per": written_options({"month": "a month", "session": "a session"}),
+}
+DECIMAL_INPUT = ' inputmode="decimal" autocomplete="off"'
 
 
 class _Writer:
@@ -247,6 +257,41 @@ def fee_rows(
                 f"<td>{w.number(i, row, 'count', 'f-col-count', 0, MAX_FEE_COUNT)}</td>"
                 f'<td class="row-actions">'
                 f"{_button(f'remove:f:{i}', f'Remove fee {i + 1}', '✕', True, url)}</td></tr>"
+            )
+        out.append("</tbody></table>")
+    return mark_safe("".join(out))
+
+
+def deal_rows(
+    prefix: str, rows: Sequence[Row], errors: Errors, focus: str | None, url: str
+) -> SafeString:
+    """The deal's own add-ons (`x`: key, name, rate a minute) or fees (`y`: key, name, per,
+    price), a row each: new ones, or the card's at other prices."""
+    w = _Writer(prefix, errors, focus)
+    out = [w.management(len(rows))]
+    fee = prefix == "y"
+    noun = "fee" if fee else "add-on"
+    if rows:
+        last = "Price" if fee else "Rate a minute"
+        per_head = f'<th scope="col" id="{prefix}-col-per">Per</th>' if fee else ""
+        out.append(
+            '<table class="rows"><thead><tr><th scope="col">#</th>'
+            f'<th scope="col" id="{prefix}-col-key">Key</th>'
+            f'<th scope="col" id="{prefix}-col-label">Name</th>{per_head}'
+            f'<th scope="col" id="{prefix}-col-price">{last}</th>'
+            '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
+        )
+        amount = "price" if fee else "rate"
+        for i, row in enumerate(rows):
+            per = f"<td>{w.select(i, row, 'per', f'{prefix}-col-per')}</td>" if fee else ""
+            out.append(
+                f'<tr><th scope="row" id="{prefix}-{i}-head">{i + 1}</th>'
+                f"<td>{w.text(i, row, 'key', f'{prefix}-col-key', 18)}</td>"
+                f"<td>{w.text(i, row, 'label', f'{prefix}-col-label', 24)}</td>{per}"
+                f"<td>{w.text(i, row, amount, f'{prefix}-col-price', 8, DECIMAL_INPUT)}</td>"
+                f'<td class="row-actions">'
+                f"{_button(f'remove:{prefix}:{i}', f'Remove {noun} {i + 1}', '✕', True, url)}"
+                "</td></tr>"
             )
         out.append("</tbody></table>")
     return mark_safe("".join(out))

@@ -17,10 +17,15 @@ from billing.engine.jsonio import dumps
 from billing.engine.plausibility import Doubt
 from billing.engine.ratecard import (
     GRADUATED,
+    MAX_ADDONS,
     MAX_FEE_KEY,
     MAX_FEES,
     MAX_INCREMENT_SECONDS,
     MAX_MONEY,
+    MAX_RATE,
+    PER_MONTH,
+    PER_SESSION,
+    RATE_PLACES,
     VOLUME,
 )
 from billing.engine.reader import MAX_NAME_LENGTH
@@ -108,10 +113,6 @@ class ScenarioForm(forms.Form):
         label="Monthly minimum commitment",
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
     )
-    # Fees of an imported card: kept (the scenario's counts of them are rows, section "f").
-    card_fees = DocumentField(required=False, widget=forms.HiddenInput)
-    # Add-on meters of an imported card (their intervals are rows, section "a").
-    card_addons = DocumentField(required=False, widget=forms.HiddenInput)
     # The saved revision this form was opened from: a save naming an older one is refused.
     revision = PlainIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -183,6 +184,35 @@ class FeeCountForm(RowForm):
     count = WholeNumberField(min_value=0, max_value=MAX_FEE_COUNT, label="How many")
 
 
+class CardAddOnForm(RowForm):
+    """An add-on meter of the deal: a new one, or one of the card's at another rate."""
+
+    key = TextField(max_length=MAX_FEE_KEY, label="Key")
+    label = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Name")
+    rate = BoundedDecimalField(
+        min_value=Decimal(0),
+        max_value=MAX_RATE,
+        decimal_places=RATE_PLACES,
+        what="a rate a minute",
+        label="Rate a minute",
+    )
+
+
+class CardFeeForm(RowForm):
+    """A fee of the deal: a new one, or one of the card's at another price."""
+
+    key = TextField(max_length=MAX_FEE_KEY, label="Key")
+    label = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Name")
+    per = forms.ChoiceField(choices=[(PER_MONTH, "a month"), (PER_SESSION, "a session")])
+    price = BoundedDecimalField(
+        min_value=Decimal(0),
+        max_value=MAX_MONEY,
+        decimal_places=RATE_PLACES,
+        what="a price",
+        label="Price",
+    )
+
+
 class AddOnForm(RowForm):
     """An add-on interval: which of the card's add-ons it bills (its key), from when to when."""
 
@@ -200,6 +230,8 @@ for _row_form in (
     ConferenceForm,
     AddOnForm,
     FeeCountForm,
+    CardAddOnForm,
+    CardFeeForm,
 ):
     _row_form.base_fields = SharedFields(_row_form.base_fields)
 
@@ -216,6 +248,8 @@ ConferenceFormSet = _formset(ConferenceForm, MAX_INTERVALS)
 IntervalFormSet = _formset(IntervalForm, MAX_INTERVALS)
 AddOnFormSet = _formset(AddOnForm, MAX_INTERVALS)
 FeeCountFormSet = _formset(FeeCountForm, MAX_FEES)
+CardAddOnFormSet = _formset(CardAddOnForm, MAX_ADDONS)
+CardFeeFormSet = _formset(CardFeeForm, MAX_FEES)
 
 
 class BulkAddForm(forms.Form):
@@ -310,6 +344,9 @@ SECTIONS = {
     "m": ("monitoring", IntervalFormSet, list(IntervalForm.base_fields)),
     "a": ("addons", AddOnFormSet, list(AddOnForm.base_fields)),
     "f": ("fees", FeeCountFormSet, list(FeeCountForm.base_fields)),
+    # The inline card's own add-ons and fees (Deal terms).
+    "x": ("card_addons", CardAddOnFormSet, list(CardAddOnForm.base_fields)),
+    "y": ("card_fees", CardFeeFormSet, list(CardFeeForm.base_fields)),
 }
 PREFIX_OF = {name: prefix for prefix, (name, _, _) in SECTIONS.items()}
 SCENARIO_FIELDS = [
@@ -321,8 +358,6 @@ SCENARIO_FIELDS = [
     "tiers",
     "monthly_minimum",
     "rounding",
-    "card_fees",
-    "card_addons",
     "revision",
     "increment_seconds",
     "minimum_seconds",
@@ -333,12 +368,12 @@ SCENARIO_FIELDS = [
 # back a draft kept in the browser.
 # "write-out:g:N" writes group N's members out as participant rows.
 ACTION = re.compile(
-    r"^(add|duplicate|remove|write-out):([pgcrmaf])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
+    r"^(add|duplicate|remove|write-out):([pgcrmafxy])(?::([0-9]+))?$|^(bulk|save|save-copy|restore)$"
 )
 
 
 # ASCII digits only: \d also matches other scripts' digits, which int() reads.
-ROW_KEY = re.compile(r"^([pgcrmaf])-([0-9]+)-")
+ROW_KEY = re.compile(r"^([pgcrmafxy])-([0-9]+)-")
 
 
 def sections_of(data: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -422,10 +457,6 @@ def document_state(
             scenario["monthly_minimum"] = str(card["monthly_minimum"])
         if card.get("rounding") is not None:
             scenario["rounding"] = str(card["rounding"])
-        if card.get("fees"):
-            scenario["card_fees"] = dumps(card["fees"])
-        if card.get("addons"):
-            scenario["card_addons"] = dumps(card["addons"])
         for meter, rate in (card.get("rates") or {}).items():
             scenario[f"rate_{meter}"] = str(rate)
     participants = [
@@ -448,6 +479,23 @@ def document_state(
     sections["f"] = [
         {"fee": str(key), "count": str(count)}
         for key, count in (fees.items() if isinstance(fees, Mapping) else ())
+    ]
+    inline = card if isinstance(card, Mapping) else {}
+    addons, card_fees = inline.get("addons"), inline.get("fees")
+    sections["x"] = [
+        {"key": str(key), "label": str(a.get("label") or ""), "rate": str(a.get("rate") or "")}
+        for key, a in (addons.items() if isinstance(addons, Mapping) else ())
+        if isinstance(a, Mapping)
+    ]
+    sections["y"] = [
+        {
+            "key": str(key),
+            "label": str(f.get("label") or ""),
+            "per": str(f.get("per") or ""),
+            "price": str(f.get("price") or ""),
+        }
+        for key, f in (card_fees.items() if isinstance(card_fees, Mapping) else ())
+        if isinstance(f, Mapping)
     ]
     return scenario_of(scenario), sections
 
@@ -582,12 +630,14 @@ ADD = {
     "m": "add-m",
     "a": "add-a",
     "f": "add-f",
+    "x": "add-x",
+    "y": "add-y",
 }
 
 
 def _first_field(prefix: str, index: int) -> str:
-    first = {"p": "name", "g": "name", "a": "meter", "f": "fee"}.get(prefix, "start")
-    return f"id_{prefix}-{index}-{first}"
+    first = {"p": "name", "g": "name", "a": "meter", "f": "fee", "x": "key", "y": "key"}
+    return f"id_{prefix}-{index}-{first.get(prefix, 'start')}"
 
 
 def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
@@ -608,6 +658,10 @@ def _new_row(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
         return {**NEW_GROUP, "name": "Attendees" if not rows else f"Group {len(rows) + 1}"}
     if prefix == "f":
         return {"fee": "", "count": "1"}
+    if prefix == "x":
+        return {"key": "", "label": "", "rate": ""}
+    if prefix == "y":
+        return {"key": "", "label": "", "per": PER_MONTH, "price": ""}
     row = {"start": "0:00", "end": last.get("end") or "5:00"}
     if prefix == "c":
         row["media"] = "voice"
@@ -633,7 +687,7 @@ GROUP_INPUTS = {
 
 
 # Fields holding parts of a document (parsed to mutable values), kept through the editor.
-DOCUMENT_FIELDS = ("rate_card", "tiers", "card_fees", "card_addons")
+DOCUMENT_FIELDS = ("rate_card", "tiers")
 
 # An unbound form's fields, to clean with; the rate card's choices differ from request to
 # request, so that field is made for each.
@@ -689,14 +743,23 @@ class Editor:
                 clean_fields(row_fields, row, f"{prefix}-{i}-", editor.errors)
                 for i, row in enumerate(typed_rows)
             ]
-        counted: set[str] = set()
-        for i, row in enumerate(editor.cleaned_rows.get("f", [])):
-            if row.get("fee") in counted:
-                editor.errors.setdefault(f"f-{i}-fee", []).append(
-                    "counted in another row already: give each fee one row"
-                )
-            counted.add(row.get("fee", ""))
         return editor
+
+    def refuse_repeated_keys(self) -> None:
+        """A fee counted in two rows, or two of the deal's add-ons or fees with one key: the
+        document has one entry per key, so the later row is refused beside its key."""
+        for prefix, name, said in (
+            ("f", "fee", "counted in another row already: give each fee one row"),
+            ("x", "key", "another add-on has this key: give each add-on one row"),
+            ("y", "key", "another fee has this key: give each fee one row"),
+        ):
+            seen: set[str] = set()
+            for i, row in enumerate(self.cleaned_rows.get(prefix, [])):
+                key = row.get(name)
+                if key in seen:
+                    self.errors.setdefault(f"{prefix}-{i}-{name}", []).append(said)
+                if key is not None:
+                    seen.add(key)
 
     def is_valid(self) -> bool:
         return not self.errors
@@ -715,7 +778,7 @@ class Editor:
 
     def document(self, default_card: str) -> dict[str, Any]:
         """The scenario document of the cleaned values; call after is_valid()."""
-        data = self.cleaned
+        data, rows = self.cleaned, self.cleaned_rows
         rates = {
             str(meter): str(data[f"rate_{meter}"])
             for meter in Meter
@@ -738,14 +801,24 @@ class Editor:
             overrides["monthly_minimum"] = str(data["monthly_minimum"])
         if data.get("rounding"):
             overrides["rounding"] = data["rounding"]
-        if data.get("card_fees"):
-            overrides["fees"] = data["card_fees"]
-        if data.get("card_addons"):
-            overrides["addons"] = data["card_addons"]
+        # The deal's own add-ons and fees (new ones, or the card's at other prices).
+        if rows["x"]:
+            overrides["addons"] = {
+                r["key"]: {"label": r["label"] or r["key"], "rate": str(r["rate"])}
+                for r in rows["x"]
+            }
+        if rows["y"]:
+            overrides["fees"] = {
+                r["key"]: {
+                    "label": r["label"] or r["key"],
+                    "per": r["per"],
+                    "price": str(r["price"]),
+                }
+                for r in rows["y"]
+            }
         card: Any = data["rate_card"]
         if overrides:
             card = {"base": data["rate_card"], **overrides}
-        rows = self.cleaned_rows
         return {
             "name": data["name"],
             "model": data["model"],
@@ -821,6 +894,12 @@ class Editor:
             for row, typed in enumerate(self.rows["f"]):
                 if typed.get("fee", "").strip() == key:
                     return "f", row, "fee"
+        for prefix, head in (("x", "rate_card.addons."), ("y", "rate_card.fees.")):
+            if path.startswith(head):  # the deal's own add-on or fee: its row, its field
+                key, _, name = path.removeprefix(head).partition(".")
+                for row, typed in enumerate(self.rows[prefix]):
+                    if typed.get("key", "").strip() == key:
+                        return prefix, row, name if name in typed else "key"
         target = _scenario_field(path)
         return None if target is None else (None, 0, target)
 

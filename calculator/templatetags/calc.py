@@ -179,6 +179,13 @@ def summary_intervals(scenario: Scenario) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
+def deal_rows(context: Context, prefix: str, url: str) -> SafeString:
+    """The deal's own add-ons (`x`) or fees (`y`) of the editor in context."""
+    editor = context["editor"]
+    return rows.deal_rows(prefix, editor.rows[prefix], editor.errors, context.get("focus"), url)
+
+
+@register.simple_tag(takes_context=True)
 def fee_rows(context: Context, url: str) -> SafeString:
     """The editor's fee counts in context."""
     editor = context["editor"]

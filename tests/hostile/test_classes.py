@@ -139,7 +139,11 @@ EDITOR = document_data(
         "groups": BY_SLUG["town-hall"].document["groups"][:1],
         "addons": [{"meter": "archive", "start": 0, "end": 60}],
         "fees": {"alexa_device": 2},
-        "rate_card": {"rounding": "session", "addons": {"archive": {"rate": "0.01"}}},
+        "rate_card": {
+            "rounding": "session",
+            "addons": {"archive": {"rate": "0.01"}},
+            "fees": {"device": {"label": "Device", "per": "month", "price": "2"}},
+        },
     },
     "default",
 )
@@ -155,6 +159,7 @@ FORM_TEXT = [
 ]
 FREE_TEXT = {
     *("name", "p-0-name", "p-1-name", "g-0-name", "a-0-meter", "f-0-fee"),
+    *("x-0-key", "x-0-label", "y-0-key", "y-0-label"),
     *("new_link", "description"),
 }
 # Signs are a number's own: "+1" and "-0" are 1 and 0 where a sign may go.

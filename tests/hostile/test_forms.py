@@ -48,6 +48,8 @@ EDITOR_ACTIONS = [
     "remove:a:0",
     "add:f",
     "remove:f:0",
+    "add:x",
+    "remove:y:0",
 ]
 EDITOR_EXTRA = [
     "action",
@@ -61,6 +63,10 @@ EDITOR_EXTRA = [
     "a-3-meter",
     "f-TOTAL_FORMS",
     "f-2-count",
+    "x-TOTAL_FORMS",
+    "x-1-rate",
+    "y-TOTAL_FORMS",
+    "y-3-per",
     "card_addons",
     "rounding",
     "revision",

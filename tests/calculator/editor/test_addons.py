@@ -142,3 +142,60 @@ def test_fee_counts_are_rows_of_the_editor(client):
     assert client.post("/editor/", {**more, "action": "save"}).status_code == 302
     saved = SavedScenario.objects.get()
     assert saved.document["fees"] == {"alexa_device": 25, "sip_core": 2}
+
+
+def test_the_deals_own_add_ons_and_fees_are_deal_terms_rows(client):
+    # Imported: the inline card's add-on is a row of the deal's add-ons.
+    data = document_data(DOCUMENT, "default")
+    assert (data["x-0-key"], data["x-0-label"], data["x-0-rate"]) == (
+        "composed_archive_minutes",
+        "Composed archive",
+        "0.0100",
+    )
+    html = client.post("/editor/", data, **HTMX).content.decode()
+    assert "1 interval (Composed archive 1 9:50 rounded to 10 min) = 10 min × $0.0100" in html
+    # The card's sample audio connector at a negotiated rate, and a new SIP trunk add-on.
+    deal = {
+        **data,
+        "x-TOTAL_FORMS": "2",
+        "x-1-key": "sip_trunk_minutes",
+        "x-1-label": "SIP trunk",
+        "x-1-rate": "0.0020",
+        "a-TOTAL_FORMS": "2",
+        "a-1-meter": "sip_trunk_minutes",
+        "a-1-start": "0:00",
+        "a-1-end": "10:00",
+    }
+    live = client.post("/editor/", deal, **HTMX).content.decode()
+    assert "1 interval × 10 min = 10 min × $0.0020 = $0.0200" in live
+    # A fee at the deal's price: the card's sample Alexa device at 1.50.
+    priced = {
+        **deal,
+        "y-TOTAL_FORMS": "1",
+        "y-0-key": "alexa_device",
+        "y-0-label": "Alexa device (negotiated)",
+        "y-0-per": "month",
+        "y-0-price": "1.50",
+        "f-TOTAL_FORMS": "1",
+        "f-0-fee": "alexa_device",
+        "f-0-count": "10",
+    }
+    live = client.post("/editor/", priced, **HTMX).content.decode()
+    assert "Alexa device (negotiated): 10 × $1.50 a month = $15.00" in live
+    # Bad rows: each problem beside its input.
+    for changes, name, words in (
+        ({"x-1-key": "Voice Minutes"}, "x-1-key", "lower-case letters"),
+        ({"x-1-key": "voice_call_minutes"}, "x-1-key", "built-in meter"),
+        ({"x-1-key": "composed_archive_minutes"}, "x-1-key", "another add-on has this key"),
+        ({"x-1-rate": "-1"}, "x-1-rate", "Enter a rate a minute"),
+        ({"y-0-price": "abc"}, "y-0-price", "Enter a price"),
+        ({"y-0-per": "year"}, "y-0-per", "Select a valid choice"),
+    ):
+        bad = client.post("/editor/", {**priced, **changes}, **HTMX).content.decode()
+        assert name in bad, (changes, name)
+        assert words in bad, (changes, words)
+    # Saved: the deal's add-ons and fees are the inline card's.
+    assert client.post("/editor/", {**priced, "action": "save"}).status_code == 302
+    card = SavedScenario.objects.get().document["rate_card"]
+    assert card["addons"]["sip_trunk_minutes"] == {"label": "SIP trunk", "rate": "0.0020"}
+    assert card["fees"]["alexa_device"]["price"] == "1.50"
