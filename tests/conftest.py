@@ -56,9 +56,10 @@ def _fresh_rate_limits(settings, tmp_path_factory):
 @pytest.fixture
 def default_card_installed(transactional_db):
     """Tests with real transactions flush the database between tests, taking the default
-    card the migration installed with it; put it back."""
+    card the migrations installed with it (both versions); put it back."""
     import importlib
 
     from django.apps import apps
 
-    importlib.import_module("billing.migrations.0002_default_rate_card").install(apps, None)
+    for migration in ("0002_default_rate_card", "0005_default_card_samples"):
+        importlib.import_module(f"billing.migrations.{migration}").install(apps, None)

@@ -178,9 +178,10 @@ class ConferenceForm(IntervalForm):
 
 
 class FeeCountForm(RowForm):
-    """How many of one of the card's fees the scenario has (a fee's key, a whole number)."""
+    """How many of one of the card's fees the scenario has (a fee's key, a whole number). A
+    row whose fee is not chosen yet counts nothing (the prices stay on screen meanwhile)."""
 
-    fee = TextField(max_length=MAX_FEE_KEY, label="Fee")
+    fee = TextField(max_length=MAX_FEE_KEY, required=False, label="Fee")
     count = WholeNumberField(min_value=0, max_value=MAX_FEE_COUNT, label="How many")
 
 
@@ -756,7 +757,7 @@ class Editor:
             seen: set[str] = set()
             for i, row in enumerate(self.cleaned_rows.get(prefix, [])):
                 key = row.get(name)
-                if key in seen:
+                if key and key in seen:
                     self.errors.setdefault(f"{prefix}-{i}-{name}", []).append(said)
                 if key is not None:
                     seen.add(key)
@@ -848,7 +849,11 @@ class Editor:
                 else {}
             ),
             "rate_card": card,
-            **({"fees": {r["fee"]: r["count"] for r in rows["f"]}} if rows["f"] else {}),
+            **(
+                {"fees": {r["fee"]: r["count"] for r in rows["f"] if r["fee"]}}
+                if any(r["fee"] for r in rows["f"])
+                else {}
+            ),
         }
 
     def add_problems(self, problems: Iterable[Problem]) -> None:

@@ -256,6 +256,7 @@ def test_bulk_add_makes_a_group_whose_leave_range_changes_totals_band_and_breakd
     )
     assert session_total(page) != before
     assert page.inner_text("table.breakdown") != breakdown
+    page.locator("#plot-timeline").scroll_into_view_if_needed()  # charts redraw where seen
     page.wait_for_function(
         f"JSON.stringify({timeline}._fullData.map(t => [t.y, t.x])) !== {bars!r}"
     )
@@ -355,3 +356,40 @@ def test_without_javascript_the_form_posts_and_the_page_computes(page_without_js
     with page.expect_navigation():
         page.click("text=Compare pricing models side by side")
     assert "under each pricing model" in page.inner_text("h1")
+
+
+def month_total(page):
+    return page.inner_text("[data-total=month]")
+
+
+def test_fees_and_add_ons_are_counted_and_priced_live(page, console_errors):
+    open_template(page, "ivr-agent")
+    before = month_total(page)
+    # The default card's sample fees: count ten provisioned Alexa devices.
+    page.click("#add-f")
+    page.wait_for_selector("#id_f-0-fee:focus")
+    page.fill("#id_f-0-fee", "alexa_device")
+    page.fill("#id_f-0-count", "10")
+    page.wait_for_selector("text=10 × $2.00 a month = $20.00")
+    assert month_total(page) != before
+    with_fee = month_total(page)
+    # A new add-on for this deal, at 0.0020 a minute, and ten minutes of it.
+    page.click("details.overrides > summary")
+    page.click("#add-x")
+    page.wait_for_selector("#id_x-0-key:focus")
+    page.fill("#id_x-0-key", "sip_trunk_minutes")
+    page.fill("#id_x-0-label", "SIP trunk")
+    page.fill("#id_x-0-rate", "0.0020")
+    page.wait_for_selector("#add-a")
+    page.click("#add-a")
+    page.wait_for_selector("#id_a-0-meter:focus")
+    page.fill("#id_a-0-meter", "sip_trunk_minutes")
+    page.fill("#id_a-0-end", "10:00")
+    page.wait_for_selector("text=1 interval × 10 min = 10 min × $0.0020 = $0.0200")
+    assert month_total(page) != with_fee
+    # An add-on the card does not have: the message beside its input.
+    page.fill("#id_a-0-meter", "nope")
+    message = page.wait_for_selector("#err-a-0-meter")
+    assert "no add-on 'nope'" in message.inner_text()
+    assert page.evaluate("window.__sameDocument") is True
+    assert console_errors == []
