@@ -35,10 +35,12 @@ class Quote:
     usage: Usage
     per_session: Period
     monthly: Period
+    # What the quote leaves out that the deal may have (related service charges).
+    terms_notes: tuple[str, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return self.usage.notes
+        return self.usage.notes + self.terms_notes
 
 
 def resolve_card(scenario: Scenario, default: RateCard, stored: RateCard | None = None) -> RateCard:
@@ -62,7 +64,38 @@ def price(scenario: Scenario, card: RateCard, *, explain: bool = True) -> Quote:
         per_session = with_fees(per_session, card, scenario.fees, None)
         monthly = with_fees(monthly, card, scenario.fees, sessions)
     monthly = with_minimum(monthly, card)
-    return Quote(scenario, card, usage, per_session, monthly)
+    return Quote(scenario, card, usage, per_session, monthly, related_charges(scenario, card))
+
+
+# The first pricing document: "Related service charges may apply depending on your use case,
+# such as SIP Core Service for interconnecting with external systems or Device Service."
+RELATED_SERVICES = {
+    "sip": "SIP Core Service, for the SIP endpoints",
+    "alexa": "Device Service, for the Alexa devices",
+}
+
+
+def related_charges(scenario: Scenario, card: RateCard) -> tuple[str, ...]:
+    """A note when the scenario has SIP endpoints or Alexa devices and counts no fee: the
+    related service charges the pricing document names are not in the quote unless counted."""
+    if any(count for _, count in scenario.fees):
+        return ()
+    endpoints = {p.endpoint for p in scenario.participants} | {
+        g.endpoint for g in scenario.groups if g.count
+    }
+    services = [said for endpoint, said in RELATED_SERVICES.items() if endpoint in endpoints]
+    if not services:
+        return ()
+    offered = ", ".join(sorted(card.fees))
+    how = (
+        f"count them under Fees (this card's fees: {offered})"
+        if offered
+        else "give the deal's fees (Deal terms) and count them under Fees"
+    )
+    return (
+        f"Related service charges may apply and are not in this quote: {'; '.join(services)}. "
+        f"If the deal has them, {how}.",
+    )
 
 
 def compare_models(

@@ -167,3 +167,28 @@ def test_an_estimates_own_fees_are_monthly_and_the_cards():
     with pytest.raises(ScenarioError) as refused:
         estimate_of({"scenarios": [{"scenario": {**scenario, "fees": {"nope": 1}}}]})
     assert [p.path for p in refused.value.problems] == ["scenarios[0].scenario.fees.nope"]
+
+
+def test_related_service_charges_are_noted_until_a_fee_is_counted():
+    sip = {
+        "model": "video_ppm",
+        "participants": [leg(0, 60, publish=0), leg(0, 60, endpoint="sip")],
+    }
+    card = read_rate_card(TERMS)
+    (note,) = price(parse_scenario(sip), card).notes
+    assert note == (
+        "Related service charges may apply and are not in this quote: SIP Core Service, for "
+        "the SIP endpoints. If the deal has them, count them under Fees (this card's fees: "
+        "alexa_device, setup)."
+    )
+    alexa = {
+        **sip,
+        "groups": [{"count": 5, "join": [0, 10], "leave": [50, 60], "endpoint": "alexa"}],
+    }
+    assert "Device Service, for the Alexa devices" in price(parse_scenario(alexa), card).notes[0]
+    counted = {**sip, "fees": {"alexa_device": 1}}
+    assert price(parse_scenario(counted), card).notes == ()
+    plain = {**sip, "participants": [leg(0, 60, publish=0)]}
+    assert price(parse_scenario(plain), card).notes == ()
+    bare = read_rate_card({"rates": dict(FLAT_RATES)})
+    assert "give the deal's fees (Deal terms)" in price(parse_scenario(sip), bare).notes[0]
