@@ -15,7 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .errors import ScenarioError
+from .errors import Problem, ScenarioError
 from .inputs import shown
 from .metering import MAX_SUBSCRIPTIONS, Usage, meter_usage, subscriptions
 from .meters import AnyMeter, Meter, Model
@@ -309,8 +309,25 @@ def price_estimate(estimate: Estimate, card: RateCard) -> EstimateQuote:
         )
     priced: list[PricedItem] = []
     notes: list[str] = []
-    for item in estimate.items:
-        usage = meter_usage(item.scenario, card)
+    for index, item in enumerate(estimate.items):
+        try:
+            usage = meter_usage(item.scenario, card)
+        except ScenarioError as error:
+            # Named by the scenario it is in: the estimate's card prices every scenario, so
+            # an add-on only the scenario's own card has is not there.
+            who = item.scenario.name or f"Scenario {index + 1}"
+            raise ScenarioError(
+                Problem(
+                    join_path(f"scenarios[{index}].scenario", p.path),
+                    f"{who}: {p.message}"
+                    + (
+                        " (the estimate's rate card prices all its scenarios)"
+                        if p.path.startswith("addons")
+                        else ""
+                    ),
+                )
+                for p in error.problems
+            ) from None
         per_session = rate_session(usage, card)
         if item.scenario.fees:
             path = f"scenarios[{len(priced)}].scenario.fees"

@@ -210,7 +210,8 @@ def interval_rows(
         media_head = f'<th scope="col" id="{prefix}-col-media">Media</th>' if media else ""
         meter_head = f'<th scope="col" id="{prefix}-col-meter">Add-on</th>' if addon else ""
         out.append(
-            f'<table class="rows"><thead><tr><th scope="col">#</th>{meter_head}'
+            f'<table class="rows{" keyed" if addon else ""}"><thead><tr><th scope="col">#</th>'
+            f"{meter_head}"
             f'<th scope="col" id="{prefix}-col-start">Start</th>'
             f'<th scope="col" id="{prefix}-col-end">End</th>{media_head}'
             '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
@@ -245,7 +246,7 @@ def fee_rows(
     out = [w.management(len(rows))]
     if rows:
         out.append(
-            '<table class="rows"><thead><tr><th scope="col">#</th>'
+            '<table class="rows keyed"><thead><tr><th scope="col">#</th>'
             '<th scope="col" id="f-col-fee">Fee</th><th scope="col" id="f-col-count">How many</th>'
             '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
         )
@@ -275,7 +276,7 @@ def deal_rows(
         last = "Price" if fee else "Rate a minute"
         per_head = f'<th scope="col" id="{prefix}-col-per">Per</th>' if fee else ""
         out.append(
-            '<table class="rows"><thead><tr><th scope="col">#</th>'
+            '<table class="rows keyed"><thead><tr><th scope="col">#</th>'
             f'<th scope="col" id="{prefix}-col-key">Key</th>'
             f'<th scope="col" id="{prefix}-col-label">Name</th>{per_head}'
             f'<th scope="col" id="{prefix}-col-price">{last}</th>'

@@ -188,13 +188,14 @@ class FeeCountForm(RowForm):
 class CardAddOnForm(RowForm):
     """An add-on meter of the deal: a new one, or one of the card's at another rate."""
 
-    key = TextField(max_length=MAX_FEE_KEY, label="Key")
+    key = TextField(max_length=MAX_FEE_KEY, required=False, label="Key")
     label = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Name")
     rate = BoundedDecimalField(
         min_value=Decimal(0),
         max_value=MAX_RATE,
         decimal_places=RATE_PLACES,
         what="a rate a minute",
+        required=False,
         label="Rate a minute",
     )
 
@@ -202,7 +203,7 @@ class CardAddOnForm(RowForm):
 class CardFeeForm(RowForm):
     """A fee of the deal: a new one, or one of the card's at another price."""
 
-    key = TextField(max_length=MAX_FEE_KEY, label="Key")
+    key = TextField(max_length=MAX_FEE_KEY, required=False, label="Key")
     label = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Name")
     per = forms.ChoiceField(choices=[(PER_MONTH, "a month"), (PER_SESSION, "a session")])
     price = BoundedDecimalField(
@@ -210,6 +211,7 @@ class CardFeeForm(RowForm):
         max_value=MAX_MONEY,
         decimal_places=RATE_PLACES,
         what="a price",
+        required=False,
         label="Price",
     )
 
@@ -217,7 +219,7 @@ class CardFeeForm(RowForm):
 class AddOnForm(RowForm):
     """An add-on interval: which of the card's add-ons it bills (its key), from when to when."""
 
-    meter = TextField(max_length=MAX_FEE_KEY, label="Add-on")
+    meter = TextField(max_length=MAX_FEE_KEY, required=False, label="Add-on")
     start = ClockField()
     end = ClockField()
 
@@ -350,6 +352,18 @@ SECTIONS = {
     "y": ("card_fees", CardFeeFormSet, list(CardFeeForm.base_fields)),
 }
 PREFIX_OF = {name: prefix for prefix, (name, _, _) in SECTIONS.items()}
+# How the page calls each section, in the list of what stops a price.
+SECTION_TITLES = {
+    "p": "Participants",
+    "g": "Groups",
+    "c": "Conferences",
+    "r": "Recordings",
+    "m": "Monitoring",
+    "a": "Add-ons",
+    "f": "Fees",
+    "x": "The deal's add-ons",
+    "y": "The deal's fees",
+}
 SCENARIO_FIELDS = [
     "name",
     "model",
@@ -748,7 +762,16 @@ class Editor:
 
     def refuse_repeated_keys(self) -> None:
         """A fee counted in two rows, or two of the deal's add-ons or fees with one key: the
-        document has one entry per key, so the later row is refused beside its key."""
+        document has one entry per key, so the later row is refused beside its key. A deal's
+        add-on or fee with a key needs its rate or price."""
+        for prefix, amount, said in (
+            ("x", "rate", "give the add-on its rate a minute"),
+            ("y", "price", "give the fee its price"),
+        ):
+            for i, row in enumerate(self.cleaned_rows.get(prefix, [])):
+                html_name = f"{prefix}-{i}-{amount}"
+                if row.get("key") and row.get(amount) is None and html_name not in self.errors:
+                    self.errors[html_name] = [said]
         for prefix, name, said in (
             ("f", "fee", "counted in another row already: give each fee one row"),
             ("x", "key", "another add-on has this key: give each add-on one row"),
@@ -803,12 +826,14 @@ class Editor:
         if data.get("rounding"):
             overrides["rounding"] = data["rounding"]
         # The deal's own add-ons and fees (new ones, or the card's at other prices).
-        if rows["x"]:
+        # (A row whose key is not typed yet is no add-on or fee: the prices stay on screen.)
+        if any(r["key"] for r in rows["x"]):
             overrides["addons"] = {
                 r["key"]: {"label": r["label"] or r["key"], "rate": str(r["rate"])}
                 for r in rows["x"]
+                if r["key"]
             }
-        if rows["y"]:
+        if any(r["key"] for r in rows["y"]):
             overrides["fees"] = {
                 r["key"]: {
                     "label": r["label"] or r["key"],
@@ -816,6 +841,7 @@ class Editor:
                     "price": str(r["price"]),
                 }
                 for r in rows["y"]
+                if r["key"]
             }
         card: Any = data["rate_card"]
         if overrides:
@@ -843,9 +869,10 @@ class Editor:
                     "addons": [
                         {"meter": r["meter"], "start": r["start"], "end": r["end"]}
                         for r in rows["a"]
+                        if r["meter"]
                     ]
                 }
-                if rows["a"]
+                if any(r["meter"] for r in rows["a"])
                 else {}
             ),
             "rate_card": card,
@@ -890,6 +917,11 @@ class Editor:
         if match:
             name, index, field_name, half = match.groups()
             prefix, row = PREFIX_OF[name], int(index)
+            if prefix == "a":  # the document leaves out add-on rows not chosen yet
+                chosen = [
+                    i for i, typed in enumerate(self.rows["a"]) if typed.get("meter", "").strip()
+                ]
+                row = chosen[row] if row < len(chosen) else len(self.rows["a"])
             if prefix == "g" and field_name is not None:
                 field_name = GROUP_INPUTS.get((field_name, half), field_name)
             if row < len(self.rows[prefix]) and field_name in self.rows[prefix][row]:
@@ -923,7 +955,7 @@ def _summary(messages_by_name: FieldErrors) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for html_name, messages in messages_by_name.items():
         if match := ROW_KEY.match(html_name):
-            section = SECTIONS[match.group(1)][0].capitalize()
+            section = SECTION_TITLES[match.group(1)]
             label = f"{section} row {int(match.group(2)) + 1}, {html_name[match.end() :]}"
             rows.extend((label, message) for message in messages)
         else:

@@ -212,6 +212,16 @@ class ScenarioWorkspace(Workspace):
     def problems(self) -> list[tuple[str, str]]:
         return self.editor.all_errors()
 
+    def base_card(self) -> RateCard | None:
+        slug = self.editor.scenario.get("rate_card") or settings.DEFAULT_RATE_CARD
+        pinned = self.pinned
+        if pinned is not None and pinned.slug == slug:
+            return pinned
+        try:
+            return self.cards.card(slug)
+        except ScenarioError:
+            return None
+
     def revision(self) -> int | None:
         revision: int | None = self.editor.cleaned.get("revision")
         return revision
@@ -236,6 +246,9 @@ class ScenarioWorkspace(Workspace):
             "row_count": row_count(self.editor.rows),
             "headcount": typed_headcount(self.editor.rows),
             "editor_rows": EDITOR_ROWS,
+            # The chosen card as stored (before the deal's own terms): its add-ons and fees
+            # are offered and named, whether or not the scenario prices as typed.
+            "base_card": self.base_card(),
         }
         if not results_only:
             context.update(

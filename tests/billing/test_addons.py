@@ -144,3 +144,17 @@ def test_add_ons_survive_documents_and_snapshots():
         "composed_archive_minutes",
         "sip_trunk_minutes",
     ]
+
+
+def test_an_estimate_names_the_scenario_whose_add_on_its_card_lacks():
+    from billing.engine import parse_estimate, price_estimate
+
+    estimate = parse_estimate(
+        {"scenarios": [{"scenario": {**document(), "name": "Archived line"}}]}
+    )
+    with pytest.raises(ScenarioError) as error:
+        price_estimate(estimate, flat_card())
+    (problem,) = error.value.problems
+    assert problem.path == "scenarios[0].scenario.addons[0].meter"
+    assert problem.message.startswith("Archived line: the rate card has no add-on")
+    assert "the estimate's rate card prices all its scenarios" in problem.message
