@@ -573,24 +573,32 @@ def costs(quote: Quote) -> dict[str, Any]:
     """Cost by meter, per session and per month, in two panels side by side."""
     currency = quote.card.currency
     traces = []
+    panels: list[list[str]] = []
     for axis, period in (("", quote.per_session), ("2", quote.monthly)):
-        lines = list(reversed(period.lines))
+        # Each meter's line, then each fee and what a minimum commitment adds: the bars add
+        # up to the period's total, as the breakdown's lines do.
+        bars = [(line.meter.label, line.amount, meter_color(line.meter)) for line in period.lines]
+        bars += [(e.label, e.amount, COLORS["unbilled"]) for e in period.extras]
+        bars.reverse()
+        panels.append([plotly_text(label) for label, _, _ in bars])
         traces.append(
             {
                 "type": "bar",
                 "orientation": "h",
                 "xaxis": f"x{axis}",
                 "yaxis": f"y{axis}",
-                "y": [plotly_text(line.meter.label) for line in lines],
-                "x": [float(line.amount) for line in lines],
-                "text": [money_text(line.amount, currency) for line in lines],
+                "y": [plotly_text(label) for label, _, _ in bars],
+                "x": [float(amount) for _, amount, _ in bars],
+                "text": [money_text(amount, currency) for _, amount, _ in bars],
                 "textposition": "auto",
-                "marker": {"color": [meter_color(line.meter) for line in lines]},
+                "marker": {"color": [color for _, _, color in bars]},
                 "hovertemplate": "%{y}: %{text}<extra></extra>",
                 "showlegend": False,
             }
         )
-    rows = max(len(quote.per_session.lines), 1)
+    # One list of rows for both panels (a monthly fee has no bar in a session's panel).
+    categories = list(dict.fromkeys([*panels[1], *panels[0]]))
+    rows = max(len(categories), 1)
     return {
         "data": traces,
         "layout": {
@@ -606,8 +614,19 @@ def costs(quote: Quote) -> dict[str, Any]:
                 "title": {"text": f"Per month ({currency})"},
                 "rangemode": "tozero",
             },
-            "yaxis": {"automargin": True},
-            "yaxis2": {"automargin": True, "anchor": "x2", "showticklabels": False},
+            "yaxis": {
+                "automargin": True,
+                "categoryorder": "array",
+                "categoryarray": categories,
+            },
+            "yaxis2": {
+                "automargin": True,
+                "anchor": "x2",
+                "showticklabels": False,
+                "categoryorder": "array",
+                "categoryarray": categories,
+                "matches": "y",
+            },
             "uirevision": "costs",
         },
         "config": CONFIG,

@@ -4,6 +4,7 @@ token went stale. (A saved item's pages are calculator/saved/views.py's.)"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.engine import Meter, Model, ScenarioError
+from billing.engine.meters import meter_order
 from billing.engine.pricing import headcounts, model_curves
 from billing.engine.scenario import ENDPOINT_LABELS
 from calculator import charts
@@ -94,14 +96,47 @@ def compare(request: HttpRequest) -> HttpResponse:
             for model, q in context["models"]
             if not isinstance(q, ScenarioError) and q.usage.wants_publishers
         ]
-        context["meters"] = [
-            meter
-            for meter in Meter
-            if any(
-                not isinstance(q, ScenarioError) and q.per_session.line(meter)
-                for _, q in context["models"]
+        quotes = [q for _, q in context["models"]]
+        context["meters"] = meter_order(
+            line.meter
+            for q in quotes
+            if not isinstance(q, ScenarioError)
+            for line in q.per_session.lines
+        )
+        # Fees (a session's) and what a month adds beyond its meters (monthly fees, the
+        # minimum): each model's column adds up to its totals.
+        labels = {
+            e.key: e.label
+            for q in quotes
+            if not isinstance(q, ScenarioError)
+            for e in q.per_session.extras
+        }
+        context["session_extras"] = [
+            (
+                label,
+                [
+                    None
+                    if isinstance(q, ScenarioError)
+                    else next((e.amount for e in q.per_session.extras if e.key == key), None)
+                    for q in quotes
+                ],
             )
+            for key, label in labels.items()
         ]
+        month_extras = [
+            None
+            if isinstance(q, ScenarioError)
+            else sum((e.amount for e in q.monthly.extras if e.kind == "fee"), Decimal(0))
+            for q in quotes
+        ]
+        minimums = [
+            None
+            if isinstance(q, ScenarioError)
+            else sum((e.amount for e in q.monthly.extras if e.kind == "minimum"), Decimal(0))
+            for q in quotes
+        ]
+        context["month_fees"] = month_extras if any(month_extras) else None
+        context["month_minimums"] = minimums if any(minimums) else None
     return TemplateResponse(request, "compare.html", context)
 
 

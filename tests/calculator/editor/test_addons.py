@@ -199,3 +199,28 @@ def test_the_deals_own_add_ons_and_fees_are_deal_terms_rows(client):
     card = SavedScenario.objects.get().document["rate_card"]
     assert card["addons"]["sip_trunk_minutes"] == {"label": "SIP trunk", "rate": "0.0020"}
     assert card["fees"]["alexa_device"]["price"] == "1.50"
+
+
+def test_the_compare_page_and_the_cost_chart_add_up_with_add_ons_fees_and_a_minimum(client):
+    from decimal import Decimal
+
+    from billing.service import price_document
+    from calculator import charts
+
+    document = {
+        **DOCUMENT,
+        "fees": {"alexa_device": 10},
+        "rate_card": {**DOCUMENT["rate_card"], "monthly_minimum": "400"},
+    }
+    html = client.post("/compare/", document_data(document, "default")).content.decode()
+    assert '<th scope="row">Composed archive</th>' in html
+    assert "Fees a month" in html
+    assert "Made up to the minimum commitment" in html
+    # The cost chart: a bar for every line, fee and the minimum's top-up, adding up.
+    quote = price_document(document)
+    figure = charts.costs(quote)
+    session, month = figure["data"]
+    assert sum(Decimal(str(x)) for x in month["x"]) == quote.monthly.total
+    assert "Provisioned Alexa device, Device Service (sample fee)" in month["y"]
+    assert "Minimum commitment" in month["y"]
+    assert figure["layout"]["yaxis"]["categoryarray"] == figure["layout"]["yaxis2"]["categoryarray"]
