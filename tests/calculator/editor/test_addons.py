@@ -219,7 +219,7 @@ def test_the_compare_page_and_the_cost_chart_add_up_with_add_ons_fees_and_a_mini
     # The cost chart: a bar for every line, fee and the minimum's top-up, adding up.
     quote = price_document(document)
     figure = charts.costs(quote)
-    session, month = figure["data"]
+    _, month = figure["data"]
     assert sum(Decimal(str(x)) for x in month["x"]) == quote.monthly.total
     assert "Provisioned Alexa device, Device Service (sample fee)" in month["y"]
     assert "Minimum commitment" in month["y"]
