@@ -169,10 +169,25 @@ class RateCardOverride:
             monthly_minimum=(
                 self.monthly_minimum if self.monthly_minimum is not None else base.monthly_minimum
             ),
-            fees={**base.fees, **self.fees},
+            fees={**base.fees, **_named_as(self.fees, base.fees)},
             rounding=self.rounding or base.rounding,
-            addons={**base.addons, **self.addons},
+            addons={**base.addons, **_named_as(self.addons, base.addons)},
         )
+
+
+def _named_as(changed: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """A deal's fees or add-ons over the base card's: one given no label of its own (its key
+    stands for one) keeps the base card's name for the same key."""
+    named = {}
+    for key, item in changed.items():
+        if item.label == key and key in base:
+            item = (
+                replace(item, label=base[key].label)
+                if isinstance(item, Fee)
+                else AddOn(key, base[key].label)
+            )
+        named[key] = item
+    return named
 
 
 CARD_FIELDS = (

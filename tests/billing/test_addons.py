@@ -158,3 +158,21 @@ def test_an_estimate_names_the_scenario_whose_add_on_its_card_lacks():
     assert problem.path == "scenarios[0].scenario.addons[0].meter"
     assert problem.message.startswith("Archived line: the rate card has no add-on")
     assert "the estimate's rate card prices all its scenarios" in problem.message
+
+
+def test_a_deals_fee_or_add_on_without_a_name_keeps_the_cards_name():
+    base = card(fees={"device": {"label": "Device Service", "per": "month", "price": "2"}})
+    deal = parse_scenario(
+        document(
+            rate_card={
+                "addons": {"composed_archive_minutes": {"rate": "0.0050"}},
+                "fees": {"device": {"per": "month", "price": "1.50"}},
+            }
+        )
+    ).rate_card.apply_to(base)
+    assert deal.addons["composed_archive_minutes"].label == "Composed archive"
+    assert deal.price_of(deal.addons["composed_archive_minutes"]).rate == Decimal("0.0050")
+    assert (deal.fees["device"].label, deal.fees["device"].price) == (
+        "Device Service",
+        Decimal("1.50"),
+    )
