@@ -15,6 +15,7 @@ from html import escape  # the standard library's: Django's is lazy-aware, and s
 
 from django.utils.safestring import SafeString, mark_safe
 
+from billing.engine.ratecard import RateCardOverride
 from billing.engine.scenario import MAX_FEE_COUNT, Scenario
 from billing.engine.timefmt import clock
 from calculator.editor.columns import (
@@ -296,6 +297,41 @@ def deal_rows(
             )
         out.append("</tbody></table>")
     return mark_safe("".join(out))
+
+
+def summary_terms(scenario: Scenario) -> SafeString:
+    """The scenario's fee counts and the deal's own terms (an inline card's), as list items:
+    what the breakdown prices, said of the scenario."""
+    out = [f"<li>Fee <code>{escape(key)}</code> × {count:,}</li>" for key, count in scenario.fees]
+    card = scenario.rate_card
+    if isinstance(card, RateCardOverride):
+        if card.rounding is not None:
+            out.append(f"<li>What is rounded: {escape(ROUNDING_WORDS[card.rounding])}</li>")
+        if card.monthly_minimum is not None:
+            out.append(f"<li>Monthly minimum commitment: {card.monthly_minimum:,f}</li>")
+        for mode_meter, mode in sorted(card.tier_modes.items()):
+            out.append(f"<li>Tiers of <code>{escape(mode_meter)}</code>: {escape(mode)}</li>")
+        for key, meter in sorted(card.addons.items()):
+            price = card.prices.get(meter)
+            rate = f" at {price.rate:f} a minute" if price is not None else ""
+            out.append(
+                f"<li>The deal's add-on <code>{escape(key)}</code> "
+                f"({escape(meter.label)}){rate}</li>"
+            )
+        for key, fee in sorted(card.fees.items()):
+            out.append(
+                f"<li>The deal's fee <code>{escape(key)}</code> ({escape(fee.label)}): "
+                f"{fee.price:f} a {escape(fee.per)}</li>"
+            )
+    return mark_safe("".join(out))
+
+
+# What each `rounding` means, in the words of the editor's choice.
+ROUNDING_WORDS = {
+    "interval": "each call, recording or subscription on its own",
+    "session": "a session's total, once per meter",
+    "month": "the month's total, once per meter",
+}
 
 
 def hidden_fields(scenario: Mapping[str, str], sections: Mapping[str, Sequence[Row]]) -> SafeString:

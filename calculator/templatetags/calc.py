@@ -178,6 +178,11 @@ def summary_intervals(scenario: Scenario) -> SafeString:
     return rows.summary_intervals(scenario)
 
 
+@register.simple_tag
+def summary_terms(scenario: Scenario) -> SafeString:
+    return rows.summary_terms(scenario)
+
+
 @register.simple_tag(takes_context=True)
 def deal_rows(context: Context, prefix: str, url: str) -> SafeString:
     """The deal's own add-ons (`x`) or fees (`y`) of the editor in context."""

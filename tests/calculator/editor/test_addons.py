@@ -224,3 +224,21 @@ def test_the_compare_page_and_the_cost_chart_add_up_with_add_ons_fees_and_a_mini
     assert "Provisioned Alexa device, Device Service (sample fee)" in month["y"]
     assert "Minimum commitment" in month["y"]
     assert figure["layout"]["yaxis"]["categoryarray"] == figure["layout"]["yaxis2"]["categoryarray"]
+
+
+def test_the_share_page_says_the_fees_counted_and_the_deals_terms(client):
+    document = {
+        **DOCUMENT,
+        "fees": {"alexa_device": 10},
+        "rate_card": {**DOCUMENT["rate_card"], "rounding": "session", "monthly_minimum": "400"},
+    }
+    data = {**document_data(document, "default"), "action": "save"}
+    assert client.post("/editor/", data).status_code == 302
+    share = client.get(f"/s/{SavedScenario.objects.get().share_key}/").content.decode()
+    assert "<li>Fee <code>alexa_device</code> × 10</li>" in share
+    assert "<li>What is rounded: a session&#x27;s total, once per meter</li>" in share
+    assert "<li>Monthly minimum commitment: 400</li>" in share
+    assert (
+        "<li>The deal's add-on <code>composed_archive_minutes</code> (Composed archive) "
+        "at 0.0100 a minute</li>"
+    ) in share
