@@ -9,6 +9,7 @@ from billing.engine import Line, Meter, ScenarioError, parse_scenario, price, ro
 from billing.engine.ratecard import ROUNDINGS
 from billing.engine.timefmt import clock
 from billing.service import default_card
+from calculator.editor.rows import ROUNDING_WORDS
 
 M = 60
 
@@ -242,6 +243,10 @@ class RoundingCase:
     session: Line | None
     month: Line | None
     currency: str
+
+    @property
+    def words(self) -> str:
+        return ROUNDING_WORDS[self.rounding]
 
 
 def rounding_example() -> list[RoundingCase]:

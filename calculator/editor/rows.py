@@ -207,6 +207,8 @@ def interval_rows(
     w = _Writer(prefix, errors, focus, warnings)
     out = [w.management(len(rows))]
     addon = prefix == "a"
+    if addon:
+        noun = "add-on interval"
     if rows:
         media_head = f'<th scope="col" id="{prefix}-col-media">Media</th>' if media else ""
         meter_head = f'<th scope="col" id="{prefix}-col-meter">Add-on</th>' if addon else ""

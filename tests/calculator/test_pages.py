@@ -720,11 +720,11 @@ def test_tier_modes_and_a_minimum_are_deal_terms_in_the_editor(client):
 def test_the_rules_page_works_what_is_rounded(client):
     html = client.get("/rules/").content.decode()
     assert 'id="terms"' in html
-    rows = re.findall(r'<th scope="row">(\w+)</th>\s*<td class="num">([\d.]+) min', html)
-    assert ("interval", "4") in rows
-    assert ("session", "3") in rows
-    assert ("month", "2.5") in rows
-    assert re.search(r'<th scope="row">month</th>.*?<td class="num">8 min', html, re.DOTALL)
+    rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="num">([\d.]+) min', html)
+    assert ("Each call, recording or subscription on its own", "4") in rows
+    assert ("A session&#x27;s total, once per meter", "3") in rows
+    assert ("The month&#x27;s total, once per meter", "2.5") in rows
+    assert re.search(r"once per meter</th>\s*<td[^>]*>2.5 min.*?<td[^>]*>8 min", html, re.DOTALL)
 
 
 def test_what_is_rounded_is_a_deal_term_in_the_editor(client):
