@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -283,29 +283,45 @@ def read_override(
     )
 
 
-def read_fees(reader: Reader, value: object, path: str, limits: bool) -> dict[str, Fee]:
-    """`{"<key>": {"label": ..., "per": "month" | "session", "price": "2.00"}}`."""
+def _keyed_items(
+    reader: Reader,
+    value: object,
+    path: str,
+    limit: int | None,
+    plural: str,
+    one: str,
+    fields: tuple[str, ...],
+) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """The items of an object of fees or add-ons by key: (key, its path, its fields), for each
+    item whose key is well formed; every problem reported by its path."""
     if value is None:
-        return {}
+        return
     if not isinstance(value, Mapping):
-        reader.problem(path, f"must be an object of fees by key, not {type_name(value)}")
-        return {}
-    if limits and len(value) > MAX_FEES:
-        reader.problem(path, f"at most {MAX_FEES} fees are allowed (got {len(value):,})")
-        return {}
-    fees = {}
+        reader.problem(path, f"must be an object of {plural} by key, not {type_name(value)}")
+        return
+    if limit is not None and len(value) > limit:
+        reader.problem(path, f"at most {limit} {plural} are allowed (got {len(value):,})")
+        return
     for key, item in value.items():
         item_path = join_path(path, key)
         if not isinstance(key, str) or not KEY.match(key) or len(key) > MAX_FEE_KEY:
             reader.problem(
                 item_path,
-                f"a fee's key is lower-case letters, digits and _, starting with a letter, "
+                f"{one} key is lower-case letters, digits and _, starting with a letter, "
                 f"at most {MAX_FEE_KEY} characters",
             )
             continue
-        data = reader.mapping(item, item_path, ("label", "per", "price"))
-        if data is None:
-            continue
+        data = reader.mapping(item, item_path, fields)
+        if data is not None:
+            yield key, item_path, data
+
+
+def read_fees(reader: Reader, value: object, path: str, limits: bool) -> dict[str, Fee]:
+    """`{"<key>": {"label": ..., "per": "month" | "session", "price": "2.00"}}`."""
+    fees = {}
+    limit = MAX_FEES if limits else None
+    fields = ("label", "per", "price")
+    for key, item_path, data in _keyed_items(reader, value, path, limit, "fees", "a fee's", fields):
         price = reader.decimal(
             data.get("price"),
             join_path(item_path, "price"),
@@ -327,31 +343,16 @@ AddOnPrice = tuple[AddOn, Decimal | None]
 def read_addons(reader: Reader, value: object, path: str, limits: bool) -> dict[str, AddOnPrice]:
     """`{"<key>": {"label": ..., "rate": "0.0100"}}`: per-minute meters a deal adds; a key
     is never one of the built-in meters."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        reader.problem(path, f"must be an object of add-on meters by key, not {type_name(value)}")
-        return {}
-    if limits and len(value) > MAX_ADDONS:
-        reader.problem(path, f"at most {MAX_ADDONS} add-ons are allowed (got {len(value):,})")
-        return {}
     addons: dict[str, AddOnPrice] = {}
-    for key, item in value.items():
-        item_path = join_path(path, key)
-        if not isinstance(key, str) or not KEY.match(key) or len(key) > MAX_FEE_KEY:
-            reader.problem(
-                item_path,
-                f"an add-on's key is lower-case letters, digits and _, starting with a letter, "
-                f"at most {MAX_FEE_KEY} characters",
-            )
-            continue
+    limit = MAX_ADDONS if limits else None
+    items = _keyed_items(
+        reader, value, path, limit, "add-on meters", "an add-on's", ("label", "rate")
+    )
+    for key, item_path, data in items:
         if key in set(Meter):
             reader.problem(
                 item_path, f"{key} is a built-in meter: give it a rate in rates, not as an add-on"
             )
-            continue
-        data = reader.mapping(item, item_path, ("label", "rate"))
-        if data is None:
             continue
         rate = None
         if data.get("rate") is not None or "rate" in data:

@@ -760,7 +760,7 @@ class Editor:
             ]
         return editor
 
-    def refuse_repeated_keys(self) -> None:
+    def check_keyed_rows(self) -> None:
         """A fee counted in two rows, or two of the deal's add-ons or fees with one key: the
         document has one entry per key, so the later row is refused beside its key. A deal's
         add-on or fee with a key needs its rate or price."""

@@ -162,7 +162,7 @@ class ScenarioWorkspace(Workspace):
         notices: list[str] = []
         focus = act(rows, action, bulk, notices)
         editor = Editor.bind(scenario, rows, cards.choices())
-        editor.refuse_repeated_keys()
+        editor.check_keyed_rows()
         workspace = cls(editor, bulk, None, action, cards, saved, focus=focus, unsaved=unsaved)
         workspace.notices = notices
         if editor.is_valid():
