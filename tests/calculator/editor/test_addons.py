@@ -242,3 +242,25 @@ def test_the_share_page_says_the_fees_counted_and_the_deals_terms(client):
         "<li>The deal's add-on <code>composed_archive_minutes</code> (Composed archive) "
         "at 0.0100 a minute</li>"
     ) in share
+
+
+def test_a_draft_brought_back_keeps_fee_counts_add_ons_and_the_deals_terms(client):
+    # What the page keeps in the browser comes back through "restore", every new row with it.
+    data = {
+        **document_data(DOCUMENT, "default"),
+        "f-TOTAL_FORMS": "1",
+        "f-0-fee": "alexa_device",
+        "f-0-count": "7",
+        "y-TOTAL_FORMS": "1",
+        "y-0-key": "setup",
+        "y-0-label": "Set-up",
+        "y-0-per": "session",
+        "y-0-price": "0.01",
+        "action": "restore",
+    }
+    html = client.post("/editor/", data, **HTMX).content.decode()
+    assert 'id="id_f-0-count" value="7"' in html
+    assert 'id="id_y-0-key" value="setup"' in html
+    assert 'id="id_x-0-key" value="composed_archive_minutes"' in html
+    assert 'id="id_a-0-meter" value="composed_archive_minutes"' in html
+    assert "7 × $2.00 a month = $14.00" in html
