@@ -679,20 +679,18 @@ def steps_table(steps: Steps) -> SafeString:
         )
     # The count changes at each listed time (from 0 before the first); a run of changes the
     # same way is one row, and the count held between two runs another.
-    befores = [0, *counts[:-1]]
-    directions = [
-        (after > before) - (after < before) for before, after in zip(befores, counts, strict=True)
-    ]
+    values = np.asarray(counts, dtype=np.int64)
+    directions = np.sign(np.diff(values, prepend=0))
+    firsts = np.flatnonzero(np.concatenate(([True], directions[1:] != directions[:-1])))
+    lasts = np.concatenate((firsts[1:] - 1, [len(values) - 1]))
     runs: list[tuple[str, str]] = []
     at = steps.moment
-    a = 0
-    for _, run in groupby(directions):
-        b = a + len(list(run)) - 1  # the run's last change
+    for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        before = counts[a - 1] if a else 0
         if runs:
-            runs.append((f"{clock(at(a - 1))}–{clock(at(a))}", f"{counts[a - 1]:,}"))
+            runs.append((f"{clock(at(a - 1))}–{clock(at(a))}", f"{before:,}"))
         when = clock(at(a)) if a == b else f"{clock(at(a))}–{clock(at(b))}"
-        runs.append((when, f"{befores[a]:,} → {counts[b]:,}"))
-        a = b + 1
+        runs.append((when, f"{before:,} → {counts[b]:,}"))
     return table_rows('<tr><td>{}</td><td class="num">{}</td></tr>', runs)
 
 

@@ -38,7 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "calculator.server.middleware.ServerTimingMiddleware",
-    "django.middleware.gzip.GZipMiddleware",
+    "calculator.server.middleware.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that may answer by itself (the CPU budget's 429 among them): every

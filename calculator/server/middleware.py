@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import math
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware import gzip as django_gzip
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -32,6 +35,38 @@ class ServerTimingMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         response["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.3f}"
+        return response
+
+
+class GZipMiddleware(django_gzip.GZipMiddleware):
+    """Django's, compressing a whole response at level 4 instead of its 6: these pages come
+    out as small (the 10,000-attendee webinar's live update 10.5 KB at 4, 10.6 KB at 6; the
+    20-person one 4.1 KB, 4.0 KB) in half the time (0.40 ms against 0.84 ms), and every live
+    update pays it. Streamed responses, and the rest of what Django does (Vary, weak ETags,
+    the random bytes that blunt BREACH), are Django's."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            response.streaming
+            or len(response.content) < 200
+            or response.has_header("Content-Encoding")
+            or not django_gzip.re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        ):
+            return super().process_response(request, response)
+        # As django.utils.text.compress_string: a random file name of up to 100 bytes.
+        compressed = bytearray(gzip.compress(response.content, compresslevel=4, mtime=0))
+        compressed[3] = gzip.FNAME
+        name = b"a" * secrets.randbelow(self.max_random_bytes) + b"\x00"
+        compressed[10:10] = name
+        django_gzip.patch_vary_headers(response, ("Accept-Encoding",))
+        if len(compressed) >= len(response.content):
+            return response
+        response.content = bytes(compressed)
+        response.headers["Content-Length"] = str(len(response.content))
+        etag = response.get("ETag")
+        if etag and etag.startswith('"'):
+            response.headers["ETag"] = "W/" + etag
+        response.headers["Content-Encoding"] = "gzip"
         return response
 
 
