@@ -456,18 +456,53 @@ class _People:
         )
 
     def billing_start(self) -> Decimal | None:
-        """The earlier of the first publish and the second connection's join; None if neither."""
-        candidates = []
-        if len(self.publishing):
-            first = int(np.argmin(self.publish_ticks))
-            ticks = self.publish_ticks[first]
-            position = int(self.publishing[first])
-            candidates.append((ticks, self.time_at(position, ticks, publish=True)))
-        if self.count >= 2:
-            second = int(np.argpartition(self.join_ticks, 1)[1])
-            ticks = self.join_ticks[second]
-            candidates.append((ticks, self.time_at(second, ticks)))
-        return min(candidates, key=lambda pair: pair[0])[1] if candidates else None
+        """The earlier of the first publish and the second connection's join (`billing_starts`,
+        of this one session); None if neither. The time as the document gave it."""
+        session = np.zeros(self.count, np.int64)
+        ticks = int(
+            billing_starts(
+                1, session, self.join_ticks, session[self.publishing], self.publish_ticks
+            )[0]
+        )
+        if ticks == NONE:
+            return None
+        if self.scale == 1:
+            return Decimal(ticks)
+        published = np.flatnonzero(self.publish_ticks == ticks)
+        if len(published):
+            return self.time_at(int(self.publishing[published[0]]), ticks, publish=True)
+        return self.time_at(int(np.flatnonzero(self.join_ticks == ticks)[0]), ticks)
+
+
+# No time (a session in which billing never starts).
+NONE = -1
+
+
+def billing_starts(
+    sessions: int,
+    session: npt.NDArray[np.int64],
+    joins: npt.NDArray[Any],
+    publish_session: npt.NDArray[np.int64],
+    publishes: npt.NDArray[Any],
+) -> npt.NDArray[Any]:
+    """When video_ppm's billing starts in each of `sessions` sessions, in ticks: the earlier
+    of the session's first publish and its second connection's join (two joining at once:
+    that moment); NONE where neither happens. Everyone's join and session, and each publish
+    with its session. The rule of one scenario (a session 0) and of a usage file's sessions
+    alike, in work that grows with the people, never with a loop over sessions."""
+    if not len(joins):
+        return np.full(sessions, NONE, np.int64)
+    never = int(max(joins.max(), publishes.max(initial=0))) + 1
+    first_publish = np.full(sessions, never, joins.dtype)
+    np.minimum.at(first_publish, publish_session, publishes)
+    first = np.full(sessions, never, joins.dtype)
+    np.minimum.at(first, session, joins)
+    at_first = joins == first[session]
+    second = np.full(sessions, never, joins.dtype)
+    np.minimum.at(second, session[~at_first], joins[~at_first])
+    together = np.bincount(session[at_first], minlength=sessions) >= 2
+    starts = np.minimum(first_publish, np.where(together, first, second))
+    return np.where(starts == never, NONE, starts)
 
 
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
@@ -551,39 +586,83 @@ def video_ppm_per_minute(scenario: Scenario, card: RateCard) -> Usage:
 
 
 def _billable_minutes(people: _People) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """The billable minutes' starts (in seconds) and the most participants connected at one
-    moment of each (connected: join <= t < leave), leaving out minutes nobody is in.
+    """The billable minutes of one session (`billable_minutes`): their starts in seconds and
+    the most connected at one moment of each."""
+    session = np.zeros(people.count, np.int64)
+    publishing = people.publishing
+    _, starts, most = billable_minutes(
+        1,
+        session,
+        people.join_ticks,
+        people.leave_ticks,
+        session[publishing],
+        people.publish_ticks,
+        people.leave_ticks[publishing],
+        people.scale,
+    )
+    return starts, most
+
+
+def billable_minutes(
+    sessions: int,
+    session: npt.NDArray[np.int64],
+    joins: npt.NDArray[Any],
+    leaves: npt.NDArray[Any],
+    publish_session: npt.NDArray[np.int64],
+    publishes: npt.NDArray[Any],
+    publish_leaves: npt.NDArray[Any],
+    scale: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """video_ppm_per_minute's billable minutes in `sessions` sessions: each one's session,
+    start (in seconds of its session's clock) and the most participants connected at one
+    moment of it (connected: join <= t < leave), leaving out minutes nobody is in. Times in
+    ticks of 1/scale s; everyone's join, leave and session; each publisher's session,
+    publish and leave. The rule of one scenario (a session 0) and of a usage file's sessions
+    alike: every session's minutes are laid end to end in one array.
 
     A minute is billable when some publisher's [publish, leave) overlaps it for a positive
     time. Within a minute the number connected only rises at a join, so its most is at the
     minute's start or at a join inside it: counted there from the sorted joins and leaves."""
-    publishes = people.leave_ticks[people.publishing] > people.publish_ticks
-    if not publishes.any():
-        empty = np.zeros(0, np.int64)
-        return empty, empty
-    scale = people.scale
+    empty = np.zeros(0, np.int64)
+    positive = publish_leaves > publishes
+    if not positive.any():
+        return empty, empty, empty
     minute = 60 * scale
-    first = people.publish_ticks[publishes] // minute
+    owner = publish_session[positive]
+    first = (publishes[positive] // minute).astype(np.int64)
     # The minute after the last one each publisher overlaps: ceil(leave / minute).
-    after = -(-people.leave_ticks[people.publishing][publishes] // minute)
-    size = int(after.max()) + 1
-    cover = np.zeros(size + 1, np.int64)
-    np.add.at(cover, first.astype(np.int64), 1)
-    np.add.at(cover, after.astype(np.int64), -1)
-    billable = np.cumsum(cover[:size]) > 0
+    after = (-(-publish_leaves[positive] // minute)).astype(np.int64)
+    # Each session's minutes, from 0 to its last publisher's last, start at offsets[s].
+    sizes = np.zeros(sessions, np.int64)
+    np.maximum.at(sizes, owner, after + 1)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    total = int(offsets[-1])
+    cover = np.zeros(total + 1, np.int64)
+    np.add.at(cover, offsets[owner] + first, 1)
+    np.add.at(cover, offsets[owner] + after, -1)
+    billable = np.cumsum(cover[:total]) > 0
+    # The minutes' starts and the joins, as (session, time) keys in one order; one session
+    # (a scenario) has the times themselves as keys.
+    minute_session = np.repeat(np.arange(sessions, dtype=np.int64), sizes)
+    minute_index = np.arange(total, dtype=np.int64) - offsets[minute_session]
+    span = 0 if sessions == 1 else int(max(leaves.max(), int(sizes.max()) * minute)) + 1
     # Stable (timsort): a group's members come in order, and runs already in order merge in
     # linear time, ten times quicker than a quicksort of a webinar's joins.
-    joins = np.sort(people.join_ticks, kind="stable")
-    leaves = np.sort(people.leave_ticks, kind="stable")
-    points = np.concatenate((np.arange(size, dtype=np.int64) * minute, joins))
-    connected = np.searchsorted(joins, points, side="right") - np.searchsorted(
-        leaves, points, side="right"
+    join_keys = np.sort(session * span + joins, kind="stable")
+    leave_keys = np.sort(session * span + leaves, kind="stable")
+    minute_keys = minute_session * span + minute_index * minute
+    points = np.concatenate((minute_keys, join_keys))
+    connected = np.searchsorted(join_keys, points, side="right") - np.searchsorted(
+        leave_keys, points, side="right"
     )
-    most = np.zeros(size, np.int64)
-    inside = points < size * minute
-    np.maximum.at(most, (points[inside] // minute).astype(np.int64), connected[inside])
+    # Where each point falls: its session's minute, if inside the session's minutes.
+    point_session = (points // span).astype(np.int64) if span else np.zeros(len(points), np.int64)
+    point_minute = ((points - point_session * span) // minute).astype(np.int64)
+    inside = point_minute < sizes[point_session]
+    most = np.zeros(total, np.int64)
+    np.maximum.at(most, offsets[point_session[inside]] + point_minute[inside], connected[inside])
     kept = np.flatnonzero(billable & (most > 0))
-    return kept * 60, most[kept]
+    return minute_session[kept], minute_index[kept] * 60, most[kept]
 
 
 MAX_SUBSCRIPTIONS = 100_000_000
@@ -674,13 +753,9 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         for low in range(0, p_count, block):
             high = min(p_count, low + block)
             overlap, later = (buffer[:, : high - low] for buffer in buffers)
-            np.minimum(bf, pe[None, low:high], out=overlap)
-            np.maximum(af, ps[None, low:high], out=later)
-            np.subtract(overlap, later, out=overlap)
-            if exact:  # each subscription's exact ticks, none below nothing
-                np.maximum(overlap, 0, out=overlap)
-            else:
-                card.round_in_place(overlap, scale=people.scale)
+            subscription_seconds(
+                af, bf, ps[None, low:high], pe[None, low:high], overlap, later, card, people.scale
+            )
             mine = (own_columns >= low) & (own_columns < high)
             overlap[own_rows[mine], own_columns[mine] - low] = 0
             seconds_f += overlap @ streams[low:high]
@@ -711,6 +786,32 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         )
     usage = _usage(charges + _extras(scenario, card), card, None, notes)
     return replace(usage, wants_publishers=wants_publishers)
+
+
+def subscription_seconds(
+    joins: npt.NDArray[np.float64],
+    leaves: npt.NDArray[np.float64],
+    publishes: npt.NDArray[np.float64],
+    publish_leaves: npt.NDArray[np.float64],
+    overlap: npt.NDArray[np.float64],
+    later: npt.NDArray[np.float64],
+    card: RateCard,
+    scale: int,
+) -> None:
+    """video_ssm's rule for subscriptions, into `overlap`: a subscriber (connected from join to
+    leave) bills, for a publisher (publishing from publish to leave), the time both overlap,
+    rounded on its own; exact ticks, none below nothing, when the card rounds a total once.
+    Times in float64 ticks of 1/scale s (whole numbers below 2**53: exact); the result in
+    whole seconds (exact ticks). Arrays that broadcast: a session's subscribers against a
+    block of its publishers, or a usage file's pairs of subscriber and publisher in turn.
+    `later` is working space of the result's shape."""
+    np.minimum(leaves, publish_leaves, out=overlap)
+    np.maximum(joins, publishes, out=later)
+    np.subtract(overlap, later, out=overlap)
+    if card.rounding != INTERVAL:
+        np.maximum(overlap, 0, out=overlap)
+    else:
+        card.round_in_place(overlap, scale=scale)
 
 
 MODELS: dict[Model, Callable[[Scenario, RateCard], Usage]] = {
