@@ -1,0 +1,297 @@
+"""Many sessions priced at once: a usage file's records (billing/engine/usagefile.py reads
+them) become each session's billed seconds per meter, in arrays, with no Python loop over
+sessions; then the month's bill.
+
+Every rule is metering.py's own, called on all the sessions together: a leg or interval
+rounded (`_Billed`), video_ppm's billing start (`billing_starts`), the per-minute model's
+billable minutes (`billable_minutes`), a subscription's billed time
+(`subscription_seconds`); a session's total rounded once (`RateCard.billed_ticks`), the
+month's (`month_seconds`), tiers and the minimum (`rate_month`, `with_minimum`). A session
+prices here exactly as the scenario document made of its records (tests/billing/
+test_batch.py checks it over random files).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ScenarioError
+from .metering import (
+    MAX_SUBSCRIPTIONS,
+    NONE,
+    Usage,
+    _Billed,
+    billable_minutes,
+    billing_starts,
+    subscription_seconds,
+)
+from .meters import AddOn, AnyMeter, Meter, Model, meter_order
+from .ratecard import INTERVAL, MONTH, SESSION, RateCard
+from .rating import Period, month_seconds, rate_month, with_minimum
+from .timefmt import minutes_text
+
+Ints = npt.NDArray[np.int64]
+Flags = npt.NDArray[np.bool_]
+
+# What an interval record is (Sessions.interval_kind).
+CONFERENCE, RECORDING, MONITORING, ADDON = range(4)
+
+# Pairs of subscriber and publisher worked out at a time under video_ssm (bounded memory).
+PAIRS_PER_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Sessions:
+    """Many sessions' records as columns. Times are exact integers in ticks of 1/scale s from
+    their session's time 0.
+
+    Participants: `session`, `join`, `leave`, `publish` (NONE: never), `video`, `sip`,
+    `subscribes`, `streams`, one entry each. Intervals (conference connections, recordings,
+    monitoring, add-on intervals): `interval_session`, `interval_kind`, `interval_start`,
+    `interval_end`, `interval_video` (a conference connection's media), `interval_addon`
+    (an add-on interval's index in `addons`, else -1)."""
+
+    count: int
+    scale: int
+    session: Ints
+    join: Ints
+    leave: Ints
+    publish: Ints
+    video: Flags
+    sip: Flags
+    subscribes: Flags
+    streams: Ints
+    interval_session: Ints
+    interval_kind: Ints
+    interval_start: Ints
+    interval_end: Ints
+    interval_video: Flags
+    interval_addon: Ints
+    addons: tuple[str, ...] = ()
+
+    @property
+    def publishing(self) -> Ints:
+        """The participants who publish (at some moment; maybe for no time at all)."""
+        return np.flatnonzero(self.publish != NONE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SessionSeconds:
+    """Each session's billed seconds per meter (`seconds[meter][k]` for session k): whole
+    seconds, or exact ticks of 1/unit s where the card rounds the month's total once
+    (`unit` is then the file's scale). `unrounded`: meters never rounded (the per-minute
+    model's whole minutes)."""
+
+    model: Model
+    seconds: dict[AnyMeter, Ints]
+    unit: int
+    unrounded: frozenset[AnyMeter]
+    count: int
+
+    def of(self, k: int) -> dict[AnyMeter, int | Fraction]:
+        """Session k's seconds per meter, as a scenario's `Usage.seconds` has them (meters
+        that bill nothing left out)."""
+        found: dict[AnyMeter, int | Fraction] = {}
+        for meter, values in self.seconds.items():
+            value = int(values[k])
+            if value:
+                seconds = Fraction(value, self.unit)
+                found[meter] = seconds.numerator if seconds.denominator == 1 else seconds
+        return found
+
+    def totals(self) -> dict[AnyMeter, int | Fraction]:
+        """Every session's seconds together, per meter (exact)."""
+        found: dict[AnyMeter, int | Fraction] = {}
+        for meter, values in self.seconds.items():
+            total = Fraction(int(values.sum(dtype=object)), self.unit)
+            if total:
+                found[meter] = total.numerator if total.denominator == 1 else total
+        return found
+
+
+def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionSeconds:
+    """Each session's billed seconds per meter under `model` (see the module's docstring)."""
+    for key in sessions.addons:
+        if key not in card.addons:
+            have = ", ".join(sorted(card.addons)) or "none"
+            raise ScenarioError.single(
+                "kind", f"the rate card has no add-on {key!r} (its add-ons: {have})"
+            )
+    parts: list[tuple[AnyMeter, Ints, npt.NDArray[Any]]] = []
+    minutes: set[AnyMeter] = set()
+    everyone = np.ones(len(sessions.session), np.bool_)
+    if model is Model.SIP_MEDIASERVER:
+        legs = _Billed(sessions.leave - sessions.join, sessions.scale, card)
+        parts += _split(legs, sessions.session, everyone, sessions.video)
+        conference = sessions.interval_kind == CONFERENCE
+        parts += _split(_intervals(sessions, card), sessions.interval_session, conference, sessions.interval_video)
+    else:
+        if model is Model.VIDEO_PPM:
+            parts.append(_participant_minutes(sessions, card))
+        elif model is Model.VIDEO_PPM_PER_MINUTE:
+            parts.append(_minute_by_minute(sessions))
+            minutes.add(Meter.PARTICIPANT)
+        else:
+            parts.append(_subscribed_minutes(sessions, card))
+        sip = _Billed(sessions.leave - sessions.join, sessions.scale, card)
+        parts.append((Meter.SIP_INTERCONNECT, sessions.session[sessions.sip], sip.seconds[sessions.sip]))
+    intervals = _intervals(sessions, card)
+    for kind, meter in ((RECORDING, Meter.RECORDING), (MONITORING, Meter.MONITORING)):
+        chosen = sessions.interval_kind == kind
+        parts.append((meter, sessions.interval_session[chosen], intervals.seconds[chosen]))
+    for index, key in enumerate(sessions.addons):
+        chosen = (sessions.interval_kind == ADDON) & (sessions.interval_addon == index)
+        addon: AddOn = card.addons[key]
+        parts.append((addon, sessions.interval_session[chosen], intervals.seconds[chosen]))
+    # Each item's seconds summed per session and meter: whole seconds, or exact ticks.
+    exact = card.rounding != INTERVAL
+    unit = sessions.scale if exact else 1
+    seconds: dict[AnyMeter, Ints] = {}
+    for meter, owners, values in parts:
+        if not len(values):
+            continue
+        ticks = values if meter not in minutes else values * unit
+        total = _per_session(owners, ticks, sessions.count)
+        seconds[meter] = seconds[meter] + total if meter in seconds else total
+    if card.rounding == SESSION:
+        # Each session's total rounded once (whole minutes of the per-minute model never).
+        rounded = {
+            meter: values // unit if meter in minutes else card.billed_ticks(values, unit)
+            for meter, values in seconds.items()
+        }
+        return SessionSeconds(model, rounded, 1, frozenset(minutes), sessions.count)
+    return SessionSeconds(model, seconds, unit, frozenset(minutes), sessions.count)
+
+
+def _intervals(sessions: Sessions, card: RateCard) -> _Billed:
+    return _Billed(sessions.interval_end - sessions.interval_start, sessions.scale, card)
+
+
+def _split(
+    billed: _Billed, owners: Ints, chosen: Flags, video: Flags
+) -> list[tuple[AnyMeter, Ints, npt.NDArray[Any]]]:
+    """Call legs (or conference connections) as voice and video call minutes by media."""
+    voice, seen = chosen & ~video, chosen & video
+    return [
+        (Meter.VOICE_CALL, owners[voice], billed.seconds[voice]),
+        (Meter.VIDEO_CALL, owners[seen], billed.seconds[seen]),
+    ]
+
+
+def _participant_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, Ints, Any]:
+    """video_ppm: each participant from the later of its join and its session's billing
+    start; nothing in a session where billing never starts."""
+    publishing = sessions.publishing
+    starts = billing_starts(
+        sessions.count,
+        sessions.session,
+        sessions.join,
+        sessions.session[publishing],
+        sessions.publish[publishing],
+    )
+    start = starts[sessions.session]
+    bills = start != NONE
+    begins = np.maximum(sessions.join[bills], start[bills])
+    billed = _Billed(sessions.leave[bills] - begins, sessions.scale, card)
+    return Meter.PARTICIPANT, sessions.session[bills], billed.seconds
+
+
+def _minute_by_minute(sessions: Sessions) -> tuple[AnyMeter, Ints, Any]:
+    """video_ppm_per_minute: each billable minute bills the most connected in it, whole."""
+    publishing = sessions.publishing
+    owners, _, most = billable_minutes(
+        sessions.count,
+        sessions.session,
+        sessions.join,
+        sessions.leave,
+        sessions.session[publishing],
+        sessions.publish[publishing],
+        sessions.leave[publishing],
+        sessions.scale,
+    )
+    return Meter.PARTICIPANT, owners, most * 60
+
+
+def _subscribed_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, Ints, Any]:
+    """video_ssm: every pair of a subscriber and another participant publishing in the same
+    session, per stream, each rounded on its own, worked out a block of pairs at a time."""
+    publishing = sessions.publishing
+    publishes = sessions.leave[publishing] > sessions.publish[publishing]
+    publishers = publishing[publishes]
+    subscribers = np.flatnonzero(sessions.subscribes)
+    # The publishers in session order: session s's are publishers[first[s]:first[s + 1]].
+    publishers = publishers[np.argsort(sessions.session[publishers], kind="stable")]
+    per_session = np.bincount(sessions.session[publishers], minlength=sessions.count)
+    first = np.concatenate(([0], np.cumsum(per_session)))
+    pairs_of = per_session[sessions.session[subscribers]]
+    heaviest = np.bincount(sessions.session[subscribers], weights=pairs_of, minlength=sessions.count)
+    if len(heaviest) and heaviest.max() > MAX_SUBSCRIPTIONS:
+        worst = int(np.argmax(heaviest))
+        raise ScenarioError.single(
+            "session",
+            f"a session has {int(heaviest[worst]):,} subscriptions, more than one request "
+            f"prices under video_ssm (at most {MAX_SUBSCRIPTIONS:,})",
+        )
+    totals = np.zeros(sessions.count, np.int64)
+    ends = np.cumsum(pairs_of)
+    low = 0
+    f64 = np.float64
+    while low < len(subscribers):
+        # Whole subscribers, about PAIRS_PER_BLOCK pairs.
+        before = int(ends[low - 1]) if low else 0
+        high = max(low + 1, int(np.searchsorted(ends, before + PAIRS_PER_BLOCK, side="right")))
+        block = subscribers[low:high]
+        counts = pairs_of[low:high]
+        who = np.repeat(block, counts)
+        starts_at = np.repeat(np.cumsum(counts) - counts, counts)
+        step = np.arange(len(who), dtype=np.int64) - starts_at
+        whom = publishers[first[sessions.session[who]] + step]
+        overlap = np.empty(len(who), f64)
+        later = np.empty(len(who), f64)
+        subscription_seconds(
+            sessions.join[who].astype(f64),
+            sessions.leave[who].astype(f64),
+            sessions.publish[whom].astype(f64),
+            sessions.leave[whom].astype(f64),
+            overlap,
+            later,
+            card,
+            sessions.scale,
+        )
+        overlap[who == whom] = 0  # nobody subscribes to themselves
+        overlap *= sessions.streams[whom]
+        totals += np.bincount(sessions.session[who], weights=overlap, minlength=sessions.count).astype(np.int64)
+        low = high
+    owners = np.arange(sessions.count, dtype=np.int64)
+    return Meter.SUBSCRIBED, owners, totals
+
+
+def _per_session(owners: Ints, values: npt.NDArray[Any], count: int) -> Ints:
+    """Values summed by the session each belongs to, exactly (integers)."""
+    totals = np.zeros(count, dtype=values.dtype if values.dtype == object else np.int64)
+    np.add.at(totals, owners, values)
+    return totals
+
+
+def month_period(usage: SessionSeconds, card: RateCard, *, explain: bool = True) -> Period:
+    """The month's lines: every session's seconds per meter summed (the month's total rounded
+    once where the card says so: `month_seconds`), then tiers, tier modes (`rate_month`) and
+    the monthly minimum (`with_minimum`), as for an estimate."""
+    totals = usage.totals()
+    month = Usage((), totals, unrounded=usage.unrounded)
+    billed, _ = month_seconds([(None, month, 1)], card, explain=False)
+    how = None
+    if explain:
+        sessions = f"{usage.count:,} session{'s' if usage.count != 1 else ''}"
+        how = {}
+        for meter in meter_order(billed):
+            text = f"{sessions}, {minutes_text(totals[meter])} in all"
+            if card.rounding == MONTH and meter not in usage.unrounded and billed[meter] != totals[meter]:
+                text += f", rounded once to {minutes_text(billed[meter])} (rounded per month)"
+            how[meter] = text
+    return with_minimum(rate_month(billed, card, how), card)

@@ -1,0 +1,651 @@
+"""A usage file (docs/documents.md, "Usage records"): CSV of call records, optionally
+gzipped, read in blocks by pyarrow's columnar reader into the columns batch.py prices.
+
+Every value is checked in arrays, a block at a time: a bad record is named by its line
+(`line 7: end: must not be before start`), up to MAX_PROBLEMS of them. With `skip_bad`, a
+session with any bad record is left out whole and the rest read; without, any problem
+refuses the file. Nothing is priced from a record it could not read.
+
+The file is never held whole: each block's text becomes integer columns (ticks, codes) and
+is let go; only the session keys and names are kept as text (for the sessions' documents).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from .batch import ADDON, CONFERENCE, MONITORING, RECORDING, Sessions
+from .errors import Problem, ScenarioError
+from .inputs import shown
+from .metering import NONE
+from .meters import Model
+from .scenario import (
+    DIRECTIONS,
+    ENDPOINTS,
+    MAX_INTERVALS,
+    MAX_PARTICIPANTS,
+    MAX_SESSION_SECONDS,
+    MAX_STREAMS,
+)
+from .timefmt import clock
+
+COLUMNS = (
+    "session",
+    "kind",
+    "name",
+    "start",
+    "end",
+    "media",
+    "endpoint",
+    "direction",
+    "publish",
+    "streams",
+    "subscribes",
+)
+REQUIRED = ("session", "start", "end")
+KINDS = {"participant": -1, "conference": CONFERENCE, "recording": RECORDING, "monitoring": MONITORING}
+TRUE = ("true", "1", "yes")
+FALSE = ("false", "0", "no")
+MAX_PROBLEMS = 100
+# A file of more records is refused before it is priced: at about 150 bytes of memory a
+# record while read, the largest file takes under 1.5 GB.
+MAX_RECORDS = 5_000_000
+MAX_TEXT = 200
+BLOCK_BYTES = 4 << 20
+
+# Times: seconds (at most 12 digits, 6 decimal places) or ISO 8601 date-times with an offset.
+SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
+DATE_TIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
+)
+MICRO = 10**6
+FORMS = {"seconds": "seconds (such as 90 or 12.5)", "date-time": "ISO 8601 date-times with a UTC offset"}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UsageRecords:
+    """A usage file read: its sessions' columns (batch.Sessions), each session's key as the
+    file gives it and the line of its first record, each participant's and interval's line
+    and name, and what was left out (`problems`, `rejected_records`, `rejected_sessions`)."""
+
+    sessions: Sessions
+    keys: list[str]
+    first_lines: npt.NDArray[np.int64]
+    records: int
+    person_lines: npt.NDArray[np.int64]
+    interval_lines: npt.NDArray[np.int64]
+    person_names: list[str]
+    interval_names: list[str]
+    # Each participant's endpoint and direction (indexes into ENDPOINTS and DIRECTIONS).
+    endpoints: npt.NDArray[np.int64]
+    directions: npt.NDArray[np.int64]
+    problems: tuple[Problem, ...] = ()
+    problem_count: int = 0
+    rejected_records: int = 0
+    rejected_sessions: int = 0
+    form: str = "seconds"
+    # The time 0 of each session, in the file's own terms (seconds, or a date-time).
+    origins: list[str] = field(default_factory=list)
+
+
+def read_usage(
+    source: str | Path | bytes,
+    *,
+    addons: Iterable[str] = (),
+    columns: Mapping[str, str] | None = None,
+    skip_bad: bool = False,
+) -> UsageRecords:
+    """Read a usage file (a path, or its bytes; gzip is known by its first bytes). `addons`:
+    the card's add-on keys, which `kind` may name. `columns`: for each of COLUMNS, the file's
+    own name for it where the header differs. Raises ScenarioError: a file it cannot read, or
+    with bad records (unless `skip_bad`), named by line."""
+    return _Reader(source, set(addons), columns or {}, skip_bad).read()
+
+
+def header_of(source: str | Path | bytes) -> tuple[list[str], list[list[str]]]:
+    """The file's header and its first few records as text, for a person to say which column
+    is which. Raises ScenarioError if it is no CSV text."""
+    head = _head(source, 64 << 10)
+    lines = head.splitlines()[:6]
+    rows = list(csv.reader(lines))
+    if not rows:
+        raise ScenarioError.single("", "the file is empty")
+    return rows[0], rows[1:]
+
+
+def _stream(source: str | Path | bytes) -> Any:
+    if isinstance(source, bytes):
+        compression = "gzip" if source[:2] == b"\x1f\x8b" else None
+        return pa.input_stream(pa.BufferReader(source), compression=compression)
+    with open(source, "rb") as file:
+        magic = file.read(2)
+    return pa.input_stream(str(source), compression="gzip" if magic == b"\x1f\x8b" else None)
+
+
+def _head(source: str | Path | bytes, size: int) -> str:
+    try:
+        with _stream(source) as stream:
+            raw = stream.read(size)
+    except (OSError, pa.ArrowException):
+        raise ScenarioError.single("", "the file is not a readable CSV file (nor gzipped CSV)") from None
+    if not raw:
+        raise ScenarioError.single("", "the file is empty")
+    if b"\x00" in raw:
+        raise ScenarioError.single("", "the file is not CSV text: it holds binary data")
+    text = raw.decode("utf-8", errors="replace")
+    if len(raw) == size:  # the last line may be cut
+        text = text[: text.rfind("\n") + 1] or text
+    return text
+
+
+class _Reader:
+    def __init__(
+        self, source: str | Path | bytes, addons: set[str], columns: Mapping[str, str], skip_bad: bool
+    ) -> None:
+        self.source = source
+        self.addons = sorted(addons)
+        self.columns = {k.strip().lower(): v for k, v in columns.items() if v}
+        self.skip_bad = skip_bad
+        self.problems: list[tuple[int, str]] = []
+        self.problem_count = 0
+        self.bad_lines: list[npt.NDArray[np.int64]] = []
+        self.form: str | None = None
+        self.form_line = 0
+        self.places = 0
+        self.parts: dict[str, list[Any]] = {}
+        self.found: dict[str, str] = {}
+
+    # -- problems ----------------------------------------------------------------------------
+
+    def problem(self, lines: npt.NDArray[np.int64], message: str) -> None:
+        """A problem of the records at `lines` (each its own problem, up to MAX_PROBLEMS)."""
+        if not len(lines):
+            return
+        self.problem_count += len(lines)
+        self.bad_lines.append(lines)
+        room = MAX_PROBLEMS - len(self.problems)
+        for line in lines[: max(room, 0)].tolist():
+            self.problems.append((line, message))
+
+    def refuse(self, message: str) -> ScenarioError:
+        return ScenarioError.single("", message)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def read(self) -> UsageRecords:
+        names = self.header()
+        options = pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True)
+        convert = pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        unreadable: list[tuple[int, int, int]] = []
+
+        def invalid(row: Any) -> str:
+            unreadable.append((row.number or 0, row.expected_columns, row.actual_columns))
+            return "skip"
+
+        parse = pa_csv.ParseOptions(invalid_row_handler=invalid)
+        line = 2
+        try:
+            with _stream(self.source) as stream:
+                reader = pa_csv.open_csv(stream, read_options=options, parse_options=parse, convert_options=convert)
+                for batch in reader:
+                    if line - 2 + batch.num_rows > MAX_RECORDS:
+                        raise self.refuse(
+                            f"the file has more than {MAX_RECORDS:,} records: split it (by "
+                            "day or by week) and price each part"
+                        )
+                    self.block(batch, names, line)
+                    line += batch.num_rows
+        except ScenarioError:
+            raise
+        except pa.ArrowInvalid as error:
+            raise self.refuse(_arrow_message(str(error))) from None
+        except (OSError, pa.ArrowException):
+            raise self.refuse("the file is not a readable CSV file (nor gzipped CSV)") from None
+        if unreadable:
+            # pyarrow counts rows from 1 with the header: the row number is the line.
+            for number, expected, actual in unreadable:
+                self.problem(
+                    np.array([number], np.int64),
+                    f"has {actual} value{'s' if actual != 1 else ''}, the header {expected}",
+                )
+        if line == 2 and not unreadable:
+            raise self.refuse("the file has a header but no records")
+        return self.finish(line - 2)
+
+    def header(self) -> list[str]:
+        """The file's column names; each of ours found (by `columns`, else by name, without
+        regard to case); the required ones present."""
+        head = _head(self.source, 64 << 10)
+        first = next(csv.reader(io.StringIO(head)), [])
+        names = [n for n in first]
+        if not any(n.strip() for n in names):
+            raise self.refuse("the file's first line is empty: it should name the columns")
+        folded = [n.strip().lower() for n in names]
+        for ours in COLUMNS:
+            wanted = self.columns.get(ours, ours).strip().lower()
+            matches = [names[i] for i, n in enumerate(folded) if n == wanted]
+            if len(matches) > 1:
+                raise self.refuse(f"the header names column {shown(matches[0])!r} twice")
+            if matches:
+                self.found[ours] = matches[0]
+        missing = [c for c in REQUIRED if c not in self.found]
+        if missing:
+            listed = ", ".join(repr(shown(n)) for n in names[:20])
+            raise self.refuse(
+                f"the file has no column {' or '.join(repr(m) for m in missing)} "
+                f"(its columns: {listed}). Say which of its columns is which, or name them "
+                f"{', '.join(REQUIRED)} in the header"
+            )
+        return names
+
+    def keep(self, name: str, value: Any) -> None:
+        self.parts.setdefault(name, []).append(value)
+
+    def block(self, batch: pa.RecordBatch, names: list[str], first_line: int) -> None:
+        n = batch.num_rows
+        lines = np.arange(first_line, first_line + n, dtype=np.int64)
+        column = {ours: batch.column(names.index(theirs)) for ours, theirs in self.found.items()}
+
+        def text(ours: str) -> pa.Array:
+            return pc.utf8_trim_whitespace(column[ours]) if ours in column else pa.nulls(n, pa.string()).fill_null("")
+
+        session = text("session")
+        self.check_text(session, lines, "session")
+        empty = _np(pc.equal(session, ""))
+        self.problem(lines[empty], "session: is required (records with the same value are one session)")
+        name = text("name")
+        self.check_text(name, lines, "name")
+        kind = pc.utf8_lower(text("kind"))
+        kinds = np.full(n, -2, np.int64)
+        addon = np.full(n, -1, np.int64)
+        values = kind.to_numpy(zero_copy_only=False)
+        for word, code in KINDS.items():
+            kinds[values == word] = code
+        kinds[values == ""] = -1
+        for index, key in enumerate(self.addons):
+            chosen = _np(pc.equal(text("kind"), key))
+            kinds[chosen] = ADDON
+            addon[chosen] = index
+        unknown = kinds == -2
+        if unknown.any():
+            offered = ", ".join([*KINDS, *self.addons])
+            for word in sorted(set(values[unknown].tolist()))[:5]:
+                self.problem(
+                    lines[unknown & (values == word)],
+                    f"kind: {shown(str(word))!r} is not a kind of record (one of {offered}; "
+                    "an add-on must be one of the rate card's)",
+                )
+        start = self.times(text("start"), lines, "start", required=True)
+        end = self.times(text("end"), lines, "end", required=True)
+        publish = self.times(text("publish"), lines, "publish", required=False)
+        known = (start != NONE) & (end != NONE)
+        backwards = known & (end < start)
+        self.problem(lines[backwards], "end: must not be before start")
+        person = kinds == -1
+        outside = person & (publish != NONE) & known & ~backwards & ((publish < start) | (publish > end))
+        self.problem(lines[outside], "publish: must lie between start and end")
+        media = self.choice(text("media"), lines, "media", ("voice", "video"), "voice")
+        endpoint = self.choice(text("endpoint"), lines, "endpoint", ENDPOINTS, "client")
+        direction = self.choice(text("direction"), lines, "direction", DIRECTIONS, "originating")
+        streams = self.streams(text("streams"), lines)
+        subscribes = self.subscribes(text("subscribes"), lines)
+        self.keep("session", session)
+        self.keep("name", name)
+        self.keep("kind", kinds)
+        self.keep("addon", addon)
+        self.keep("start", start)
+        self.keep("end", end)
+        self.keep("publish", np.where(person, publish, NONE))
+        self.keep("video", media == "video")
+        self.keep("sip", endpoint == "sip")
+        self.keep("endpoint", endpoint)
+        self.keep("direction", direction)
+        self.keep("streams", streams)
+        self.keep("subscribes", subscribes)
+
+    def check_text(self, values: pa.Array, lines: npt.NDArray[np.int64], column: str) -> None:
+        long = _np(pc.greater(pc.utf8_length(values), MAX_TEXT))
+        self.problem(lines[long], f"{column}: must be at most {MAX_TEXT} characters")
+        nul = _np(pc.match_substring(values, "\x00"))
+        self.problem(lines[nul], f"{column}: must not contain NUL characters (U+0000)")
+
+    def times(
+        self, values: pa.Array, lines: npt.NDArray[np.int64], column: str, *, required: bool
+    ) -> npt.NDArray[np.int64]:
+        """Times in microseconds (seconds, or since 1970 for date-times); NONE where empty
+        or wrong. The file's form is its first time's; a time in the other form is a problem."""
+        n = len(values)
+        result = np.full(n, NONE, np.int64)
+        empty = _np(pc.equal(values, ""))
+        if required:
+            self.problem(lines[empty], f"{column}: is required")
+        seconds = _np(pc.match_substring_regex(values, SECONDS))
+        dated = _np(pc.match_substring_regex(values, DATE_TIME))
+        if self.form is None and (seconds.any() or dated.any()):
+            at = int(np.flatnonzero(seconds | dated)[0])
+            self.form = "seconds" if seconds[at] else "date-time"
+            self.form_line = int(lines[at])
+        other = dated if self.form == "seconds" else seconds
+        self.problem(
+            lines[other],
+            f"{column}: a time in another form than this file's: its times are "
+            f"{FORMS[self.form or 'seconds']} (as on line {self.form_line})",
+        )
+        wrong = ~(empty | seconds | dated)
+        self.problem(
+            lines[wrong],
+            f"{column}: must be seconds (such as 90 or 12.5, at most 6 decimal places) or an "
+            "ISO 8601 date-time with a UTC offset (such as 2026-11-02T09:30:00Z)",
+        )
+        mine = seconds if self.form == "seconds" else dated
+        if not mine.any():
+            return result
+        chosen = values.filter(pa.array(mine))
+        if self.form == "seconds":
+            decimals = pc.cast(chosen, pa.decimal128(18, 6))
+            micros = pc.cast(pc.multiply(decimals, pa.scalar(Decimal(MICRO))), pa.int64(), safe=False)
+            point = pc.find_substring(chosen, ".")
+            length = pc.utf8_length(chosen)
+            places = pc.if_else(pc.equal(point, -1), 0, pc.subtract(pc.subtract(length, point), 1))
+            self.places = max(self.places, int(pc.max(places).as_py() or 0))
+            result[mine] = _np(micros)
+        else:
+            stamps, invalid = _date_times(chosen)
+            positions = np.flatnonzero(mine)
+            self.problem(lines[positions[invalid]], f"{column}: is not a real date and time")
+            micros_np = stamps
+            if (micros_np[~invalid] % MICRO).any():
+                self.places = 6
+            result[positions[~invalid]] = micros_np[~invalid]
+        return result
+
+    def choice(
+        self,
+        values: pa.Array,
+        lines: npt.NDArray[np.int64],
+        column: str,
+        options: Iterable[str],
+        default: str,
+    ) -> npt.NDArray[Any]:
+        words = pc.utf8_lower(values).to_numpy(zero_copy_only=False)
+        words = np.where(words == "", default, words)
+        allowed = tuple(options)
+        wrong = ~np.isin(words, allowed)
+        for word in sorted(set(words[wrong].tolist()))[:5]:
+            self.problem(
+                lines[wrong & (words == word)],
+                f"{column}: {shown(str(word))!r} is not one of {', '.join(allowed)}",
+            )
+        return words
+
+    def streams(self, values: pa.Array, lines: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        empty = _np(pc.equal(values, ""))
+        whole = _np(pc.match_substring_regex(values, r"^[0-9]{1,3}$"))
+        result = np.ones(len(values), np.int64)
+        if whole.any():
+            result[whole] = _np(pc.cast(values.filter(pa.array(whole)), pa.int64()))
+        wrong = ~(empty | whole) | (whole & ((result < 1) | (result > MAX_STREAMS)))
+        self.problem(lines[wrong], f"streams: must be a whole number from 1 to {MAX_STREAMS}")
+        return np.where(wrong, 1, result)
+
+    def subscribes(self, values: pa.Array, lines: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        words = pc.utf8_lower(values).to_numpy(zero_copy_only=False)
+        yes = np.isin(words, TRUE) | (words == "")
+        no = np.isin(words, FALSE)
+        self.problem(lines[~(yes | no)], "subscribes: must be true or false (or 1/0, yes/no)")
+        return yes
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def finish(self, records: int) -> UsageRecords:
+        take = {name: parts for name, parts in self.parts.items()}
+        if not take:
+            return self.refused_or_empty(records)
+        session_text = pa.chunked_array(take["session"], pa.string())
+        encoded = pc.dictionary_encode(session_text).combine_chunks()
+        keys: list[str] = encoded.dictionary.to_pylist()
+        codes = encoded.indices.to_numpy().astype(np.int64)
+        kinds, addon = np.concatenate(take["kind"]), np.concatenate(take["addon"])
+        start, end = np.concatenate(take["start"]), np.concatenate(take["end"])
+        publish = np.concatenate(take["publish"])
+        lines = np.arange(2, 2 + len(codes), dtype=np.int64)
+        count = len(keys)
+        # Each session's time 0: its earliest start; its records within 7 days of it.
+        known = start != NONE
+        origin = np.full(count, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(origin, codes[known], start[known])
+        limit = MAX_SESSION_SECONDS * MICRO
+        late = known & (end != NONE) & (end - origin[codes] > limit)
+        first_line = np.full(count, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(first_line, codes, lines)
+        if late.any():
+            for code in np.unique(codes[late])[:MAX_PROBLEMS].tolist():
+                mine = late & (codes == code)
+                self.problem(
+                    lines[mine],
+                    f"session {shown(keys[code])!r} spans more than 7 days (its first record "
+                    f"starts at line {int(first_line[code])}): a session lasts at most "
+                    f"{clock(Decimal(MAX_SESSION_SECONDS))}",
+                )
+        self.session_limits(codes, kinds, lines, keys)
+        bad = np.zeros(len(codes), np.bool_)
+        for part in self.bad_lines:
+            inside = part[(part >= 2) & (part < 2 + len(codes))]
+            bad[inside - 2] = True
+        if self.problems and not self.skip_bad:
+            ordered = sorted(self.problems)[:MAX_PROBLEMS]
+            raise ScenarioError(Problem(f"line {line}", message) for line, message in ordered)
+        # Left out: every session with a bad record (and, with skip_bad, unreadable rows).
+        dropped = np.zeros(count, np.bool_)
+        dropped[codes[bad]] = True
+        kept_record = ~dropped[codes]
+        kept_sessions = np.flatnonzero(~dropped)
+        renumber = np.full(count, -1, np.int64)
+        renumber[kept_sessions] = np.arange(len(kept_sessions))
+        scale = 10**self.places
+        codes_k = renumber[codes[kept_record]]
+        origin_k = origin[kept_sessions]
+        rel = lambda t: (t[kept_record] - origin_k[codes_k]) // (MICRO // scale)  # noqa: E731
+        person = kinds[kept_record] == -1
+        flags = {
+            name: np.concatenate(take[name])[kept_record]
+            for name in ("video", "sip", "streams", "subscribes")
+        }
+        endpoints = np.concatenate(take["endpoint"])[kept_record]
+        directions = np.concatenate(take["direction"])[kept_record]
+        pub = publish[kept_record]
+        pub_rel = np.where(pub != NONE, (pub - origin_k[codes_k]) // (MICRO // scale), NONE)
+        start_rel, end_rel = rel(start), rel(end)
+        names_all = pa.chunked_array(take["name"], pa.string())
+        kept_index = np.flatnonzero(kept_record)
+        names = pc.take(names_all, pa.array(kept_index)).to_pylist()
+        sessions = Sessions(
+            count=len(kept_sessions),
+            scale=scale,
+            session=codes_k[person],
+            join=start_rel[person],
+            leave=end_rel[person],
+            publish=pub_rel[person],
+            video=flags["video"][person],
+            sip=flags["sip"][person],
+            subscribes=flags["subscribes"][person],
+            streams=flags["streams"][person],
+            interval_session=codes_k[~person],
+            interval_kind=kinds[kept_record][~person],
+            interval_start=start_rel[~person],
+            interval_end=end_rel[~person],
+            interval_video=flags["video"][~person],
+            interval_addon=addon[kept_record][~person],
+            addons=tuple(self.addons),
+        )
+        record_lines = lines[kept_record]
+        ordered = sorted(self.problems)[:MAX_PROBLEMS]
+        return UsageRecords(
+            sessions=sessions,
+            keys=[keys[k] for k in kept_sessions.tolist()],
+            first_lines=first_line[kept_sessions],
+            records=int(kept_record.sum()),
+            person_lines=record_lines[person],
+            interval_lines=record_lines[~person],
+            person_names=[names[i] for i in np.flatnonzero(person).tolist()],
+            interval_names=[names[i] for i in np.flatnonzero(~person).tolist()],
+            endpoints=codes_of(endpoints, ENDPOINTS)[person],
+            directions=codes_of(directions, DIRECTIONS)[person],
+            problems=tuple(Problem(f"line {line}", message) for line, message in ordered),
+            problem_count=self.problem_count,
+            rejected_records=int(records - kept_record.sum()),
+            rejected_sessions=int(dropped.sum()),
+            form=self.form or "seconds",
+            origins=[_origin_text(int(t), self.form, scale) for t in origin_k.tolist()],
+        )
+
+    def session_limits(
+        self, codes: npt.NDArray[np.int64], kinds: npt.NDArray[np.int64], lines: npt.NDArray[np.int64], keys: list[str]
+    ) -> None:
+        """A session holds what a scenario may: at most MAX_PARTICIPANTS participants and
+        MAX_INTERVALS intervals of each kind."""
+        for code, limit, what in (
+            (-1, MAX_PARTICIPANTS, "participants"),
+            (CONFERENCE, MAX_INTERVALS, "conference connections"),
+            (RECORDING, MAX_INTERVALS, "recordings"),
+            (MONITORING, MAX_INTERVALS, "monitoring sessions"),
+            (ADDON, MAX_INTERVALS, "add-on intervals"),
+        ):
+            chosen = kinds == code
+            if not chosen.any():
+                continue
+            counts = np.bincount(codes[chosen], minlength=len(keys))
+            for session in np.flatnonzero(counts > limit)[:10].tolist():
+                mine = lines[chosen & (codes == session)]
+                self.problem(
+                    mine[limit:],
+                    f"session {shown(keys[session])!r} has {int(counts[session]):,} {what}: "
+                    f"a session has at most {limit:,}",
+                )
+
+    def refused_or_empty(self, records: int) -> UsageRecords:
+        if self.problems:
+            ordered = sorted(self.problems)[:MAX_PROBLEMS]
+            raise ScenarioError(Problem(f"line {line}", message) for line, message in ordered)
+        raise self.refuse("the file has a header but no records")
+
+
+def _np(values: Any) -> npt.NDArray[Any]:
+    return np.asarray(values.to_numpy(zero_copy_only=False))
+
+
+def _date_times(values: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """ISO 8601 date-times (already of the right shape) as microseconds since 1970, and which
+    are no real date and time (a 31st of February): cast in pieces, one by one only where a
+    piece fails."""
+    micros = np.zeros(len(values), np.int64)
+    invalid = np.zeros(len(values), np.bool_)
+    kind = pa.timestamp("us", tz="UTC")
+    step = 65536
+    for low in range(0, len(values), step):
+        piece = values.slice(low, step)
+        try:
+            micros[low : low + len(piece)] = _np(pc.cast(piece, kind).cast(pa.int64()))
+        except pa.ArrowInvalid:
+            for k, value in enumerate(piece.to_pylist()):
+                try:
+                    micros[low + k] = pc.cast(pa.array([value]), kind).cast(pa.int64())[0].as_py()
+                except pa.ArrowInvalid:
+                    invalid[low + k] = True
+    return micros, invalid
+
+
+def _origin_text(micros: int, form: str | None, scale: int) -> str:
+    if form == "date-time":
+        import datetime
+
+        moment = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(microseconds=micros)
+        return moment.isoformat().replace("+00:00", "Z")
+    return f"{Decimal(micros).scaleb(-6).normalize():f}"
+
+
+def _arrow_message(text: str) -> str:
+    if "UTF8" in text or "utf8" in text or "UTF-8" in text:
+        return "the file is not UTF-8 text: save it as UTF-8 CSV"
+    if "straddling" in text or "block" in text:
+        return f"a line of the file is longer than {BLOCK_BYTES // (1 << 20)} MB: is it CSV?"
+    found = re.search(r"CSV parse error: (.*)", text)
+    return f"the file is not CSV that can be read: {shown(found[1] if found else text, 120)}"
+
+
+def codes_of(words: npt.NDArray[Any], options: tuple[str, ...]) -> npt.NDArray[np.int64]:
+    """Each word's index in `options` (a word not among them: 0)."""
+    codes = np.zeros(len(words), np.int64)
+    for index, option in enumerate(options):
+        codes[words == option] = index
+    return codes
+
+
+def session_document(records: UsageRecords, k: int, model: Model) -> dict[str, Any]:
+    """Session k of a usage file as the scenario document its records make (one session a
+    month): what it prices exactly as, and what "open in the editor" opens."""
+    sessions = records.sessions
+    places = len(str(sessions.scale)) - 1
+
+    def seconds(ticks: int) -> Decimal:
+        return Decimal(ticks).scaleb(-places) if places else Decimal(ticks)
+
+    people = np.flatnonzero(sessions.session == k).tolist()
+    participants = []
+    for i in people:
+        publish = int(sessions.publish[i])
+        participants.append(
+            {
+                "name": records.person_names[i] or f"Participant {len(participants) + 1}",
+                "media": "video" if sessions.video[i] else "voice",
+                "endpoint": ENDPOINTS[int(records.endpoints[i])],
+                "direction": DIRECTIONS[int(records.directions[i])],
+                "join": seconds(int(sessions.join[i])),
+                "leave": seconds(int(sessions.leave[i])),
+                "publish": None if publish == NONE else seconds(publish),
+                "streams": int(sessions.streams[i]),
+                "subscribes": bool(sessions.subscribes[i]),
+            }
+        )
+    document: dict[str, Any] = {
+        "name": f"Session {records.keys[k]}"[:MAX_TEXT],
+        "model": str(model),
+        "sessions_per_month": 1,
+        "participants": participants,
+        "conferences": [],
+        "recordings": [],
+        "monitoring": [],
+    }
+    lists = {CONFERENCE: "conferences", RECORDING: "recordings", MONITORING: "monitoring"}
+    for i in np.flatnonzero(sessions.interval_session == k).tolist():
+        kind = int(sessions.interval_kind[i])
+        item: dict[str, Any] = {
+            "start": seconds(int(sessions.interval_start[i])),
+            "end": seconds(int(sessions.interval_end[i])),
+        }
+        if kind == CONFERENCE:
+            item["media"] = "video" if sessions.interval_video[i] else "voice"
+        if kind == ADDON:
+            item = {"meter": sessions.addons[int(sessions.interval_addon[i])], **item}
+            document.setdefault("addons", []).append(item)
+        else:
+            document[lists[kind]].append(item)
+    return document
