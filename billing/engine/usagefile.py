@@ -13,6 +13,7 @@ is let go; only the session keys and names are kept as text (for the sessions' d
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -39,6 +40,7 @@ from .scenario import (
     MAX_PARTICIPANTS,
     MAX_SESSION_SECONDS,
     MAX_STREAMS,
+    MEDIA,
 )
 from .timefmt import clock
 
@@ -73,6 +75,7 @@ DATE_TIME = (
     r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
 )
 MICRO = 10**6
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 FORMS = {"seconds": "seconds (such as 90 or 12.5)", "date-time": "ISO 8601 date-times with a UTC offset"}
 
 
@@ -88,8 +91,10 @@ class UsageRecords:
     records: int
     person_lines: npt.NDArray[np.int64]
     interval_lines: npt.NDArray[np.int64]
-    person_names: list[str]
-    interval_names: list[str]
+    # The names as the file gives them (pyarrow arrays: a million names are not made Python
+    # strings unless read).
+    person_names: Any
+    interval_names: Any
     # Each participant's endpoint and direction (indexes into ENDPOINTS and DIRECTIONS).
     endpoints: npt.NDArray[np.int64]
     directions: npt.NDArray[np.int64]
@@ -98,8 +103,16 @@ class UsageRecords:
     rejected_records: int = 0
     rejected_sessions: int = 0
     form: str = "seconds"
-    # The time 0 of each session, in the file's own terms (seconds, or a date-time).
-    origins: list[str] = field(default_factory=list)
+    # The time 0 of each session: microseconds (since 1970 for date-times).
+    origins: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def origin(self, k: int) -> str:
+        """Session k's time 0 in the file's own terms: seconds, or a date-time."""
+        micros = int(self.origins[k])
+        if self.form == "date-time":
+            moment = EPOCH + datetime.timedelta(microseconds=micros)
+            return moment.isoformat().replace("+00:00", "Z")
+        return f"{Decimal(micros).scaleb(-6).normalize():f}"
 
 
 def read_usage(
@@ -273,25 +286,25 @@ class _Reader:
         self.problem(lines[empty], "session: is required (records with the same value are one session)")
         name = text("name")
         self.check_text(name, lines, "name")
-        kind = pc.utf8_lower(text("kind"))
-        kinds = np.full(n, -2, np.int64)
+        codes, words = _encoded(pc.utf8_lower(text("kind")))
+        exact_codes, exact_words = _encoded(text("kind"))
+        known = {**KINDS, "": -1}
+        kind_of = np.array([known.get(w, -2) for w in words], np.int64)
+        kinds = kind_of[codes] if len(words) else np.zeros(0, np.int64)
         addon = np.full(n, -1, np.int64)
-        values = kind.to_numpy(zero_copy_only=False)
-        for word, code in KINDS.items():
-            kinds[values == word] = code
-        kinds[values == ""] = -1
         for index, key in enumerate(self.addons):
-            chosen = _np(pc.equal(text("kind"), key))
-            kinds[chosen] = ADDON
-            addon[chosen] = index
+            if key in exact_words:  # add-on keys are matched as written
+                chosen = exact_codes == exact_words.index(key)
+                kinds[chosen] = ADDON
+                addon[chosen] = index
         unknown = kinds == -2
         if unknown.any():
             offered = ", ".join([*KINDS, *self.addons])
-            for word in sorted(set(values[unknown].tolist()))[:5]:
+            for index in np.unique(exact_codes[unknown])[:5].tolist():
                 self.problem(
-                    lines[unknown & (values == word)],
-                    f"kind: {shown(str(word))!r} is not a kind of record (one of {offered}; "
-                    "an add-on must be one of the rate card's)",
+                    lines[unknown & (exact_codes == index)],
+                    f"kind: {shown(exact_words[index])!r} is not a kind of record (one of "
+                    f"{offered}; an add-on must be one of the rate card's)",
                 )
         start = self.times(text("start"), lines, "start", required=True)
         end = self.times(text("end"), lines, "end", required=True)
@@ -302,7 +315,7 @@ class _Reader:
         person = kinds == -1
         outside = person & (publish != NONE) & known & ~backwards & ((publish < start) | (publish > end))
         self.problem(lines[outside], "publish: must lie between start and end")
-        media = self.choice(text("media"), lines, "media", ("voice", "video"), "voice")
+        media = self.choice(text("media"), lines, "media", MEDIA, "voice")
         endpoint = self.choice(text("endpoint"), lines, "endpoint", ENDPOINTS, "client")
         direction = self.choice(text("direction"), lines, "direction", DIRECTIONS, "originating")
         streams = self.streams(text("streams"), lines)
@@ -314,8 +327,8 @@ class _Reader:
         self.keep("start", start)
         self.keep("end", end)
         self.keep("publish", np.where(person, publish, NONE))
-        self.keep("video", media == "video")
-        self.keep("sip", endpoint == "sip")
+        self.keep("video", media == 1)
+        self.keep("sip", endpoint == ENDPOINTS.index("sip"))
         self.keep("endpoint", endpoint)
         self.keep("direction", direction)
         self.keep("streams", streams)
@@ -337,8 +350,16 @@ class _Reader:
         empty = _np(pc.equal(values, ""))
         if required:
             self.problem(lines[empty], f"{column}: is required")
-        seconds = _np(pc.match_substring_regex(values, SECONDS))
-        dated = _np(pc.match_substring_regex(values, DATE_TIME))
+        # The file's form is known from its first time: most values are checked by one
+        # pattern, and only what fails it by the other.
+        first_form = SECONDS if self.form != "date-time" else DATE_TIME
+        mine = _np(pc.match_substring_regex(values, first_form))
+        rest = ~(mine | empty)
+        others = np.zeros(n, np.bool_)
+        if rest.any():
+            second_form = DATE_TIME if first_form == SECONDS else SECONDS
+            others[rest] = _np(pc.match_substring_regex(values.filter(pa.array(rest)), second_form))
+        seconds, dated = (mine, others) if first_form == SECONDS else (others, mine)
         if self.form is None and (seconds.any() or dated.any()):
             at = int(np.flatnonzero(seconds | dated)[0])
             self.form = "seconds" if seconds[at] else "date-time"
@@ -360,13 +381,19 @@ class _Reader:
             return result
         chosen = values.filter(pa.array(mine))
         if self.form == "seconds":
-            decimals = pc.cast(chosen, pa.decimal128(18, 6))
-            micros = pc.cast(pc.multiply(decimals, pa.scalar(Decimal(MICRO))), pa.int64(), safe=False)
-            point = pc.find_substring(chosen, ".")
-            length = pc.utf8_length(chosen)
-            places = pc.if_else(pc.equal(point, -1), 0, pc.subtract(pc.subtract(length, point), 1))
-            self.places = max(self.places, int(pc.max(places).as_py() or 0))
-            result[mine] = _np(micros)
+            point = _np(pc.find_substring(chosen, "."))
+            micros = np.empty(len(chosen), np.int64)
+            whole = point == -1
+            if whole.any():  # whole seconds (most files): read as integers
+                micros[whole] = _np(pc.cast(chosen.filter(pa.array(whole)), pa.int64())) * MICRO
+            if not whole.all():
+                parted = chosen.filter(pa.array(~whole))
+                decimals = pc.cast(parted, pa.decimal128(18, 6))
+                scaled = pc.multiply(decimals, pa.scalar(Decimal(MICRO)))
+                micros[~whole] = _np(pc.cast(scaled, pa.int64(), safe=False))
+                places = _np(pc.utf8_length(parted)) - point[~whole] - 1
+                self.places = max(self.places, int(places.max()))
+            result[mine] = micros
         else:
             stamps, invalid = _date_times(chosen)
             positions = np.flatnonzero(mine)
@@ -385,16 +412,16 @@ class _Reader:
         options: Iterable[str],
         default: str,
     ) -> npt.NDArray[Any]:
-        words = pc.utf8_lower(values).to_numpy(zero_copy_only=False)
-        words = np.where(words == "", default, words)
+        codes, words = _encoded(pc.utf8_lower(values))
         allowed = tuple(options)
-        wrong = ~np.isin(words, allowed)
-        for word in sorted(set(words[wrong].tolist()))[:5]:
-            self.problem(
-                lines[wrong & (words == word)],
-                f"{column}: {shown(str(word))!r} is not one of {', '.join(allowed)}",
-            )
-        return words
+        for index, word in enumerate(words):
+            if word and word not in allowed:
+                self.problem(
+                    lines[codes == index],
+                    f"{column}: {shown(word)!r} is not one of {', '.join(allowed)}",
+                )
+        chosen = [allowed.index(w) if w in allowed else allowed.index(default) for w in words]
+        return np.array(chosen, np.int64)[codes] if len(words) else np.zeros(0, np.int64)
 
     def streams(self, values: pa.Array, lines: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         empty = _np(pc.equal(values, ""))
@@ -407,11 +434,13 @@ class _Reader:
         return np.where(wrong, 1, result)
 
     def subscribes(self, values: pa.Array, lines: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-        words = pc.utf8_lower(values).to_numpy(zero_copy_only=False)
-        yes = np.isin(words, TRUE) | (words == "")
-        no = np.isin(words, FALSE)
-        self.problem(lines[~(yes | no)], "subscribes: must be true or false (or 1/0, yes/no)")
-        return yes
+        codes, words = _encoded(pc.utf8_lower(values))
+        for index, word in enumerate(words):
+            if word not in (*TRUE, *FALSE, ""):
+                self.problem(
+                    lines[codes == index], "subscribes: must be true or false (or 1/0, yes/no)"
+                )
+        return np.array([w not in FALSE for w in words], np.bool_)[codes]
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -474,9 +503,7 @@ class _Reader:
         pub = publish[kept_record]
         pub_rel = np.where(pub != NONE, (pub - origin_k[codes_k]) // (MICRO // scale), NONE)
         start_rel, end_rel = rel(start), rel(end)
-        names_all = pa.chunked_array(take["name"], pa.string())
-        kept_index = np.flatnonzero(kept_record)
-        names = pc.take(names_all, pa.array(kept_index)).to_pylist()
+        names = pa.chunked_array(take["name"], pa.string()).filter(pa.array(kept_record))
         sessions = Sessions(
             count=len(kept_sessions),
             scale=scale,
@@ -505,16 +532,16 @@ class _Reader:
             records=int(kept_record.sum()),
             person_lines=record_lines[person],
             interval_lines=record_lines[~person],
-            person_names=[names[i] for i in np.flatnonzero(person).tolist()],
-            interval_names=[names[i] for i in np.flatnonzero(~person).tolist()],
-            endpoints=codes_of(endpoints, ENDPOINTS)[person],
-            directions=codes_of(directions, DIRECTIONS)[person],
+            person_names=names.filter(pa.array(person)),
+            interval_names=names.filter(pa.array(~person)),
+            endpoints=endpoints[person],
+            directions=directions[person],
             problems=tuple(Problem(f"line {line}", message) for line, message in ordered),
             problem_count=self.problem_count,
             rejected_records=int(records - kept_record.sum()),
             rejected_sessions=int(dropped.sum()),
             form=self.form or "seconds",
-            origins=[_origin_text(int(t), self.form, scale) for t in origin_k.tolist()],
+            origins=origin_k,
         )
 
     def session_limits(
@@ -548,6 +575,12 @@ class _Reader:
         raise self.refuse("the file has a header but no records")
 
 
+def _encoded(values: pa.Array) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """A column of few distinct words as each value's index into the words."""
+    encoded = pc.dictionary_encode(values)
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
+
+
 def _np(values: Any) -> npt.NDArray[Any]:
     return np.asarray(values.to_numpy(zero_copy_only=False))
 
@@ -573,15 +606,6 @@ def _date_times(values: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     return micros, invalid
 
 
-def _origin_text(micros: int, form: str | None, scale: int) -> str:
-    if form == "date-time":
-        import datetime
-
-        moment = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(microseconds=micros)
-        return moment.isoformat().replace("+00:00", "Z")
-    return f"{Decimal(micros).scaleb(-6).normalize():f}"
-
-
 def _arrow_message(text: str) -> str:
     if "UTF8" in text or "utf8" in text or "UTF-8" in text:
         return "the file is not UTF-8 text: save it as UTF-8 CSV"
@@ -589,14 +613,6 @@ def _arrow_message(text: str) -> str:
         return f"a line of the file is longer than {BLOCK_BYTES // (1 << 20)} MB: is it CSV?"
     found = re.search(r"CSV parse error: (.*)", text)
     return f"the file is not CSV that can be read: {shown(found[1] if found else text, 120)}"
-
-
-def codes_of(words: npt.NDArray[Any], options: tuple[str, ...]) -> npt.NDArray[np.int64]:
-    """Each word's index in `options` (a word not among them: 0)."""
-    codes = np.zeros(len(words), np.int64)
-    for index, option in enumerate(options):
-        codes[words == option] = index
-    return codes
 
 
 def session_document(records: UsageRecords, k: int, model: Model) -> dict[str, Any]:
@@ -614,7 +630,7 @@ def session_document(records: UsageRecords, k: int, model: Model) -> dict[str, A
         publish = int(sessions.publish[i])
         participants.append(
             {
-                "name": records.person_names[i] or f"Participant {len(participants) + 1}",
+                "name": records.person_names[i].as_py() or f"Participant {len(participants) + 1}",
                 "media": "video" if sessions.video[i] else "voice",
                 "endpoint": ENDPOINTS[int(records.endpoints[i])],
                 "direction": DIRECTIONS[int(records.directions[i])],
