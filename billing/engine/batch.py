@@ -129,7 +129,12 @@ def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionS
         legs = _Billed(sessions.leave - sessions.join, sessions.scale, card)
         parts += _split(legs, sessions.session, everyone, sessions.video)
         conference = sessions.interval_kind == CONFERENCE
-        parts += _split(_intervals(sessions, card), sessions.interval_session, conference, sessions.interval_video)
+        parts += _split(
+            _intervals(sessions, card),
+            sessions.interval_session,
+            conference,
+            sessions.interval_video,
+        )
     else:
         if model is Model.VIDEO_PPM:
             parts.append(_participant_minutes(sessions, card))
@@ -139,7 +144,9 @@ def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionS
         else:
             parts.append(_subscribed_minutes(sessions, card))
         sip = _Billed(sessions.leave - sessions.join, sessions.scale, card)
-        parts.append((Meter.SIP_INTERCONNECT, sessions.session[sessions.sip], sip.seconds[sessions.sip]))
+        parts.append(
+            (Meter.SIP_INTERCONNECT, sessions.session[sessions.sip], sip.seconds[sessions.sip])
+        )
     intervals = _intervals(sessions, card)
     for kind, meter in ((RECORDING, Meter.RECORDING), (MONITORING, Meter.MONITORING)):
         chosen = sessions.interval_kind == kind
@@ -229,7 +236,9 @@ def _subscribed_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, I
     per_session = np.bincount(sessions.session[publishers], minlength=sessions.count)
     first = np.concatenate(([0], np.cumsum(per_session)))
     pairs_of = per_session[sessions.session[subscribers]]
-    heaviest = np.bincount(sessions.session[subscribers], weights=pairs_of, minlength=sessions.count)
+    heaviest = np.bincount(
+        sessions.session[subscribers], weights=pairs_of, minlength=sessions.count
+    )
     if len(heaviest) and heaviest.max() > MAX_SUBSCRIPTIONS:
         worst = int(np.argmax(heaviest))
         raise ScenarioError.single(
@@ -265,7 +274,9 @@ def _subscribed_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, I
         )
         overlap[who == whom] = 0  # nobody subscribes to themselves
         overlap *= sessions.streams[whom]
-        totals += np.bincount(sessions.session[who], weights=overlap, minlength=sessions.count).astype(np.int64)
+        totals += np.bincount(
+            sessions.session[who], weights=overlap, minlength=sessions.count
+        ).astype(np.int64)
         low = high
     owners = np.arange(sessions.count, dtype=np.int64)
     return Meter.SUBSCRIBED, owners, totals
@@ -291,7 +302,11 @@ def month_period(usage: SessionSeconds, card: RateCard, *, explain: bool = True)
         how = {}
         for meter in meter_order(billed):
             text = f"{sessions}, {minutes_text(totals[meter])} in all"
-            if card.rounding == MONTH and meter not in usage.unrounded and billed[meter] != totals[meter]:
+            if (
+                card.rounding == MONTH
+                and meter not in usage.unrounded
+                and billed[meter] != totals[meter]
+            ):
                 text += f", rounded once to {minutes_text(billed[meter])} (rounded per month)"
             how[meter] = text
     return with_minimum(rate_month(billed, card, how), card)

@@ -58,7 +58,12 @@ COLUMNS = (
     "subscribes",
 )
 REQUIRED = ("session", "start", "end")
-KINDS = {"participant": -1, "conference": CONFERENCE, "recording": RECORDING, "monitoring": MONITORING}
+KINDS = {
+    "participant": -1,
+    "conference": CONFERENCE,
+    "recording": RECORDING,
+    "monitoring": MONITORING,
+}
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no")
 MAX_PROBLEMS = 100
@@ -76,7 +81,10 @@ DATE_TIME = (
 )
 MICRO = 10**6
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-FORMS = {"seconds": "seconds (such as 90 or 12.5)", "date-time": "ISO 8601 date-times with a UTC offset"}
+FORMS = {
+    "seconds": "seconds (such as 90 or 12.5)",
+    "date-time": "ISO 8601 date-times with a UTC offset",
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -154,7 +162,9 @@ def _head(source: str | Path | bytes, size: int) -> str:
         with _stream(source) as stream:
             raw = stream.read(size)
     except (OSError, pa.ArrowException):
-        raise ScenarioError.single("", "the file is not a readable CSV file (nor gzipped CSV)") from None
+        raise ScenarioError.single(
+            "", "the file is not a readable CSV file (nor gzipped CSV)"
+        ) from None
     if not raw:
         raise ScenarioError.single("", "the file is empty")
     if b"\x00" in raw:
@@ -167,7 +177,11 @@ def _head(source: str | Path | bytes, size: int) -> str:
 
 class _Reader:
     def __init__(
-        self, source: str | Path | bytes, addons: set[str], columns: Mapping[str, str], skip_bad: bool
+        self,
+        source: str | Path | bytes,
+        addons: set[str],
+        columns: Mapping[str, str],
+        skip_bad: bool,
     ) -> None:
         self.source = source
         self.addons = sorted(addons)
@@ -217,7 +231,9 @@ class _Reader:
         line = 2
         try:
             with _stream(self.source) as stream:
-                reader = pa_csv.open_csv(stream, read_options=options, parse_options=parse, convert_options=convert)
+                reader = pa_csv.open_csv(
+                    stream, read_options=options, parse_options=parse, convert_options=convert
+                )
                 for batch in reader:
                     if line - 2 + batch.num_rows > MAX_RECORDS:
                         raise self.refuse(
@@ -278,12 +294,16 @@ class _Reader:
         column = {ours: batch.column(names.index(theirs)) for ours, theirs in self.found.items()}
 
         def text(ours: str) -> pa.Array:
-            return pc.utf8_trim_whitespace(column[ours]) if ours in column else pa.nulls(n, pa.string()).fill_null("")
+            """A column as the file gives it (spaces around a value are dropped where it is
+            read: `_encoded`, `times`)."""
+            return column[ours] if ours in column else pa.nulls(n, pa.string()).fill_null("")
 
-        session = text("session")
+        session = pc.utf8_trim_whitespace(text("session"))
         self.check_text(session, lines, "session")
         empty = _np(pc.equal(session, ""))
-        self.problem(lines[empty], "session: is required (records with the same value are one session)")
+        self.problem(
+            lines[empty], "session: is required (records with the same value are one session)"
+        )
         name = text("name")
         self.check_text(name, lines, "name")
         codes, words = _encoded(pc.utf8_lower(text("kind")))
@@ -313,7 +333,9 @@ class _Reader:
         backwards = known & (end < start)
         self.problem(lines[backwards], "end: must not be before start")
         person = kinds == -1
-        outside = person & (publish != NONE) & known & ~backwards & ((publish < start) | (publish > end))
+        outside = (
+            person & (publish != NONE) & known & ~backwards & ((publish < start) | (publish > end))
+        )
         self.problem(lines[outside], "publish: must lie between start and end")
         media = self.choice(text("media"), lines, "media", MEDIA, "voice")
         endpoint = self.choice(text("endpoint"), lines, "endpoint", ENDPOINTS, "client")
@@ -348,13 +370,18 @@ class _Reader:
         n = len(values)
         result = np.full(n, NONE, np.int64)
         empty = _np(pc.equal(values, ""))
-        if required:
-            self.problem(lines[empty], f"{column}: is required")
         # The file's form is known from its first time: most values are checked by one
         # pattern, and only what fails it by the other.
         first_form = SECONDS if self.form != "date-time" else DATE_TIME
         mine = _np(pc.match_substring_regex(values, first_form))
         rest = ~(mine | empty)
+        if rest.any():  # spaces around a time are no fault: read again without them
+            values = pc.utf8_trim_whitespace(values)
+            empty = _np(pc.equal(values, ""))
+            mine = _np(pc.match_substring_regex(values, first_form))
+            rest = ~(mine | empty)
+        if required:
+            self.problem(lines[empty], f"{column}: is required")
         others = np.zeros(n, np.bool_)
         if rest.any():
             second_form = DATE_TIME if first_form == SECONDS else SECONDS
@@ -545,7 +572,11 @@ class _Reader:
         )
 
     def session_limits(
-        self, codes: npt.NDArray[np.int64], kinds: npt.NDArray[np.int64], lines: npt.NDArray[np.int64], keys: list[str]
+        self,
+        codes: npt.NDArray[np.int64],
+        kinds: npt.NDArray[np.int64],
+        lines: npt.NDArray[np.int64],
+        keys: list[str],
     ) -> None:
         """A session holds what a scenario may: at most MAX_PARTICIPANTS participants and
         MAX_INTERVALS intervals of each kind."""
@@ -578,7 +609,8 @@ class _Reader:
 def _encoded(values: pa.Array) -> tuple[npt.NDArray[np.int64], list[str]]:
     """A column of few distinct words as each value's index into the words."""
     encoded = pc.dictionary_encode(values)
-    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
+    words = [word.strip() for word in encoded.dictionary.to_pylist()]
+    return encoded.indices.to_numpy().astype(np.int64), words
 
 
 def _np(values: Any) -> npt.NDArray[Any]:

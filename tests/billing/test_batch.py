@@ -77,7 +77,17 @@ def as_csv(records: list[dict], dated: bool) -> bytes:
 
     out = io.StringIO()
     writer = csv.writer(out)
-    columns = ["session", "kind", "start", "end", "publish", "media", "endpoint", "streams", "subscribes"]
+    columns = [
+        "session",
+        "kind",
+        "start",
+        "end",
+        "publish",
+        "media",
+        "endpoint",
+        "streams",
+        "subscribes",
+    ]
     writer.writerow([c.upper() if c == "session" else c for c in columns])
     for r in records:
         writer.writerow([when(r[c]) if c in ("start", "end", "publish") else r[c] for c in columns])
