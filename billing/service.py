@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +16,7 @@ from billing.engine import (
     RateCard,
     RateCardOverride,
     Scenario,
+    ScenarioError,
     estimate_document,
     is_estimate,
     parse_estimate,
@@ -22,8 +25,13 @@ from billing.engine import (
     price_estimate,
     quote_document,
 )
+from billing.engine.batch import bill_usage
+from billing.engine.inputs import shown
 from billing.engine.jsonio import loads
+from billing.engine.meters import Model
+from billing.engine.pricing import usage_document
 from billing.engine.scenario import RateCardRef
+from billing.engine.usagefile import read_usage
 
 
 def load_json(raw: bytes | str) -> Any:
@@ -92,3 +100,28 @@ def price_any(document: Any) -> dict[str, Any]:
     if is_estimate(document):
         return estimate_document(price_estimate_document(document))
     return quote_document(price_document(document))
+
+
+def price_usage(
+    source: str | Path | bytes,
+    *,
+    model: str | None = None,
+    rate_card: str | None = None,
+    skip_bad: bool = False,
+    columns: Mapping[str, str] | None = None,
+    cards: CardDirectory | None = None,
+) -> dict[str, Any]:
+    """A usage file (a path, or its bytes; CSV or gzipped CSV) priced with a stored card (its
+    slug; None: the default) under `model` (None: the cheapest), as the API answers it
+    (billing.engine.pricing.usage_document). Raises ScenarioError naming what is wrong."""
+    cards = cards or CardDirectory()
+    card = cards.card(rate_card) if rate_card else cards.default()
+    chosen = None
+    if model:
+        if model not in list(Model):
+            raise ScenarioError.single(
+                "model", f"{shown(model)!r} is not a pricing model (one of {', '.join(Model)})"
+            )
+        chosen = Model(model)
+    records = read_usage(source, addons=card.addons, columns=columns, skip_bad=skip_bad)
+    return usage_document(bill_usage(records.sessions, records.records, card, chosen), records)

@@ -113,6 +113,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_DOCUMENT_BYTES
 # message. And a body must have arrived within this many seconds.
 MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", MAX_DOCUMENT_BYTES + 64_000)
 REQUEST_BODY_TIMEOUT = envint("REQUEST_BODY_TIMEOUT", 60)
+# A usage file (POST /api/usage, the usage page) is its own kind of upload: streamed to disk,
+# at most this many bytes (gzipped or not), given as long as this many seconds to arrive.
+USAGE_MAX_BYTES = envint("USAGE_MAX_BYTES", 200_000_000)
+USAGE_BODY_TIMEOUT = envint("USAGE_BODY_TIMEOUT", 600)
 # How many requests one worker runs at once (the others wait their turn, in order; 0: no
 # limit). Pricing is CPU work under one interpreter lock: one at a time measured best.
 WORKER_SLOTS = envint("WORKER_SLOTS", 1)

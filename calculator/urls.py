@@ -40,6 +40,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/estimate", api.estimate, name="api-estimate"),
     path("api/rate-cards", api.rate_cards, name="api-rate-cards"),
+    path("api/usage", api.usage, name="api-usage"),
     path("api/openapi.json", api.openapi, name="api-openapi"),
     re_path(r"^api/(?P<path>.*)$", api.not_found),
     path("admin/login/", answers_429_when_throttled(admin.site.login)),

@@ -310,3 +310,40 @@ def month_period(usage: SessionSeconds, card: RateCard, *, explain: bool = True)
                 text += f", rounded once to {minutes_text(billed[meter])} (rounded per month)"
             how[meter] = text
     return with_minimum(rate_month(billed, card, how), card)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UsageBill:
+    """A usage file's month under one model (`period`), beside the same month's total under
+    every model, cheapest first."""
+
+    model: Model
+    card: RateCard
+    sessions: int
+    records: int
+    period: Period
+    seconds: SessionSeconds
+    models: tuple[tuple[Model, Period], ...]
+
+
+def bill_usage(sessions: Sessions, records: int, card: RateCard, model: Model | None) -> UsageBill:
+    """The month of a usage file's sessions under each model; the bill under `model` (None:
+    the cheapest)."""
+    priced = []
+    for each in Model:
+        usage = meter_sessions(sessions, each, card)
+        priced.append((each, usage, month_period(usage, card, explain=each is model)))
+    priced.sort(key=lambda found: (found[2].total, list(Model).index(found[0])))
+    chosen = model if model is not None else priced[0][0]
+    _, usage, period = next(found for found in priced if found[0] is chosen)
+    if model is None:
+        period = month_period(usage, card)
+    return UsageBill(
+        chosen,
+        card,
+        sessions.count,
+        records,
+        period,
+        usage,
+        tuple((each, month) for each, _, month in priced),
+    )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import plausibility
+from .batch import UsageBill
 from .errors import ScenarioError
 from .metering import Usage, meter_usage
 from .meters import Model
@@ -26,6 +27,7 @@ from .rating import (
 )
 from .scenario import MAX_MEMBERS, Scenario
 from .timefmt import clock
+from .usagefile import UsageRecords
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,3 +302,26 @@ def model_curves(
             crossovers.append(Crossover(count, cheapest, previous))
         previous = cheapest
     return curves, crossovers
+
+
+def usage_document(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
+    """The result of pricing a usage file (docs/documents.md, "Usage records"): the month
+    under the chosen model, line by line; its total under every model, cheapest first; what
+    was left out."""
+    return {
+        "model": str(bill.model),
+        "currency": bill.card.currency,
+        "rate_card": card_summary(bill.card),
+        "sessions": bill.sessions,
+        "records": bill.records,
+        "monthly": _period_document(bill.period, monthly=True),
+        "models": [
+            {"model": str(model), "total": f"{period.total:f}"} for model, period in bill.models
+        ],
+        "rejected": {
+            "count": records.rejected_records,
+            "sessions": records.rejected_sessions,
+            "problems": records.problem_count,
+            "first": [{"path": p.path, "message": p.message} for p in records.problems],
+        },
+    }

@@ -268,8 +268,18 @@ class _Reader:
         if not any(n.strip() for n in names):
             raise self.refuse("the file's first line is empty: it should name the columns")
         folded = [n.strip().lower() for n in names]
+        for key in self.columns:
+            if key not in COLUMNS:
+                raise self.refuse(
+                    f"{shown(key)!r} is not a column of a usage file (one of {', '.join(COLUMNS)})"
+                )
         for ours in COLUMNS:
             wanted = self.columns.get(ours, ours).strip().lower()
+            if ours in self.columns and wanted not in folded:
+                raise self.refuse(
+                    f"the file has no column {shown(self.columns[ours])!r} (given for {ours}; "
+                    f"its columns: {', '.join(repr(shown(n)) for n in names[:20])})"
+                )
             matches = [names[i] for i, n in enumerate(folded) if n == wanted]
             if len(matches) > 1:
                 raise self.refuse(f"the header names column {shown(matches[0])!r} twice")

@@ -14,9 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from billing.cards import CardDirectory, engine_card
 from billing.engine import ScenarioError, card_document
-from billing.service import load_json, price_any
+from billing.service import load_json, price_any, price_usage
 from calculator.api.openapi import document as openapi_document
 from calculator.server.ratelimit import describe, retry_after
+from calculator.uploads import TooLarge, spooled
 
 log = logging.getLogger(__name__)
 View = Callable[[HttpRequest], JsonResponse]
@@ -46,6 +47,8 @@ def api(*methods: str) -> Callable[[View], View]:
                 return error_response(
                     400, [{"path": p.path, "message": p.message} for p in error.problems]
                 )
+            except TooLarge as error:
+                return error_response(413, [{"path": "", "message": str(error)}])
             except RequestDataTooBig:
                 return error_response(
                     400, [{"path": "", "message": "the request body is over 2 MB"}]
@@ -70,6 +73,49 @@ def estimate(request: HttpRequest) -> JsonResponse:
         response["Retry-After"] = str(wait)
         return response
     return JsonResponse(price_any(load_json(request.body)))
+
+
+def _throttled(request: HttpRequest) -> JsonResponse | None:
+    wait = retry_after(request, "api")
+    if wait is None:
+        return None
+    message = f"Too many requests: {describe('api')}. Try again in {wait} seconds."
+    response = error_response(429, [{"path": "", "message": message}])
+    response["Retry-After"] = str(wait)
+    return response
+
+
+# ?column_session=CallID: the file's own name for one of the columns.
+COLUMN_PREFIX = "column_"
+
+
+@api("POST")
+def usage(request: HttpRequest) -> JsonResponse:
+    """A usage file as the body (text/csv, or gzipped), priced: ?model=, ?rate_card=,
+    ?skip_bad=true, ?column_<ours>=<theirs>."""
+    if limited := _throttled(request):
+        return limited
+    query = request.GET
+    skip = query.get("skip_bad", "false").strip().lower()
+    if skip not in ("true", "false", "1", "0", "yes", "no"):
+        raise ScenarioError.single("skip_bad", "must be true or false")
+    columns = {
+        key.removeprefix(COLUMN_PREFIX): value
+        for key, value in query.items()
+        if key.startswith(COLUMN_PREFIX)
+    }
+    length = request.META.get("CONTENT_LENGTH") or ""
+    declared = int(length) if length.isdigit() else None
+    with spooled(request, declared) as path:
+        return JsonResponse(
+            price_usage(
+                path,
+                model=query.get("model") or None,
+                rate_card=query.get("rate_card") or None,
+                skip_bad=skip in ("true", "1", "yes"),
+                columns=columns,
+            )
+        )
 
 
 @api("GET")

@@ -232,6 +232,8 @@ class Admission:
     # Load balancers' checks and static files (WhiteNoise, from memory) never wait behind work.
     UNQUEUED = ("/healthz",)
     UNQUEUED_PREFIXES = ("/static/",)
+    # Usage files: streamed, to their own limit (settings.USAGE_MAX_BYTES).
+    STREAMED = ("/api/usage",)
     SLOT_TIME = 0.25  # seconds
 
     def __init__(
@@ -256,6 +258,9 @@ class Admission:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in self.STREAMED:
+            await self.streamed(scope, receive, send)
             return
         try:
             body = await self.read_body(scope, receive)
@@ -292,6 +297,48 @@ class Admission:
         finally:
             if leave is not None:
                 leave()
+
+    async def streamed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A usage file: its body passed on as it arrives (Django spools it to disk), up to
+        its own limit; the request takes a heavy lane (it is heavy work) in this worker."""
+        from django.conf import settings
+
+        limit = settings.USAGE_MAX_BYTES
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self.refuse(scope, send, 413, limit)
+            return
+        leave = await self.lanes.enter() if self.lanes is not None else None
+        size = 0
+        started = False
+        over = False
+
+        async def counted() -> Message:
+            nonlocal size, over
+            async with asyncio.timeout(settings.USAGE_BODY_TIMEOUT):
+                message = await receive()
+            size += len(message.get("body", b""))
+            if size > limit:
+                over = True
+                return {"type": "http.disconnect"}
+            return message
+
+        async def marked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, marked)
+        except TimeoutError:
+            if not started:
+                await self.refuse(scope, send, 408)
+            return
+        finally:
+            if leave is not None:
+                leave()
+        if over and not started:
+            await self.refuse(scope, send, 413, limit)
 
     async def enter(self, scope: Scope, size: int) -> Callable[[], None] | None:
         """Wait for this request's turn: a lane if it is heavy, else a slot of this worker;
@@ -340,8 +387,8 @@ class Admission:
         except TimeoutError:
             raise Refused(408) from None
 
-    async def refuse(self, scope: Scope, send: Send, status: int) -> None:
-        megabytes = f"{self.document_bytes / 1_000_000:g}"
+    async def refuse(self, scope: Scope, send: Send, status: int, limit: int = 0) -> None:
+        megabytes = f"{(limit or self.document_bytes) / 1_000_000:g}"
         message = {
             413: f"The request is over {megabytes} MB, the most the calculator takes.",
             408: f"The request's body took more than {self.timeout:g} seconds to arrive.",

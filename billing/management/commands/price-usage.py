@@ -1,0 +1,78 @@
+"""`python manage.py price-usage FILE [--model M] [--card SLUG]`: a usage file (CSV, or
+gzipped CSV) priced as POST /api/usage prices it, the result as JSON (or a table)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from billing.engine import ScenarioError
+from billing.service import price_usage
+
+
+class Command(BaseCommand):
+    help = "Price a usage file of call records (CSV, optionally gzipped) under every model."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", metavar="FILE", help="the usage file (.csv or .csv.gz)")
+        parser.add_argument("--model", help="the model of the bill (default: the cheapest)")
+        parser.add_argument("--card", help="a stored rate card's slug (default: the default)")
+        parser.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="price the sessions without bad records, leaving out those that have some",
+        )
+        parser.add_argument("--text", action="store_true", help="print a table for people")
+
+    def handle(
+        self,
+        *args: Any,
+        file: str,
+        model: str | None,
+        card: str | None,
+        skip_bad: bool,
+        text: bool,
+        **options: Any,
+    ) -> None:
+        try:
+            result = price_usage(file, model=model, rate_card=card, skip_bad=skip_bad)
+        except FileNotFoundError:
+            raise CommandError(f"{file}: no such file", returncode=2) from None
+        except IsADirectoryError:
+            raise CommandError(f"{file}: is a folder, not a file", returncode=2) from None
+        except ScenarioError as error:
+            for problem in error.problems:
+                where = f"{problem.path}: " if problem.path else ""
+                self.stderr.write(f"{file}: {where}{problem.message}")
+            raise CommandError(f"{file} could not be priced", returncode=1) from None
+        if not text:
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        self.stdout.write(table(file, result))
+
+
+def table(name: str, result: dict[str, Any]) -> str:
+    currency = result["currency"]
+    lines = [
+        f"{name}: {result['sessions']:,} sessions, {result['records']:,} records, "
+        f"under {result['model']} ({currency})",
+    ]
+    for line in result["monthly"]["lines"]:
+        lines.append(f"  {line['meter']:<28} {line['quantity']:>16} min {line['amount']:>14}")
+    minimum = result["monthly"].get("minimum")
+    if minimum:
+        lines.append(f"  {'minimum commitment':<28} {'':>20} {minimum['amount']:>14}")
+    lines.append(f"  {'total':<28} {'':>20} {result['monthly']['total']:>14}")
+    lines.append("  every model, cheapest first:")
+    for each in result["models"]:
+        lines.append(f"    {each['model']:<24} {each['total']:>14}")
+    rejected = result["rejected"]
+    if rejected["count"]:
+        lines.append(
+            f"  left out: {rejected['sessions']:,} sessions ({rejected['count']:,} records) "
+            "with bad records:"
+        )
+        lines += [f"    {p['path']}: {p['message']}" for p in rejected["first"]]
+    return "\n".join(lines) + "\n"
