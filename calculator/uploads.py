@@ -8,11 +8,17 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from django.conf import settings
 
 CHUNK = 1 << 20
+
+
+class Readable(Protocol):
+    """A request, an uploaded file: bytes read a block at a time."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class TooLarge(Exception):
@@ -30,7 +36,7 @@ def too_large_message() -> str:
 
 
 @contextmanager
-def spooled(source: IO[bytes], declared: int | None = None) -> Iterator[Path]:
+def spooled(source: Readable, declared: int | None = None) -> Iterator[Path]:
     """The bytes of `source` (a request, an uploaded file) in a temporary file, removed
     afterwards. Raises TooLarge past the limit (at once when the declared length says so)."""
     limit = settings.USAGE_MAX_BYTES

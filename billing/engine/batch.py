@@ -148,9 +148,13 @@ def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionS
             (Meter.SIP_INTERCONNECT, sessions.session[sessions.sip], sip.seconds[sessions.sip])
         )
     intervals = _intervals(sessions, card)
-    for kind, meter in ((RECORDING, Meter.RECORDING), (MONITORING, Meter.MONITORING)):
+    extras: tuple[tuple[int, AnyMeter], ...] = (
+        (RECORDING, Meter.RECORDING),
+        (MONITORING, Meter.MONITORING),
+    )
+    for kind, extra in extras:
         chosen = sessions.interval_kind == kind
-        parts.append((meter, sessions.interval_session[chosen], intervals.seconds[chosen]))
+        parts.append((extra, sessions.interval_session[chosen], intervals.seconds[chosen]))
     for index, key in enumerate(sessions.addons):
         chosen = (sessions.interval_kind == ADDON) & (sessions.interval_addon == index)
         addon: AddOn = card.addons[key]

@@ -169,7 +169,7 @@ def _head(source: str | Path | bytes, size: int) -> str:
         raise ScenarioError.single("", "the file is empty")
     if b"\x00" in raw:
         raise ScenarioError.single("", "the file is not CSV text: it holds binary data")
-    text = raw.decode("utf-8", errors="replace")
+    text: str = raw.decode("utf-8", errors="replace")
     if len(raw) == size:  # the last line may be cut
         text = text[: text.rfind("\n") + 1] or text
     return text
@@ -221,11 +221,13 @@ class _Reader:
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         )
-        unreadable: list[tuple[int, int, int]] = []
+        unreadable: list[tuple[int, int]] = []
 
         def invalid(row: Any) -> str:
-            unreadable.append((row.number or 0, row.expected_columns, row.actual_columns))
-            return "skip"
+            # A row of the wrong width belongs to no session for sure: the file is refused,
+            # at its first such row (found below: pyarrow does not count lines).
+            unreadable.append((row.expected_columns, row.actual_columns))
+            return "error"
 
         parse = pa_csv.ParseOptions(invalid_row_handler=invalid)
         line = 2
@@ -245,19 +247,29 @@ class _Reader:
         except ScenarioError:
             raise
         except pa.ArrowInvalid as error:
+            if unreadable:
+                raise self.refuse_width(len(names)) from None
             raise self.refuse(_arrow_message(str(error))) from None
         except (OSError, pa.ArrowException):
             raise self.refuse("the file is not a readable CSV file (nor gzipped CSV)") from None
-        if unreadable:
-            # pyarrow counts rows from 1 with the header: the row number is the line.
-            for number, expected, actual in unreadable:
-                self.problem(
-                    np.array([number], np.int64),
-                    f"has {actual} value{'s' if actual != 1 else ''}, the header {expected}",
-                )
-        if line == 2 and not unreadable:
+        if line == 2:
             raise self.refuse("the file has a header but no records")
         return self.finish(line - 2)
+
+    def refuse_width(self, width: int) -> ScenarioError:
+        """The first record with more or fewer values than the header has, by its line."""
+        with _stream(self.source) as stream:
+            text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+            rows = csv.reader(text)
+            next(rows, None)
+            for row in rows:
+                if len(row) != width:
+                    return ScenarioError.single(
+                        f"line {rows.line_num}",
+                        f"has {len(row)} value{'s' if len(row) != 1 else ''}, the header "
+                        f"{width}: every line has a value (maybe empty) for each column",
+                    )
+        return self.refuse("a line of the file has more or fewer values than the header")
 
     def header(self) -> list[str]:
         """The file's column names; each of ours found (by `columns`, else by name, without
@@ -529,7 +541,11 @@ class _Reader:
         scale = 10**self.places
         codes_k = renumber[codes[kept_record]]
         origin_k = origin[kept_sessions]
-        rel = lambda t: (t[kept_record] - origin_k[codes_k]) // (MICRO // scale)  # noqa: E731
+        step = MICRO // scale
+
+        def rel(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            """Times of the records kept, in ticks from their session's time 0."""
+            return (times[kept_record] - origin_k[codes_k]) // step
         person = kinds[kept_record] == -1
         flags = {
             name: np.concatenate(take[name])[kept_record]
@@ -538,7 +554,7 @@ class _Reader:
         endpoints = np.concatenate(take["endpoint"])[kept_record]
         directions = np.concatenate(take["direction"])[kept_record]
         pub = publish[kept_record]
-        pub_rel = np.where(pub != NONE, (pub - origin_k[codes_k]) // (MICRO // scale), NONE)
+        pub_rel = np.where(pub != NONE, (pub - origin_k[codes_k]) // step, NONE)
         start_rel, end_rel = rel(start), rel(end)
         names = pa.chunked_array(take["name"], pa.string()).filter(pa.array(kept_record))
         sessions = Sessions(
@@ -667,7 +683,7 @@ def session_document(records: UsageRecords, k: int, model: Model) -> dict[str, A
         return Decimal(ticks).scaleb(-places) if places else Decimal(ticks)
 
     people = np.flatnonzero(sessions.session == k).tolist()
-    participants = []
+    participants: list[dict[str, Any]] = []
     for i in people:
         publish = int(sessions.publish[i])
         participants.append(

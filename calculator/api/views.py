@@ -100,8 +100,8 @@ def usage(request: HttpRequest) -> JsonResponse:
     if skip not in ("true", "false", "1", "0", "yes", "no"):
         raise ScenarioError.single("skip_bad", "must be true or false")
     columns = {
-        key.removeprefix(COLUMN_PREFIX): value
-        for key, value in query.items()
+        key.removeprefix(COLUMN_PREFIX): str(query.get(key, ""))
+        for key in query
         if key.startswith(COLUMN_PREFIX)
     }
     length = request.META.get("CONTENT_LENGTH") or ""

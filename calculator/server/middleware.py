@@ -13,10 +13,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.middleware import gzip as django_gzip
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
 
 from calculator.server.ratelimit import Sliding, client_address, heavy_marks
 
@@ -45,8 +47,10 @@ class GZipMiddleware(django_gzip.GZipMiddleware):
     update pays it. Streamed responses, and the rest of what Django does (Vary, weak ETags,
     the random bytes that blunt BREACH), are Django's."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if (
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if not isinstance(response, HttpResponse) or (
             response.streaming
             or len(response.content) < 200
             or response.has_header("Content-Encoding")
@@ -58,7 +62,7 @@ class GZipMiddleware(django_gzip.GZipMiddleware):
         compressed[3] = gzip.FNAME
         name = b"a" * secrets.randbelow(self.max_random_bytes) + b"\x00"
         compressed[10:10] = name
-        django_gzip.patch_vary_headers(response, ("Accept-Encoding",))
+        patch_vary_headers(response, ("Accept-Encoding",))
         if len(compressed) >= len(response.content):
             return response
         response.content = bytes(compressed)

@@ -4,6 +4,7 @@ gzipped CSV) priced as POST /api/usage prices it, the result as JSON (or a table
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -36,12 +37,12 @@ class Command(BaseCommand):
         text: bool,
         **options: Any,
     ) -> None:
+        path = Path(file)
+        if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "no such file"
+            raise CommandError(f"{file}: {what}", returncode=2)
         try:
-            result = price_usage(file, model=model, rate_card=card, skip_bad=skip_bad)
-        except FileNotFoundError:
-            raise CommandError(f"{file}: no such file", returncode=2) from None
-        except IsADirectoryError:
-            raise CommandError(f"{file}: is a folder, not a file", returncode=2) from None
+            result = price_usage(path, model=model, rate_card=card, skip_bad=skip_bad)
         except ScenarioError as error:
             for problem in error.problems:
                 where = f"{problem.path}: " if problem.path else ""
