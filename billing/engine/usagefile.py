@@ -546,6 +546,7 @@ class _Reader:
         def rel(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
             """Times of the records kept, in ticks from their session's time 0."""
             return (times[kept_record] - origin_k[codes_k]) // step
+
         person = kinds[kept_record] == -1
         flags = {
             name: np.concatenate(take[name])[kept_record]
