@@ -545,7 +545,8 @@ class _Reader:
 
         def rel(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
             """Times of the records kept, in ticks from their session's time 0."""
-            return (times[kept_record] - origin_k[codes_k]) // step
+            relative: npt.NDArray[np.int64] = (times[kept_record] - origin_k[codes_k]) // step
+            return relative
 
         person = kinds[kept_record] == -1
         flags = {
