@@ -133,4 +133,5 @@ if __name__ == "__main__":
     import sys
 
     subprocess.run([sys.executable, "-m", "bench.web"], check=True)
+    subprocess.run([sys.executable, "-m", "bench.usage"], check=True)
     subprocess.run([sys.executable, "-m", "bench.limits"], check=True)

@@ -391,6 +391,9 @@ class _Reader:
         or wrong. The file's form is its first time's; a time in the other form is a problem."""
         n = len(values)
         result = np.full(n, NONE, np.int64)
+        quick = self.quick_times(values, lines, required=required)
+        if quick is not None:
+            return quick
         empty = _np(pc.equal(values, ""))
         # The file's form is known from its first time: most values are checked by one
         # pattern, and only what fails it by the other.
@@ -451,6 +454,31 @@ class _Reader:
             if (micros_np[~invalid] % MICRO).any():
                 self.places = 6
             result[positions[~invalid]] = micros_np[~invalid]
+        return result
+
+    def quick_times(
+        self, values: pa.Array, lines: npt.NDArray[np.int64], *, required: bool
+    ) -> npt.NDArray[np.int64] | None:
+        """A block whose times are all whole seconds (or empty, where a time may be), as most
+        files' are: read by one cast, with no pattern. None: not so (`times` looks at each
+        value); a failed cast is what costs, so the digits are checked first."""
+        if not len(values) or self.form == "date-time":
+            return None
+        empty = pc.equal(values, "")
+        if required and pc.any(empty).as_py():
+            return None
+        digits = pc.or_(pc.ascii_is_decimal(values), empty)
+        if not pc.all(digits).as_py():
+            return None
+        whole = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), values), pa.int64())
+        high = pc.max(whole).as_py()
+        if high is not None and high >= 10**12:
+            return None
+        if self.form is None and high is not None:
+            self.form = "seconds"
+            self.form_line = int(lines[int(np.argmax(~_np(empty)))])
+        result: npt.NDArray[np.int64] = _np(pc.fill_null(whole, 0)) * MICRO
+        result[_np(empty)] = NONE
         return result
 
     def choice(
