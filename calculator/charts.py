@@ -8,6 +8,7 @@ place pixels; every amount a person reads is the engine's exact decimal, preform
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -862,4 +863,130 @@ def side_by_side(
             "uirevision": "side-by-side",
         },
         "config": CONFIG,
+    }
+
+
+# -- A usage report's charts (calculator/usage.py) ------------------------------------------
+
+
+def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A usage report's charts, from its stored aggregates (billing/engine/report.py): the
+    month under every model, the sessions by cost, minutes and sessions per day, and the most
+    connected at once each day."""
+    result = data["result"]
+    currency = result["currency"]
+    models = result["models"]
+    chosen = result["model"]
+    days = data["days"]
+    dates = [d["day"] for d in days]
+    dated = data.get("form") == "date-time"
+    edges = data["histogram"]["edges"]
+    counts = data["histogram"]["counts"]
+    middles = [(float(a) + float(b)) / 2 for a, b in itertools.pairwise(edges)]
+    widths = [float(b) - float(a) for a, b in itertools.pairwise(edges)]
+    day_axis = {"title": {"text": "Day (UTC)" if dated else "Day"}, "type": "category"}
+    return {
+        "models": {
+            "data": [
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "y": [m["model"] for m in models],
+                    "x": [float(m["total"]) for m in models],
+                    "text": [money_text(Decimal(m["total"]), currency) for m in models],
+                    "textposition": "auto",
+                    "marker": {
+                        "color": [
+                            COLORS["billed"] if m["model"] == chosen else COLORS["unbilled"]
+                            for m in models
+                        ]
+                    },
+                    "hovertemplate": "%{y}: %{text}<extra></extra>",
+                }
+            ],
+            "layout": {
+                "height": 90 + 40 * len(models),
+                "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
+                "xaxis": {"title": {"text": f"The month ({currency})"}, "rangemode": "tozero"},
+                "yaxis": {"automargin": True, "autorange": "reversed"},
+            },
+            "config": CONFIG,
+        },
+        "histogram": {
+            "data": [
+                {
+                    "type": "bar",
+                    "x": middles,
+                    "y": counts,
+                    "width": widths,
+                    "marker": {"color": COLORS["billed"]},
+                    "hovertemplate": (
+                        f"%{{y:,}} sessions cost about %{{x:.4f}} {currency}<extra></extra>"
+                    ),
+                }
+            ],
+            "layout": {
+                "height": 300,
+                "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
+                "bargap": 0.05,
+                "xaxis": {"title": {"text": f"Cost of a session ({currency})"}},
+                "yaxis": {"title": {"text": "Sessions"}, "automargin": True},
+            },
+            "config": CONFIG,
+        },
+        "days": {
+            "data": [
+                {
+                    "type": "bar",
+                    "name": "Connected minutes",
+                    "x": dates,
+                    "y": [d["minutes"] for d in days],
+                    "marker": {"color": METER_COLORS[Meter.PARTICIPANT]},
+                    "hovertemplate": "%{x}: %{y:,} connected minutes<extra></extra>",
+                },
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": "Sessions",
+                    "x": dates,
+                    "y": [d["sessions"] for d in days],
+                    "yaxis": "y2",
+                    "line": {"color": COLORS["publishing"]},
+                    "hovertemplate": "%{x}: %{y:,} sessions<extra></extra>",
+                },
+            ],
+            "layout": {
+                "height": 320,
+                "margin": {"l": 10, "r": 10, "t": 10, "b": 60},
+                "xaxis": day_axis,
+                "yaxis": {"title": {"text": "Connected minutes"}, "automargin": True},
+                "yaxis2": {
+                    "title": {"text": "Sessions"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "automargin": True,
+                    "rangemode": "tozero",
+                },
+                "legend": {"orientation": "h", "y": 1.12},
+            },
+            "config": CONFIG,
+        },
+        "peaks": {
+            "data": [
+                {
+                    "type": "bar",
+                    "x": dates,
+                    "y": [d["most_connected"] for d in days],
+                    "marker": {"color": COLORS["conference"]},
+                    "hovertemplate": "%{x}: %{y:,} connected at once at most<extra></extra>",
+                }
+            ],
+            "layout": {
+                "height": 300,
+                "margin": {"l": 10, "r": 10, "t": 10, "b": 60},
+                "xaxis": day_axis,
+                "yaxis": {"title": {"text": "Most connected at once"}, "automargin": True},
+            },
+            "config": CONFIG,
+        },
     }

@@ -190,3 +190,50 @@ class DeletedShare(models.Model):
     @classmethod
     def was_deleted(cls, share_key: str) -> bool:
         return cls.objects.filter(key_hash=hash_token(share_key)).exists()
+
+
+class UsageReportQuerySet(models.QuerySet["UsageReport"]):
+    def owned_by(self, user_id: int | None, browser_hash: str) -> UsageReportQuerySet:
+        owned = models.Q(pk__in=[])
+        if browser_hash:
+            owned |= models.Q(browser_key_hash=browser_hash, owner__isnull=True)
+        if user_id is not None:
+            owned |= models.Q(owner_id=user_id)
+        return self.filter(owned).order_by("-created_at")
+
+
+class UsageReport(models.Model):
+    """A priced usage file, shared by an unguessable link: its aggregates only (the month's
+    bill, every model's total, costs, days, the most expensive sessions:
+    billing/engine/report.py) and the rate card it was priced with. The call records
+    themselves, which hold phone numbers and names, are never stored."""
+
+    share_key = models.CharField(max_length=32, unique=True, default=new_share_key, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="usage_reports",
+    )
+    browser_key_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The file's name as uploaded.
+    name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+    model = models.CharField(max_length=40)
+    card = models.JSONField()
+    report = models.JSONField()
+    # The cost of each session alone, as gzipped CSV (one row a session).
+    sessions_csv = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UsageReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name or f"Usage report {self.share_key[:6]}"
+
+    @property
+    def title(self) -> str:
+        return self.name or "Untitled usage report"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from calculator import pages
+from calculator import pages, usage
 from calculator.api import views as api
 from calculator.saved import compare, exports
 from calculator.saved import views as saved
@@ -24,6 +24,11 @@ urlpatterns = [
     path("compare/saved/", compare.compare_saved, name="compare-saved"),
     path("rules/", pages.rules, name="rules"),
     path("import/", saved.import_view, name="import"),
+    path("usage/", usage.usage_page, name="usage"),
+    path("u/<str:share_key>/", usage.report_page, name="usage-report"),
+    path("u/<str:share_key>/sessions.csv", usage.report_csv, name="usage-csv"),
+    path("u/<str:share_key>/session/<int:number>/", usage.open_session, name="usage-session"),
+    path("u/<str:share_key>/delete/", usage.delete_report, name="usage-delete"),
     path("estimates/new/", pages.new_estimate, name="estimate-new"),
     path("mine/", saved.mine, name="mine"),
     path("s/<str:share_key>/", saved.share, name="saved-share"),

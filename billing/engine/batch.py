@@ -13,6 +13,7 @@ test_batch.py checks it over random files).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -330,13 +331,21 @@ class UsageBill:
     models: tuple[tuple[Model, Period], ...]
 
 
-def bill_usage(sessions: Sessions, records: int, card: RateCard, model: Model | None) -> UsageBill:
+def bill_usage(
+    sessions: Sessions,
+    records: int,
+    card: RateCard,
+    model: Model | None,
+    progress: Callable[[float], None] | None = None,
+) -> UsageBill:
     """The month of a usage file's sessions under each model; the bill under `model` (None:
-    the cheapest)."""
+    the cheapest). `progress` is told the part done (0 to 1) after each model."""
     priced = []
-    for each in Model:
+    for number, each in enumerate(Model, start=1):
         usage = meter_sessions(sessions, each, card)
         priced.append((each, usage, month_period(usage, card, explain=each is model)))
+        if progress is not None:
+            progress(number / len(Model))
     priced.sort(key=lambda found: (found[2].total, list(Model).index(found[0])))
     chosen = model if model is not None else priced[0][0]
     _, usage, period = next(found for found in priced if found[0] is chosen)

@@ -16,7 +16,7 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -123,18 +123,30 @@ class UsageRecords:
         return f"{Decimal(micros).scaleb(-6).normalize():f}"
 
 
+class ColumnsMissing(ScenarioError):
+    """The header lacks a required column: the file's columns and first records come with
+    it, for a person to say which column is which."""
+
+    def __init__(self, message: str, columns: list[str], rows: list[list[str]]) -> None:
+        super().__init__([Problem("", message)])
+        self.columns = columns
+        self.rows = rows
+
+
 def read_usage(
     source: str | Path | bytes,
     *,
     addons: Iterable[str] = (),
     columns: Mapping[str, str] | None = None,
     skip_bad: bool = False,
+    progress: Callable[[float], None] | None = None,
 ) -> UsageRecords:
     """Read a usage file (a path, or its bytes; gzip is known by its first bytes). `addons`:
     the card's add-on keys, which `kind` may name. `columns`: for each of COLUMNS, the file's
     own name for it where the header differs. Raises ScenarioError: a file it cannot read, or
-    with bad records (unless `skip_bad`), named by line."""
-    return _Reader(source, set(addons), columns or {}, skip_bad).read()
+    with bad records (unless `skip_bad`), named by line. `progress` is told the part of the
+    file read so far (0 to 1) after each block."""
+    return _Reader(source, set(addons), columns or {}, skip_bad, progress).read()
 
 
 def header_of(source: str | Path | bytes) -> tuple[list[str], list[list[str]]]:
@@ -149,12 +161,24 @@ def header_of(source: str | Path | bytes) -> tuple[list[str], list[list[str]]]:
 
 
 def _stream(source: str | Path | bytes) -> Any:
+    return _opened(source)[0]
+
+
+def _opened(source: str | Path | bytes) -> tuple[Any, Any, int]:
+    """The file's text as a stream (gunzipped if it is gzip), the raw file under it (whose
+    position says how much is read) and the raw file's size."""
     if isinstance(source, bytes):
-        compression = "gzip" if source[:2] == b"\x1f\x8b" else None
-        return pa.input_stream(pa.BufferReader(source), compression=compression)
-    with open(source, "rb") as file:
-        magic = file.read(2)
-    return pa.input_stream(str(source), compression="gzip" if magic == b"\x1f\x8b" else None)
+        raw: Any = pa.BufferReader(source)
+        size = len(source)
+        magic = source[:2]
+    else:
+        with open(source, "rb") as file:
+            magic = file.read(2)
+        raw = pa.OSFile(str(source))
+        size = raw.size()
+    if magic == b"\x1f\x8b":
+        return pa.CompressedInputStream(raw, "gzip"), raw, size
+    return raw, raw, size
 
 
 def _head(source: str | Path | bytes, size: int) -> str:
@@ -182,8 +206,10 @@ class _Reader:
         addons: set[str],
         columns: Mapping[str, str],
         skip_bad: bool,
+        progress: Callable[[float], None] | None = None,
     ) -> None:
         self.source = source
+        self.progress = progress
         self.addons = sorted(addons)
         self.columns = {k.strip().lower(): v for k, v in columns.items() if v}
         self.skip_bad = skip_bad
@@ -232,11 +258,14 @@ class _Reader:
         parse = pa_csv.ParseOptions(invalid_row_handler=invalid)
         line = 2
         try:
-            with _stream(self.source) as stream:
+            stream, raw, size = _opened(self.source)
+            with stream:
                 reader = pa_csv.open_csv(
                     stream, read_options=options, parse_options=parse, convert_options=convert
                 )
                 for batch in reader:
+                    if self.progress is not None:
+                        self.progress(min(1.0, raw.tell() / max(size, 1)))
                     if line - 2 + batch.num_rows > MAX_RECORDS:
                         raise self.refuse(
                             f"the file has more than {MAX_RECORDS:,} records: split it (by "
@@ -300,10 +329,12 @@ class _Reader:
         missing = [c for c in REQUIRED if c not in self.found]
         if missing:
             listed = ", ".join(repr(shown(n)) for n in names[:20])
-            raise self.refuse(
+            raise ColumnsMissing(
                 f"the file has no column {' or '.join(repr(m) for m in missing)} "
                 f"(its columns: {listed}). Say which of its columns is which, or name them "
-                f"{', '.join(REQUIRED)} in the header"
+                f"{', '.join(REQUIRED)} in the header",
+                names,
+                header_of(self.source)[1],
             )
         return names
 

@@ -233,7 +233,7 @@ class Admission:
     UNQUEUED = ("/healthz",)
     UNQUEUED_PREFIXES = ("/static/",)
     # Usage files: streamed, to their own limit (settings.USAGE_MAX_BYTES).
-    STREAMED = ("/api/usage",)
+    STREAMED = ("/api/usage", "/usage/")
     SLOT_TIME = 0.25  # seconds
 
     def __init__(

@@ -15,7 +15,7 @@ from django.template import Context
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.engine import Model, Scenario
+from billing.engine import Meter, Model, Scenario
 from billing.engine.estimate import MAX_MONTHS, MAX_SCENARIOS
 from billing.engine.money import format_quantity, grouped, money_text
 from billing.engine.scenario import ENDPOINT_LABELS, MAX_INTERVALS, MAX_PARTICIPANTS
@@ -262,3 +262,15 @@ def model_label(value: str) -> str:
 def exact_minutes(value: Fraction) -> str:
     """A tier slice's minutes: exact where the decimal ends, else to 6 places."""
     return quantity(format_quantity(value))
+
+
+@register.filter
+def count(value: int) -> str:
+    """12345 -> '12,345'."""
+    return f"{int(value):,}"
+
+
+@register.filter
+def meter_label(value: str) -> str:
+    """A meter's name as the breakdown writes it; an add-on's key as it is."""
+    return Meter(value).label if value in Meter._value2member_map_ else value

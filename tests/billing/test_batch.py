@@ -13,9 +13,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.engine import Model, meter_usage, parse_scenario, price_estimate
+from billing.engine import Model, meter_usage, parse_scenario, price, price_estimate
 from billing.engine.batch import meter_sessions, month_period
 from billing.engine.estimate import Estimate, Item
+from billing.engine.report import session_costs
 from billing.engine.usagefile import read_usage, session_document
 from tests.billing.test_naive_reference import ADDONS, TIERS
 from tests.conftest import FLAT_RATES, flat_card
@@ -127,10 +128,14 @@ def test_every_session_of_a_file_prices_as_its_own_document(
     assert read.records == len(records)
     batch = meter_sessions(read.sessions, model, card)
     scenarios = []
+    costs = session_costs(batch, card)
     for k in range(read.sessions.count):
         scenario = parse_scenario(session_document(read, k, model))
         scenarios.append(scenario)
         assert batch.of(k) == dict(meter_usage(scenario, card).seconds), read.keys[k]
+        # Its cost alone: the document's per-session total, to the millionth.
+        alone = price(scenario, card).per_session.total
+        assert Decimal(int(costs[k])).scaleb(-6) == alone
     month = month_period(batch, card)
     estimate = price_estimate(Estimate(tuple(Item(s, 1) for s in scenarios)), card).month
     assert [(line.meter, line.seconds, line.amount) for line in month.lines] == [

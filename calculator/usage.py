@@ -1,0 +1,340 @@
+"""The usage page: a month of call records uploaded, priced under every model, kept as a
+usage report (aggregates only) shared by link.
+
+The upload is streamed to disk (Django spools a multipart file past 2.5 MB; the ASGI server
+passes the body on as it arrives: calculator/server/serving.py). The page's script sends it
+with a progress bar for the upload and asks for the pricing's progress as it goes: the
+answer is then a stream of JSON lines (`{"stage": "reading", "done": 0.4}` ... and at the
+end `{"url": ...}`, or the problems). Without the script the form posts as any form does
+and the answer is the report, or the page again with the problems.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseForbidden,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
+
+from billing.cards import CardDirectory
+from billing.engine import Model, RateCard, ScenarioError, card_snapshot, parse_scenario
+from billing.engine.batch import bill_usage
+from billing.engine.inputs import shown, text_problem
+from billing.engine.reader import MAX_NAME_LENGTH
+from billing.engine.report import sessions_csv, usage_report
+from billing.engine.usagefile import COLUMNS, REQUIRED, ColumnsMissing, read_usage
+from billing.service import load_json
+from calculator import charts
+from calculator.editor.workspace import ScenarioWorkspace
+from calculator.models import UsageReport
+from calculator.saved.access import browser_hash
+from calculator.server.ratelimit import describe, retry_after
+from calculator.uploads import TooLarge, spooled, too_large_message
+
+log = logging.getLogger(__name__)
+
+PROGRESS = "application/x-ndjson"
+MODEL_CHOICES = [("", "The cheapest"), *((str(m), str(m)) for m in Model)]
+
+
+def options_of(data: Any) -> dict[str, Any]:
+    """The page's choices (from a form or the address): model, card, skip_bad, and each
+    column's name in the file where the header names it otherwise (`column_<ours>`)."""
+    columns = {
+        ours: str(data.get(f"column_{ours}", "")).strip()[:MAX_NAME_LENGTH]
+        for ours in COLUMNS
+        if str(data.get(f"column_{ours}", "")).strip()
+    }
+    return {
+        "model": str(data.get("model", "")).strip(),
+        "rate_card": str(data.get("rate_card", "")).strip(),
+        "skip_bad": str(data.get("skip_bad", "")).lower() in ("1", "true", "on", "yes"),
+        "columns": columns,
+    }
+
+
+def page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    cards = CardDirectory()
+    options = options_of(request.POST if request.method == "POST" else request.GET)
+    return {
+        "cards": cards.choices(),
+        "default_card": cards.default_slug,
+        "models": MODEL_CHOICES,
+        "options": options,
+        "limit_mb": f"{settings.USAGE_MAX_BYTES / 1_000_000:g}",
+        "columns": COLUMNS,
+        "required": REQUIRED,
+        "reports": list(mine(request)[:20]),
+        **extra,
+    }
+
+
+def mine(request: HttpRequest) -> Any:
+    user_id = request.user.pk if request.user.is_authenticated else None
+    return UsageReport.objects.owned_by(user_id, browser_hash(request)).defer(
+        "report", "sessions_csv", "card"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def usage_page(request: HttpRequest) -> HttpResponseBase:
+    if request.method == "GET":
+        return TemplateResponse(request, "usage.html", page_context(request))
+    wants_progress = PROGRESS in request.headers.get("Accept", "")
+    wait = retry_after(request, "save")
+    if wait is not None:
+        message = f"Too many uploads: {describe('save')}. Try again in {wait} seconds."
+        return refused(request, wants_progress, [message], status=429)
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if length.isdigit() and int(length) > settings.USAGE_MAX_BYTES + 64_000:
+        return refused(request, wants_progress, [too_large_message()], status=413)
+    try:
+        upload = request.FILES.get("file")
+    except RequestDataTooBig:
+        return refused(request, wants_progress, ["the form's fields are over 2 MB"], status=400)
+    if upload is None:
+        return refused(request, wants_progress, ["choose a usage file (CSV) to upload"])
+    if upload.size is not None and upload.size > settings.USAGE_MAX_BYTES:
+        return refused(request, wants_progress, [too_large_message()], status=413)
+    options = options_of(request.POST)
+    try:
+        card, model = chosen(options)
+    except ScenarioError as error:
+        return refused(request, wants_progress, messages_of(error))
+    name = clean_name(upload.name or "")
+    owner = (request.user if request.user.is_authenticated else None, browser_hash(request, True))
+    path = Path(upload.temporary_file_path()) if hasattr(upload, "temporary_file_path") else None
+
+    def work(progress: Callable[[str, float], None]) -> UsageReport:
+        if path is not None:
+            return price_and_keep(path, name, card, model, options, owner, progress)
+        with spooled(upload) as copied:
+            return price_and_keep(copied, name, card, model, options, owner, progress)
+
+    if wants_progress:
+        response = StreamingHttpResponse(streamed(work), content_type=PROGRESS)
+        response["Cache-Control"] = "no-store"
+        return response
+    try:
+        report = work(lambda stage, done: None)
+        report.save()
+    except ColumnsMissing as missing:
+        return TemplateResponse(
+            request,
+            "usage.html",
+            page_context(request, problems=[str(missing)], mapping=mapping(missing)),
+            status=400,
+        )
+    except (ScenarioError, TooLarge) as error:
+        return refused(request, False, messages_of(error))
+    return redirect(report_url(report))
+
+
+def clean_name(name: str) -> str:
+    name = Path(name).name.strip()
+    if text_problem(name) is not None:
+        name = shown(name, MAX_NAME_LENGTH)
+    return name[:MAX_NAME_LENGTH]
+
+
+def messages_of(error: Exception) -> list[str]:
+    if isinstance(error, ScenarioError):
+        return [str(p) for p in error.problems]
+    return [str(error)]
+
+
+def mapping(missing: ColumnsMissing) -> dict[str, Any]:
+    return {"columns": missing.columns, "rows": missing.rows[:5]}
+
+
+def refused(
+    request: HttpRequest, wants_progress: bool, problems: list[str], status: int = 400
+) -> HttpResponse:
+    if wants_progress:
+        return HttpResponse(
+            json.dumps({"problems": problems}) + "\n", content_type=PROGRESS, status=status
+        )
+    return TemplateResponse(
+        request, "usage.html", page_context(request, problems=problems), status=status
+    )
+
+
+def chosen(options: dict[str, Any]) -> tuple[RateCard, Model | None]:
+    """The card and model the page's choices name (read here, in the request's thread: the
+    pricing's own thread never touches the database). ScenarioError if either is wrong."""
+    cards = CardDirectory()
+    slug = options["rate_card"]
+    card = cards.card(slug) if slug else cards.default()
+    model = options["model"]
+    if model and model not in list(Model):
+        raise ScenarioError.single("model", f"{shown(model)!r} is not a pricing model")
+    return card, Model(model) if model else None
+
+
+def price_and_keep(
+    path: Path,
+    name: str,
+    card: RateCard,
+    model: Model | None,
+    options: dict[str, Any],
+    owner: tuple[Any, str],
+    progress: Callable[[str, float], None],
+) -> UsageReport:
+    """The file priced (read, then every model) and its report made, not yet saved;
+    ScenarioError if the file is wrong."""
+    records = read_usage(
+        path,
+        addons=card.addons,
+        columns=options["columns"],
+        skip_bad=options["skip_bad"],
+        progress=lambda done: progress("reading", done),
+    )
+    bill = bill_usage(
+        records.sessions,
+        records.records,
+        card,
+        model,
+        progress=lambda done: progress("pricing", done),
+    )
+    progress("keeping", 0.0)
+    return kept_report(bill, records, name, card, owner)
+
+
+def kept_report(
+    bill: Any, records: Any, name: str, card: Any, owner: tuple[Any, str]
+) -> UsageReport:
+    """The report to keep (not saved yet: the request's own thread saves it)."""
+    user, browser = owner
+    report = UsageReport(
+        name=name,
+        model=str(bill.model),
+        card=card_snapshot(card),
+        report=usage_report(bill, records),
+        sessions_csv=gzip.compress(sessions_csv(bill, records), compresslevel=6),
+    )
+    if user is not None:
+        report.owner = user
+    else:
+        report.browser_key_hash = browser
+    return report
+
+
+def streamed(work: Callable[[Callable[[str, float], None]], UsageReport]) -> Iterator[bytes]:
+    """The work done in a thread of its own, its progress sent as JSON lines as it goes; the
+    report it makes saved here, in the request's own thread (and database connection)."""
+    said: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def progress(stage: str, done: float) -> None:
+        said.put({"stage": stage, "done": round(done, 3)})
+
+    def run() -> None:
+        try:
+            said.put({"report": work(progress)})
+        except ColumnsMissing as missing:
+            said.put({"problems": [str(missing)], "mapping": mapping(missing)})
+        except (ScenarioError, TooLarge) as error:
+            said.put({"problems": messages_of(error)})
+        except Exception:
+            log.exception("pricing a usage file failed")
+            said.put({"problems": ["the file could not be priced: an internal error"]})
+        finally:
+            said.put({})
+
+    threading.Thread(target=run, daemon=True).start()
+    yield json.dumps({"stage": "received", "done": 1}).encode() + b"\n"
+    while message := said.get():
+        if "report" in message:
+            report = message["report"]
+            report.save()
+            message = {"url": report_url(report)}
+        yield json.dumps(message).encode() + b"\n"
+
+
+def report_url(report: UsageReport) -> str:
+    return reverse("usage-report", args=[report.share_key])
+
+
+def get_report(share_key: str) -> UsageReport:
+    try:
+        return UsageReport.objects.get(share_key=share_key)
+    except UsageReport.DoesNotExist:
+        raise Http404("no such usage report") from None
+
+
+def owns(request: HttpRequest, report: UsageReport) -> bool:
+    if request.user.is_authenticated and report.owner_id == request.user.pk:
+        return True
+    mine_hash = browser_hash(request)
+    return bool(mine_hash) and report.owner_id is None and report.browser_key_hash == mine_hash
+
+
+@require_safe
+def report_page(request: HttpRequest, share_key: str) -> HttpResponse:
+    report = get_report(share_key)
+    data = report.report
+    result = data["result"]
+    context = {
+        "report": report,
+        "result": result,
+        "data": data,
+        "figures": charts.usage_figures(data),
+        "owner": owns(request, report),
+        "share_url": request.build_absolute_uri(report_url(report)),
+    }
+    return TemplateResponse(request, "usage_report.html", context)
+
+
+@require_safe
+def report_csv(request: HttpRequest, share_key: str) -> HttpResponse:
+    report = get_report(share_key)
+    response = HttpResponse(gzip.decompress(bytes(report.sessions_csv)), content_type="text/csv")
+    filename = f"usage-{report.share_key[:8]}-cost-per-session.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_safe
+def open_session(request: HttpRequest, share_key: str, number: int) -> HttpResponse:
+    """One of the report's most expensive sessions in the editor, as the scenario its
+    records make (not saved until saved)."""
+    report = get_report(share_key)
+    top = report.report.get("top", [])
+    if not 0 <= number < len(top) or top[number].get("document") is None:
+        raise Http404("no such session in this report")
+    try:
+        document = load_json(top[number]["document"])
+        parsed = parse_scenario(document)
+    except ScenarioError:
+        raise Http404("this session no longer opens") from None
+    workspace = ScenarioWorkspace.from_request(request, initial=document, parsed=parsed)
+    return TemplateResponse(request, "editor.html", workspace.context())
+
+
+@require_http_methods(["POST"])
+def delete_report(request: HttpRequest, share_key: str) -> HttpResponse:
+    report = get_report(share_key)
+    if not owns(request, report):
+        return HttpResponseForbidden(
+            "Only the browser or account that made this report may delete it."
+        )
+    report.delete()
+    return redirect("usage")

@@ -1,0 +1,224 @@
+// The usage page: the file sent with a progress bar for the upload, then the pricing's
+// progress read from the answer as it streams (JSON lines), then on to the report. A header
+// that does not name the columns asks which is which, keeps the answer in the address and
+// sends the same file again. Without this script the form posts as any form does.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("[data-usage-form]");
+  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+  var input = form.querySelector("input[type=file]");
+  var drop = form.querySelector("[data-drop]");
+  var chosen = form.querySelector("[data-chosen]");
+  var problems = form.querySelector("[data-problems]");
+  var mappingBox = form.querySelector("[data-mapping]");
+  var progressBox = form.querySelector("[data-progress]");
+  var uploadBar = form.querySelector("[data-upload]");
+  var uploadText = form.querySelector("[data-upload-text]");
+  var pricingBar = form.querySelector("[data-pricing]");
+  var pricingText = form.querySelector("[data-pricing-text]");
+  var submit = form.querySelector("[data-submit]");
+  var file = null;
+  var STAGES = { received: "received", reading: "reading the records", pricing: "pricing under every model", keeping: "keeping the report" };
+  var COLUMNS = ["session", "kind", "name", "start", "end", "media", "endpoint", "direction", "publish", "streams", "subscribes"];
+  var REQUIRED = ["session", "start", "end"];
+
+  function megabytes(bytes) { return (bytes / 1e6).toFixed(1) + " MB"; }
+
+  function choose(picked) {
+    file = picked || null;
+    chosen.textContent = file ? file.name + " (" + megabytes(file.size) + ")" : "";
+  }
+
+  input.addEventListener("change", function () { choose(input.files[0]); });
+  ["dragenter", "dragover"].forEach(function (name) {
+    drop.addEventListener(name, function (event) { event.preventDefault(); drop.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    drop.addEventListener(name, function () { drop.classList.remove("over"); });
+  });
+  drop.addEventListener("drop", function (event) {
+    event.preventDefault();
+    if (event.dataTransfer && event.dataTransfer.files.length) choose(event.dataTransfer.files[0]);
+  });
+
+  function say(list) {
+    problems.textContent = "";
+    if (!list || !list.length) { problems.hidden = true; return; }
+    var head = document.createElement("p");
+    head.textContent = "The file was not priced:";
+    var ul = document.createElement("ul");
+    list.forEach(function (text) {
+      var li = document.createElement("li");
+      li.textContent = text;
+      ul.appendChild(li);
+    });
+    problems.appendChild(head);
+    problems.appendChild(ul);
+    problems.hidden = false;
+    problems.focus && problems.setAttribute("tabindex", "-1");
+  }
+
+  function columnsFromAddress() {
+    var query = new URLSearchParams(window.location.search);
+    var found = {};
+    COLUMNS.forEach(function (ours) {
+      var theirs = query.get("column_" + ours);
+      if (theirs) found[ours] = theirs;
+    });
+    return found;
+  }
+
+  function askMapping(mapping) {
+    mappingBox.textContent = "";
+    var fieldset = document.createElement("fieldset");
+    fieldset.className = "mapping";
+    var legend = document.createElement("legend");
+    legend.textContent = "Which column is which?";
+    fieldset.appendChild(legend);
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = "The file's header does not name session, start and end. Say which of its columns they are; the choice is kept in this page's address for the next upload.";
+    fieldset.appendChild(hint);
+    var wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    var table = document.createElement("table");
+    var head = table.createTHead().insertRow();
+    mapping.columns.forEach(function (name) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = name;
+      head.appendChild(th);
+    });
+    var body = table.createTBody();
+    mapping.rows.forEach(function (row) {
+      var tr = body.insertRow();
+      row.forEach(function (value) { tr.insertCell().textContent = value.length > 40 ? value.slice(0, 39) + "…" : value; });
+    });
+    wrap.appendChild(table);
+    fieldset.appendChild(wrap);
+    var row = document.createElement("div");
+    row.className = "row";
+    var kept = columnsFromAddress();
+    COLUMNS.forEach(function (ours) {
+      var field = document.createElement("div");
+      field.className = "field";
+      var label = document.createElement("label");
+      label.htmlFor = "map-" + ours;
+      label.textContent = ours + (REQUIRED.indexOf(ours) >= 0 ? " (required)" : "");
+      var select = document.createElement("select");
+      select.id = "map-" + ours;
+      select.setAttribute("data-map", ours);
+      var none = document.createElement("option");
+      none.value = "";
+      none.textContent = REQUIRED.indexOf(ours) >= 0 ? "Choose…" : "Not in the file";
+      select.appendChild(none);
+      mapping.columns.forEach(function (name) {
+        var option = document.createElement("option");
+        option.value = name;
+        option.textContent = name;
+        if (kept[ours] === name || (!kept[ours] && name.trim().toLowerCase() === ours)) option.selected = true;
+        select.appendChild(option);
+      });
+      field.appendChild(label);
+      field.appendChild(select);
+      row.appendChild(field);
+    });
+    fieldset.appendChild(row);
+    var again = document.createElement("button");
+    again.type = "button";
+    again.className = "primary";
+    again.textContent = "Price the file with these columns";
+    again.addEventListener("click", function () {
+      var query = new URLSearchParams(window.location.search);
+      COLUMNS.forEach(function (ours) { query.delete("column_" + ours); });
+      mappingBox.querySelectorAll("[data-map]").forEach(function (select) {
+        if (select.value) query.set("column_" + select.getAttribute("data-map"), select.value);
+      });
+      window.history.replaceState(null, "", window.location.pathname + "?" + query.toString());
+      send();
+    });
+    fieldset.appendChild(again);
+    mappingBox.appendChild(fieldset);
+    mappingBox.hidden = false;
+  }
+
+  function send() {
+    if (!file) { say(["Choose a usage file (CSV) to upload."]); input.focus(); return; }
+    say([]);
+    mappingBox.hidden = true;
+    var data = new FormData(form);
+    data.delete("file");
+    form.querySelectorAll("[data-column]").forEach(function (hidden) { data.delete(hidden.name); });
+    var columns = columnsFromAddress();
+    Object.keys(columns).forEach(function (ours) { data.set("column_" + ours, columns[ours]); });
+    data.append("file", file, file.name);
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action || window.location.pathname);
+    request.setRequestHeader("Accept", "application/x-ndjson");
+    request.setRequestHeader("X-CSRFToken", data.get("csrfmiddlewaretoken"));
+    progressBox.hidden = false;
+    uploadBar.value = 0; pricingBar.value = 0;
+    uploadText.textContent = "starting"; pricingText.textContent = "waiting for the upload";
+    submit.disabled = true;
+    var seen = 0;
+    var finished = false;
+    request.upload.addEventListener("progress", function (event) {
+      if (!event.lengthComputable) return;
+      uploadBar.value = event.loaded / event.total;
+      uploadText.textContent = megabytes(event.loaded) + " of " + megabytes(event.total);
+    });
+    request.upload.addEventListener("load", function () {
+      uploadBar.value = 1;
+      uploadText.textContent = "sent";
+      pricingText.textContent = "starting";
+    });
+    function read() {
+      var text = request.responseText;
+      var end = text.lastIndexOf("\n");
+      if (end < seen) return;
+      text.slice(seen, end).split("\n").forEach(function (line) {
+        if (!line.trim()) return;
+        var message;
+        try { message = JSON.parse(line); } catch (error) { return; }
+        if (message.stage) {
+          var part = { received: 0, reading: 0.05 + 0.55 * message.done, pricing: 0.6 + 0.35 * message.done, keeping: 0.97 }[message.stage];
+          pricingBar.value = part || 0;
+          pricingText.textContent = (STAGES[message.stage] || message.stage) + (message.stage === "reading" || message.stage === "pricing" ? " (" + Math.round(message.done * 100) + "%)" : "");
+        } else if (message.url) {
+          finished = true;
+          pricingBar.value = 1;
+          pricingText.textContent = "done: opening the report";
+          window.location.assign(message.url);
+        } else if (message.problems) {
+          finished = true;
+          progressBox.hidden = true;
+          submit.disabled = false;
+          say(message.problems);
+          if (message.mapping) askMapping(message.mapping);
+        }
+      });
+      seen = end + 1;
+    }
+    request.addEventListener("progress", read);
+    request.addEventListener("load", function () {
+      read();
+      if (!finished) {
+        progressBox.hidden = true;
+        submit.disabled = false;
+        say([request.status >= 400 ? "The upload was refused (" + request.status + "): " + (request.responseText.slice(0, 300) || request.statusText) : "The answer ended before the report was ready: try again."]);
+      }
+    });
+    request.addEventListener("error", function () {
+      progressBox.hidden = true;
+      submit.disabled = false;
+      say(["The upload failed: the connection was lost. Try again."]);
+    });
+    request.send(data);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    send();
+  });
+})();

@@ -1,0 +1,159 @@
+"""The usage page (/usage/): a file uploaded as a person would (the form, and the script's
+progress stream), the report it keeps (aggregates only), shared by link, its CSV of the cost
+per session, its most expensive sessions opened in the editor, and every bad upload answered
+beside the upload."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from calculator.models import UsageReport
+from tests.calculator.api.test_usage import GOOD
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, text: str | bytes, name: str = "month.csv", progress: bool = False, **fields):
+    data = text.encode() if isinstance(text, str) else text
+    headers = {"HTTP_ACCEPT": "application/x-ndjson"} if progress else {}
+    return client.post(
+        "/usage/", {"file": SimpleUploadedFile(name, data, "text/csv"), **fields}, **headers
+    )
+
+
+def lines(response) -> list[dict]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+
+
+def test_the_page_offers_the_upload(client):
+    html = client.get("/usage/").content.decode()
+    assert 'type="file"' in html
+    assert 'name="rate_card"' in html
+    assert 'name="model"' in html
+    assert "the records themselves are never stored" in html
+    assert "js/usage.js" in html
+
+
+def test_an_upload_becomes_a_shared_report_of_aggregates(client):
+    response = upload(client, GOOD, model="video_ppm")
+    assert response.status_code == 302
+    report = UsageReport.objects.get()
+    assert response["Location"] == f"/u/{report.share_key}/"
+    # Aggregates only: no record's name is kept anywhere but the sessions' documents.
+    stored = json.dumps(report.report)
+    assert report.model == "video_ppm"
+    assert report.name == "month.csv"
+    assert report.report["result"]["sessions"] == 2
+    page = client.get(response["Location"]).content.decode()
+    total = report.report["result"]["monthly"]["total"]
+    assert f'data-total="month">${Decimal(total):,}' in page
+    assert "cheapest" in page
+    assert "Sessions by cost" in page
+    assert "fig-histogram" in page
+    assert "Open in the editor" in page
+    # Shared by link: another browser sees it, without the delete button.
+    other = client.__class__()
+    shared = other.get(response["Location"]).content.decode()
+    assert "Delete this report" not in shared
+    assert total in stored
+    assert "Delete this report" in page
+
+
+def test_the_progress_stream_ends_with_the_reports_address(client):
+    response = upload(client, gzip.compress(GOOD.encode()), name="month.csv.gz", progress=True)
+    assert response["Content-Type"] == "application/x-ndjson"
+    said = lines(response)
+    stages = [m["stage"] for m in said if "stage" in m]
+    assert stages[0] == "received"
+    assert "reading" in stages
+    assert "pricing" in stages
+    pricing = [m["done"] for m in said if m.get("stage") == "pricing"]
+    assert pricing == sorted(pricing)
+    assert pricing[-1] == 1
+    assert said[-1]["url"] == f"/u/{UsageReport.objects.get().share_key}/"
+
+
+def test_bad_records_are_said_beside_the_upload(client):
+    response = upload(client, "session,start,end\na,9,1\n")
+    assert response.status_code == 400
+    assert "line 2: end: must not be before start" in response.content.decode()
+    said = lines(upload(client, "session,start,end\na,9,1\n", progress=True))
+    assert said[-1] == {"problems": ["line 2: end: must not be before start"]}
+    assert not UsageReport.objects.exists()
+
+
+def test_a_header_otherwise_named_asks_which_column_is_which(client):
+    body = "CallID,Begin,Finish\nx,0,90\nx,30,90\n"
+    page = upload(client, body).content.decode()
+    assert "Which column is which?" in page
+    assert '<th scope="col">CallID</th>' in page
+    said = lines(upload(client, body, progress=True))
+    assert said[-1]["mapping"]["columns"] == ["CallID", "Begin", "Finish"]
+    assert said[-1]["mapping"]["rows"][0] == ["x", "0", "90"]
+    mapped = upload(
+        client, body, column_session="CallID", column_start="Begin", column_end="Finish"
+    )
+    assert mapped.status_code == 302
+
+
+def test_the_cost_per_session_csv(client):
+    response = upload(client, GOOD, model="sip_mediaserver")
+    key = response["Location"].split("/")[2]
+    exported = client.get(f"/u/{key}/sessions.csv")
+    assert exported["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    assert [r["session"] for r in rows] == ["a", "b"]
+    report = UsageReport.objects.get()
+    top = {s["session"]: s["cost"] for s in report.report["top"]}
+    assert {r["session"]: r["cost_usd"] for r in rows} == top
+
+
+def test_an_expensive_session_opens_in_the_editor(client):
+    key = upload(client, GOOD, model="video_ppm")["Location"].split("/")[2]
+    report = UsageReport.objects.get()
+    first = report.report["top"][0]
+    page = client.get(f"/u/{key}/session/0/").content.decode()
+    assert 'name="p-0-name"' in page
+    assert json.loads(first["document"])["participants"][0]["name"] in page
+    assert client.get(f"/u/{key}/session/99/").status_code == 404
+
+
+def test_only_the_owner_deletes(client):
+    key = upload(client, GOOD)["Location"].split("/")[2]
+    stranger = client.__class__()
+    assert stranger.post(f"/u/{key}/delete/").status_code == 403
+    assert UsageReport.objects.exists()
+    assert client.post(f"/u/{key}/delete/").status_code == 302
+    assert not UsageReport.objects.exists()
+    assert client.get(f"/u/{key}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01binary", "the file is not CSV text"),
+        (b"session,start,end\n", "the file has a header but no records"),
+    ],
+)
+def test_bad_files_are_said_on_the_page(client, body, expected):
+    response = upload(client, body)
+    assert response.status_code == 400
+    assert expected in response.content.decode()
+
+
+def test_no_file_and_too_large(client, settings):
+    response = client.post("/usage/", {"model": "video_ppm"})
+    assert "choose a usage file" in response.content.decode()
+    settings.USAGE_MAX_BYTES = 100
+    response = upload(client, GOOD)
+    assert response.status_code == 413
+    assert "the most a usage file may be" in response.content.decode()
