@@ -884,14 +884,14 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     counts = data["histogram"]["counts"]
     middles = [(float(a) + float(b)) / 2 for a, b in itertools.pairwise(edges)]
     widths = [float(b) - float(a) for a, b in itertools.pairwise(edges)]
-    day_axis = {"title": {"text": "Day (UTC)" if dated else "Day"}, "type": "category"}
+    day_axis = {"title": {"text": "Day (UTC)" if dated else "Day of the file"}, "type": "category"}
     return {
         "models": {
             "data": [
                 {
                     "type": "bar",
                     "orientation": "h",
-                    "y": [m["model"] for m in models],
+                    "y": [Model(m["model"]).label for m in models],
                     "x": [float(m["total"]) for m in models],
                     "text": [money_text(Decimal(m["total"]), currency) for m in models],
                     "textposition": "auto",

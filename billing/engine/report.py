@@ -31,6 +31,7 @@ TOP_SESSIONS = 20
 MAX_KEPT_DOCUMENT = 200_000
 HISTOGRAM_BINS = 40
 DAY = 86_400
+UNIX_2001 = 978_307_200
 MICRO = 10**6
 
 
@@ -55,14 +56,35 @@ def session_costs(usage: SessionSeconds, card: RateCard) -> Ints:
     return total
 
 
+def cost_text(micros: int) -> str:
+    """Millionths as a session's amount reads: at least 4 decimal places, at most 6."""
+    value = Decimal(micros).scaleb(-6).normalize()
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -4:
+        value = value.quantize(Decimal("0.0001"))
+    return f"{value:f}"
+
+
 def _decimal_text(micros: npt.NDArray[Any]) -> list[str]:
-    return [f"{Decimal(int(m)).scaleb(-6):f}" for m in micros.tolist()]
+    return [cost_text(int(m)) for m in micros.tolist()]
+
+
+def _start_text(records: UsageRecords, k: int, unix: bool) -> str:
+    """When session k starts, as the file gives it; seconds since 1970 also as a date-time."""
+    given = records.origin(k)
+    if not unix:
+        return given
+    seconds = int(records.origins[k]) // MICRO
+    moment = np.datetime64(seconds, "s")
+    return f"{moment}Z ({given})"
 
 
 def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
     """The report's aggregates (see the module's docstring), as JSON-ready data."""
     sessions = records.sessions
     costs = session_costs(bill.seconds, bill.card)
+    origins = records.origins // MICRO
+    unix = records.form == "seconds" and bool(len(origins)) and int(origins.min()) >= UNIX_2001
     order = np.argsort(-costs, kind="stable")[:TOP_SESSIONS]
     top = []
     for k in order.tolist():
@@ -71,17 +93,18 @@ def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
         top.append(
             {
                 "session": records.keys[k],
-                "start": records.origin(k),
+                "start": _start_text(records, k, unix),
                 "line": int(records.first_lines[k]),
                 "participants": int(np.count_nonzero(sessions.session == k)),
-                "cost": f"{Decimal(int(costs[k])).scaleb(-6):f}",
+                "cost": cost_text(int(costs[k])),
                 # Exact JSON text (times are decimals): what "open in the editor" opens.
                 "document": text if kept else None,
             }
         )
     return {
         "result": usage_document(bill, records),
-        "form": records.form,
+        # Days are dates (UTC) for date-times, and for seconds since 1970.
+        "form": "date-time" if unix else records.form,
         "histogram": histogram(costs),
         "days": days(records),
         "top": top,
@@ -126,13 +149,16 @@ def days(records: UsageRecords) -> list[dict[str, Any]]:
     inside = (day >= 0) & (day < span)
     most = np.zeros(span, np.int64)
     np.maximum.at(most, day[inside], running[inside])
-    dated = records.form == "date-time"
+    # Seconds that count from 1970 (large enough to be after 2001) are dated as such.
+    dated = records.form == "date-time" or (
+        len(origin_seconds) and origin_seconds.min() >= UNIX_2001
+    )
     result = []
     for k in range(span):
         label = (
             str(np.datetime64((first_day + k) * DAY, "s").astype("datetime64[D]"))
             if dated
-            else f"day {first_day + k}"
+            else f"day {k + 1}"
         )
         result.append(
             {
