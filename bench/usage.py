@@ -99,8 +99,12 @@ def main() -> None:
         # Timed one after another: a heavy lane's rest after each request (a fair share for
         # everybody else when one client sends heavy work back to back) would be timed too.
         HEAVY_LANE_REST_PERCENT="0",
+        STATIC_ROOT=str(folder / "static"),
+        COMPRESS_STATIC="true",
     )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], check=True, cwd=ROOT)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], check=True, cwd=ROOT)
+    subprocess.run([*manage, "collectstatic", "-v", "0", "--noinput"], check=True, cwd=ROOT)
     plain, zipped = folder / "month.csv", folder / "month.csv.gz"
     records = write_usage_file(plain)
     zipped.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=6))
@@ -166,9 +170,60 @@ def main() -> None:
             )
         peak = max(_peak_mb(pid) for pid in _children(server.pid))
         print(f"    the worker's peak memory over these runs: {peak:,.0f} MB")
+        in_browser(base, plain)
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+# Page-side clocks: the first upload progress, the first pricing progress, the longest task
+# that held the page's thread (a frozen page would show one as long as the work).
+CLOCKS = """
+window.__marks = {}; window.__longest = 0;
+new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (e) { window.__longest = Math.max(window.__longest, e.duration); });
+}).observe({entryTypes: ["longtask"]});
+"""
+
+
+def in_browser(base: str, path: Path) -> None:
+    """The usage page in Chromium (where installed): the file chosen and sent, the time to
+    the first sign of progress, to the pricing's first progress and to the report, and the
+    longest task the page's thread ran meanwhile (target: progress within 1 s, no freeze)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        print("  (no Chromium at /usr/bin/chromium: the page's progress is not measured)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        # The clocks are evaluated script, which the site's Content Security Policy forbids.
+        page = browser.new_page(bypass_csp=True)
+        page.add_init_script(CLOCKS)
+        page.goto(f"{base}/usage/")
+        page.set_input_files("#usage-file", str(path))
+        page.select_option("#usage-model", "video_ppm")
+        start = time.perf_counter()
+        page.click("[data-submit]")
+        page.wait_for_function("document.querySelector('[data-upload]').value > 0", polling=10)
+        uploading = time.perf_counter() - start
+        page.wait_for_function(
+            "/reading|pricing/.test(document.querySelector('[data-pricing-text]').textContent)",
+            polling=10,
+            timeout=60_000,
+        )
+        pricing = time.perf_counter() - start
+        longest = page.evaluate("window.__longest")  # the usage page's, while it waits
+        page.wait_for_url("**/u/*/", timeout=120_000)
+        done = time.perf_counter() - start
+        browser.close()
+    print(
+        f"  the usage page in Chromium, the same file (target: progress within 1 s): first "
+        f"upload progress {uploading * 1000:.0f} ms, the pricing's first progress "
+        f"{pricing:.2f} s, the report {done:.2f} s; the longest task on the page's thread "
+        f"{longest:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

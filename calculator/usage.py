@@ -11,17 +11,20 @@ and the answer is the report, or the page again with the problems.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.handlers.asgi import ASGIRequest
 from django.http import (
     Http404,
     HttpRequest,
@@ -131,7 +134,8 @@ def usage_page(request: HttpRequest) -> HttpResponseBase:
             return price_and_keep(copied, name, card, model, options, owner, progress)
 
     if wants_progress:
-        response = StreamingHttpResponse(streamed(work), content_type=PROGRESS)
+        served_by_asgi = isinstance(request, ASGIRequest)
+        response = StreamingHttpResponse(streamed(work, served_by_asgi), content_type=PROGRESS)
         response["Cache-Control"] = "no-store"
         return response
     try:
@@ -229,7 +233,7 @@ def kept_report(
         model=str(bill.model),
         card=card_snapshot(card),
         report=usage_report(bill, records),
-        sessions_csv=gzip.compress(sessions_csv(bill, records), compresslevel=6),
+        sessions_csv=gzip.compress(sessions_csv(bill, records), compresslevel=1),
     )
     if user is not None:
         report.owner = user
@@ -238,9 +242,13 @@ def kept_report(
     return report
 
 
-def streamed(work: Callable[[Callable[[str, float], None]], UsageReport]) -> Iterator[bytes]:
+def streamed(
+    work: Callable[[Callable[[str, float], None]], UsageReport], asynchronous: bool
+) -> Iterator[bytes] | AsyncIterator[bytes]:
     """The work done in a thread of its own, its progress sent as JSON lines as it goes; the
-    report it makes saved here, in the request's own thread (and database connection)."""
+    report it makes saved by the request's own thread (and database connection). Served by
+    ASGI (make serve) the lines go out as an async iterator: Django would read a sync one
+    whole before sending any of it."""
     said: queue.Queue[dict[str, Any]] = queue.Queue()
 
     def progress(stage: str, done: float) -> None:
@@ -259,14 +267,30 @@ def streamed(work: Callable[[Callable[[str, float], None]], UsageReport]) -> Ite
         finally:
             said.put({})
 
+    def line(message: dict[str, Any]) -> bytes:
+        return json.dumps(message).encode() + b"\n"
+
+    def saved(message: dict[str, Any]) -> dict[str, Any]:
+        if "report" not in message:
+            return message
+        report = message["report"]
+        report.save()
+        return {"url": report_url(report)}
+
     threading.Thread(target=run, daemon=True).start()
-    yield json.dumps({"stage": "received", "done": 1}).encode() + b"\n"
-    while message := said.get():
-        if "report" in message:
-            report = message["report"]
-            report.save()
-            message = {"url": report_url(report)}
-        yield json.dumps(message).encode() + b"\n"
+    first = line({"stage": "received", "done": 1})
+
+    def lines() -> Iterator[bytes]:
+        yield first
+        while message := said.get():
+            yield line(saved(message))
+
+    async def async_lines() -> AsyncIterator[bytes]:
+        yield first
+        while message := await asyncio.to_thread(said.get):
+            yield line(await sync_to_async(saved)(message))
+
+    return async_lines() if asynchronous else lines()
 
 
 def report_url(report: UsageReport) -> str:

@@ -65,8 +65,22 @@ def cost_text(micros: int) -> str:
     return f"{value:f}"
 
 
-def _decimal_text(micros: npt.NDArray[Any]) -> list[str]:
-    return [cost_text(int(m)) for m in micros.tolist()]
+def micros_text(micros: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Millionths as decimals with 6 places, all at once: 1729000 -> '1.729000'."""
+    whole, part = np.divmod(np.asarray(micros), MICRO)
+    return np.char.add(np.char.add(whole.astype(str), "."), np.char.zfill(part.astype(str), 6))
+
+
+def starts_text(records: UsageRecords) -> npt.NDArray[Any]:
+    """Every session's start as the file gives it (`UsageRecords.origin`), all at once."""
+    if records.form == "date-time":
+        moments = records.origins.astype("datetime64[us]")
+        unit = "us" if (records.origins % MICRO).any() else "s"
+        return np.char.add(np.datetime_as_string(moments, unit=unit), "Z")
+    whole, part = np.divmod(records.origins, MICRO)
+    fractions = np.char.rstrip(np.char.zfill(part.astype(str), 6), "0")
+    dotted = np.char.add(np.char.add(whole.astype(str), "."), fractions)
+    return np.where(part == 0, whole.astype(str), dotted)
 
 
 def _start_text(records: UsageRecords, k: int, unix: bool) -> str:
@@ -178,7 +192,7 @@ def sessions_csv(bill: UsageBill, records: UsageRecords) -> bytes:
     costs = session_costs(bill.seconds, bill.card)
     columns: dict[str, Any] = {
         "session": records.keys,
-        "start": [records.origin(k) for k in range(sessions.count)],
+        "start": starts_text(records),
         "first_line": records.first_lines,
         "participants": np.bincount(sessions.session, minlength=sessions.count),
     }
@@ -191,7 +205,7 @@ def sessions_csv(bill: UsageBill, records: UsageRecords) -> bytes:
             columns[f"{meter}_seconds"] = [
                 f"{Decimal(v).scaleb(-places):f}" for v in values.tolist()
             ]
-    columns[f"cost_{bill.card.currency.lower()}"] = _decimal_text(costs)
+    columns[f"cost_{bill.card.currency.lower()}"] = micros_text(costs)
     table = pa.table({name: pa.array(values) for name, values in columns.items()})
     out = io.BytesIO()
     pa_csv.write_csv(table, out)

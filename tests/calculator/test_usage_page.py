@@ -113,7 +113,9 @@ def test_the_cost_per_session_csv(client):
     assert [r["session"] for r in rows] == ["a", "b"]
     report = UsageReport.objects.get()
     top = {s["session"]: s["cost"] for s in report.report["top"]}
-    assert {r["session"]: r["cost_usd"] for r in rows} == top
+    assert {r["session"]: Decimal(r["cost_usd"]) for r in rows} == {
+        key: Decimal(cost) for key, cost in top.items()
+    }
 
 
 def test_an_expensive_session_opens_in_the_editor(client):
