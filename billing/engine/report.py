@@ -75,8 +75,9 @@ def starts_text(records: UsageRecords) -> npt.NDArray[Any]:
     """Every session's start as the file gives it (`UsageRecords.origin`), all at once."""
     if records.form == "date-time":
         moments = records.origins.astype("datetime64[us]")
-        unit = "us" if (records.origins % MICRO).any() else "s"
-        return np.char.add(np.datetime_as_string(moments, unit=unit), "Z")
+        if (records.origins % MICRO).any():
+            return np.char.add(np.datetime_as_string(moments, unit="us"), "Z")
+        return np.char.add(np.datetime_as_string(moments, unit="s"), "Z")
     whole, part = np.divmod(records.origins, MICRO)
     fractions = np.char.rstrip(np.char.zfill(part.astype(str), 6), "0")
     dotted = np.char.add(np.char.add(whole.astype(str), "."), fractions)
