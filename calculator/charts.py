@@ -875,7 +875,7 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     connected at once each day."""
     result = data["result"]
     currency = result["currency"]
-    models = result["models"]
+    models = [m for m in result["models"] if m["total"] is not None]
     chosen = result["model"]
     days = data["days"]
     dates = [d["day"] for d in days]

@@ -213,20 +213,57 @@ def _participant_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, 
     return Meter.PARTICIPANT, sessions.session[bills], billed.seconds
 
 
+# The per-minute model lays every session's minutes end to end: at most this many in all
+# (about 3 s of work), and this many at a time (bounded memory: some 40 bytes a minute).
+MAX_MINUTES = 50_000_000
+MINUTES_PER_BLOCK = 4_000_000
+
+
 def _minute_by_minute(sessions: Sessions) -> tuple[AnyMeter, Ints, Any]:
-    """video_ppm_per_minute: each billable minute bills the most connected in it, whole."""
+    """video_ppm_per_minute: each billable minute bills the most connected in it, whole;
+    the sessions taken a block at a time, in order of session."""
     publishing = sessions.publishing
-    owners, _, most = billable_minutes(
-        sessions.count,
-        sessions.session,
-        sessions.join,
-        sessions.leave,
-        sessions.session[publishing],
-        sessions.publish[publishing],
-        sessions.leave[publishing],
-        sessions.scale,
-    )
-    return Meter.PARTICIPANT, owners, most * 60
+    minute = 60 * sessions.scale
+    positive = sessions.leave[publishing] > sessions.publish[publishing]
+    last = -(-sessions.leave[publishing][positive] // minute)
+    sizes = np.zeros(sessions.count, np.int64)
+    np.maximum.at(sizes, sessions.session[publishing][positive], last.astype(np.int64))
+    slots = sizes + 1
+    total = int(slots.sum())
+    if total > MAX_MINUTES:
+        raise ScenarioError.single(
+            "model",
+            f"under video_ppm_per_minute this file's sessions run {total:,} minutes in all "
+            f"(each from its start to its last publisher's leave), more than one request "
+            f"prices (at most {MAX_MINUTES:,}): split the file",
+        )
+    order = np.argsort(sessions.session, kind="stable")
+    counted = np.bincount(sessions.session, minlength=sessions.count)
+    people_before = np.concatenate(([0], np.cumsum(counted)))
+    ends = np.cumsum(slots)
+    owners, most = [], []
+    first = 0
+    while first < sessions.count:
+        before = int(ends[first - 1]) if first else 0
+        after = int(np.searchsorted(ends, before + MINUTES_PER_BLOCK, side="right"))
+        after = max(first + 1, after)
+        chosen = order[people_before[first] : people_before[after]]
+        session = sessions.session[chosen] - first
+        publishes = sessions.publish[chosen] != NONE
+        found, _, counts = billable_minutes(
+            after - first,
+            session,
+            sessions.join[chosen],
+            sessions.leave[chosen],
+            session[publishes],
+            sessions.publish[chosen][publishes],
+            sessions.leave[chosen][publishes],
+            sessions.scale,
+        )
+        owners.append(found + first)
+        most.append(counts)
+        first = after
+    return Meter.PARTICIPANT, np.concatenate(owners), np.concatenate(most) * 60
 
 
 def _subscribed_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, Ints, Any]:
@@ -241,15 +278,15 @@ def _subscribed_minutes(sessions: Sessions, card: RateCard) -> tuple[AnyMeter, I
     per_session = np.bincount(sessions.session[publishers], minlength=sessions.count)
     first = np.concatenate(([0], np.cumsum(per_session)))
     pairs_of = per_session[sessions.session[subscribers]]
-    heaviest = np.bincount(
-        sessions.session[subscribers], weights=pairs_of, minlength=sessions.count
-    )
-    if len(heaviest) and heaviest.max() > MAX_SUBSCRIPTIONS:
-        worst = int(np.argmax(heaviest))
+    if int(pairs_of.sum()) > MAX_SUBSCRIPTIONS:
+        heaviest = np.bincount(
+            sessions.session[subscribers], weights=pairs_of, minlength=sessions.count
+        )
         raise ScenarioError.single(
-            "session",
-            f"a session has {int(heaviest[worst]):,} subscriptions, more than one request "
-            f"prices under video_ssm (at most {MAX_SUBSCRIPTIONS:,})",
+            "model",
+            f"under video_ssm this file has {int(pairs_of.sum()):,} pairs of a subscriber and "
+            f"a publisher in the same session (the most in one session {int(heaviest.max()):,}), "
+            f"more than one request prices (at most {MAX_SUBSCRIPTIONS:,}): split the file",
         )
     totals = np.zeros(sessions.count, np.int64)
     ends = np.cumsum(pairs_of)
@@ -329,6 +366,8 @@ class UsageBill:
     period: Period
     seconds: SessionSeconds
     models: tuple[tuple[Model, Period], ...]
+    # The models too much work to price for this file, and why.
+    refused: tuple[tuple[Model, str], ...] = ()
 
 
 def bill_usage(
@@ -341,11 +380,22 @@ def bill_usage(
     """The month of a usage file's sessions under each model; the bill under `model` (None:
     the cheapest). `progress` is told the part done (0 to 1) after each model."""
     priced = []
+    refused: list[tuple[Model, str]] = []
     for number, each in enumerate(Model, start=1):
-        usage = meter_sessions(sessions, each, card)
-        priced.append((each, usage, month_period(usage, card, explain=each is model)))
+        try:
+            usage = meter_sessions(sessions, each, card)
+        except ScenarioError as error:
+            # Too much work under this model: the others are still priced and compared; a
+            # bill asked for under it is refused.
+            if each is model:
+                raise
+            refused.append((each, "; ".join(p.message for p in error.problems)))
+        else:
+            priced.append((each, usage, month_period(usage, card, explain=each is model)))
         if progress is not None:
             progress(number / len(Model))
+    if not priced:
+        raise ScenarioError.single("model", refused[0][1])
     priced.sort(key=lambda found: (found[2].total, list(Model).index(found[0])))
     chosen = model if model is not None else priced[0][0]
     _, usage, period = next(found for found in priced if found[0] is chosen)
@@ -359,4 +409,5 @@ def bill_usage(
         period,
         usage,
         tuple((each, month) for each, _, month in priced),
+        tuple(refused),
     )

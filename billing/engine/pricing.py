@@ -317,7 +317,8 @@ def usage_document(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
         "monthly": _period_document(bill.period, monthly=True),
         "models": [
             {"model": str(model), "total": f"{period.total:f}"} for model, period in bill.models
-        ],
+        ]
+        + [{"model": str(model), "total": None, "problem": why} for model, why in bill.refused],
         "rejected": {
             "count": records.rejected_records,
             "sessions": records.rejected_sessions,

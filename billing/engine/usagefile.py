@@ -71,6 +71,8 @@ MAX_PROBLEMS = 100
 # record while read, the largest file takes under 1.5 GB.
 MAX_RECORDS = 5_000_000
 MAX_TEXT = 200
+# A usage file is a month's records, or a few months': its days are charted one by one.
+MAX_DAYS = 366
 BLOCK_BYTES = 4 << 20
 
 # Times: seconds (at most 12 digits, 6 decimal places) or ISO 8601 date-times with an offset.
@@ -583,6 +585,17 @@ class _Reader:
                     f"{clock(Decimal(MAX_SESSION_SECONDS))}",
                 )
         self.session_limits(codes, kinds, lines, keys)
+        timed = np.flatnonzero(origin != np.iinfo(np.int64).max)
+        if len(timed):
+            earliest = timed[int(np.argmin(origin[timed]))]
+            latest = timed[int(np.argmax(origin[timed]))]
+            days = int(origin[latest] - origin[earliest]) / (MICRO * 86_400)
+            if days > MAX_DAYS:
+                raise self.refuse(
+                    f"the file's sessions start over {days:,.0f} days (line "
+                    f"{int(first_line[earliest])} to line {int(first_line[latest])}): a usage "
+                    f"file covers at most {MAX_DAYS} days; split it, by month say"
+                )
         bad = np.zeros(len(codes), np.bool_)
         for part in self.bad_lines:
             inside = part[(part >= 2) & (part < 2 + len(codes))]

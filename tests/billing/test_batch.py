@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing.engine import Model, meter_usage, parse_scenario, price, price_estimate
+from billing.engine import batch as batch_module
 from billing.engine.batch import meter_sessions, month_period
 from billing.engine.estimate import Estimate, Item
 from billing.engine.report import session_costs
@@ -106,10 +107,20 @@ def as_csv(records: list[dict], dated: bool) -> bytes:
         st.sampled_from(["voice_call_minutes", "participant_minutes", "subscribed_minutes"]),
         st.sampled_from(["graduated", "volume"]),
     ),
+    # The per-minute model's sessions a few at a time, as a large file's are.
+    st.sampled_from([1, 3, 20, 4_000_000]),
 )
 def test_every_session_of_a_file_prices_as_its_own_document(
-    generated, model, increment, minimum, rounding, modes
+    generated, model, increment, minimum, rounding, modes, block
 ):
+    kept, batch_module.MINUTES_PER_BLOCK = batch_module.MINUTES_PER_BLOCK, block
+    try:
+        check_file(generated, model, increment, minimum, rounding, modes)
+    finally:
+        batch_module.MINUTES_PER_BLOCK = kept
+
+
+def check_file(generated, model, increment, minimum, rounding, modes):
     records, dated = generated
     rates = dict(FLAT_RATES)
     for meter in modes:

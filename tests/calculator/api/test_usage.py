@@ -216,3 +216,26 @@ def test_the_command_prices_a_file_and_says_what_is_wrong(tmp_path):
     assert "line 2: end: must not be before start" in errors.getvalue()
     with pytest.raises(CommandError, match="no such file"):
         call_command("price-usage", str(tmp_path / "missing.csv"))
+
+
+def test_a_file_over_a_year_is_refused(client):
+    body = "session,start,end\na,0,60\nb,40000000,40000060\n"
+    said = problems(post(client, body))
+    assert said[0].startswith("the file's sessions start over 463 days (line 2 to line 3)")
+
+
+def test_a_model_too_much_work_for_the_file_is_named_and_the_rest_compared(client, monkeypatch):
+    from billing.engine import batch
+
+    monkeypatch.setattr(batch, "MAX_MINUTES", 5)
+    monkeypatch.setattr(batch, "MAX_SUBSCRIPTIONS", 1)
+    result = post(client, GOOD).json()
+    refused = {m["model"]: m["problem"] for m in result["models"] if m["total"] is None}
+    assert refused["video_ppm_per_minute"].startswith(
+        "under video_ppm_per_minute this file's sessions run 14 minutes in all"
+    )
+    assert refused["video_ssm"].startswith("under video_ssm this file has 4 pairs of a subscriber")
+    assert result["model"] in ("sip_mediaserver", "video_ppm")
+    response = post(client, GOOD, model="video_ssm")
+    assert response.status_code == 400
+    assert problems(response)[0].startswith("model: under video_ssm this file has")
