@@ -65,6 +65,15 @@ def cost_text(micros: int) -> str:
     return f"{value:f}"
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+# injection"): such a key is written after an apostrophe, which spreadsheets hide.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def micros_text(micros: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Millionths as decimals with 6 places, all at once: 1729000 -> '1.729000'."""
     whole, part = np.divmod(np.asarray(micros), MICRO)
@@ -192,7 +201,7 @@ def sessions_csv(bill: UsageBill, records: UsageRecords) -> bytes:
     sessions: Sessions = records.sessions
     costs = session_costs(bill.seconds, bill.card)
     columns: dict[str, Any] = {
-        "session": records.keys,
+        "session": [spreadsheet_safe(key) for key in records.keys],
         "start": starts_text(records),
         "first_line": records.first_lines,
         "participants": np.bincount(sessions.session, minlength=sessions.count),

@@ -29,6 +29,7 @@ from billing.engine.scenario import (
     MAX_SESSIONS_PER_MONTH,
     MEDIA,
 )
+from billing.engine.usagefile import COLUMNS as USAGE_COLUMNS
 from calculator.editor.columns import PARTICIPANT_COLUMNS
 
 DECIMAL = {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$", "example": "0.0040"}
@@ -277,6 +278,46 @@ RESULT = {
 }
 
 
+USAGE_RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": ["model", "currency", "sessions", "records", "monthly", "models", "rejected"],
+    "properties": {
+        "model": {"type": "string"},
+        "currency": {"type": "string"},
+        "rate_card": {"type": "object"},
+        "sessions": {"type": "integer"},
+        "records": {"type": "integer"},
+        "monthly": {
+            "type": "object",
+            "required": ["lines", "total"],
+            "properties": {"lines": {"type": "array"}, "total": {"type": "string"}},
+        },
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["model", "total"],
+                "properties": {
+                    "model": {"type": "string"},
+                    "total": {"type": "string", "nullable": True},
+                    "problem": {"type": "string"},
+                },
+            },
+        },
+        "rejected": {
+            "type": "object",
+            "required": ["count", "sessions", "problems", "first"],
+            "properties": {
+                "count": {"type": "integer"},
+                "sessions": {"type": "integer"},
+                "problems": {"type": "integer"},
+                "first": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    },
+}
+
+
 def error(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -329,6 +370,74 @@ def document() -> dict[str, Any]:
                             "The database is unavailable, or the server is busy with large "
                             "scenarios; see Retry-After"
                         ),
+                    },
+                }
+            },
+            "/api/usage": {
+                "post": {
+                    "summary": "Price a usage file (call records, CSV or gzipped CSV)",
+                    "description": (
+                        "The month of a file of call records: each session priced as its own "
+                        "scenario document would be, summed, then tiers, tier modes, month "
+                        "rounding and the minimum; the same month under every model, cheapest "
+                        "first. Records refused by line number (up to 100), or with "
+                        "skip_bad=true their sessions left out and listed. The body may be up "
+                        "to USAGE_MAX_BYTES (200 MB by default), apart from the 2 MB of a "
+                        "document."
+                    ),
+                    "parameters": [
+                        {
+                            "name": "model",
+                            "in": "query",
+                            "required": False,
+                            "description": "The model of the bill (default: the cheapest)",
+                            "schema": {"type": "string", "enum": [str(m) for m in Model]},
+                        },
+                        {
+                            "name": "rate_card",
+                            "in": "query",
+                            "required": False,
+                            "description": "A stored card's slug (default: the default card)",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "skip_bad",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        },
+                        *(
+                            {
+                                "name": f"column_{column}",
+                                "in": "query",
+                                "required": False,
+                                "description": f"The file's own name for the {column} column",
+                                "schema": {"type": "string"},
+                            }
+                            for column in USAGE_COLUMNS
+                        ),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The month's bill and every model's total",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/UsageResult"}
+                                }
+                            },
+                        },
+                        "400": error("What is wrong with the file (by line) or an option"),
+                        "408": error("The body took too long to arrive"),
+                        "413": error("The file is over the usage upload limit"),
+                        "429": error("Too many requests from one address; see Retry-After"),
+                        "503": error("The database is unavailable, or the server is busy"),
                     },
                 }
             },
@@ -390,6 +499,7 @@ def document() -> dict[str, Any]:
                 "Estimate": ESTIMATE,
                 "Result": RESULT,
                 "Problems": PROBLEMS,
+                "UsageResult": USAGE_RESULT,
             }
         },
     }

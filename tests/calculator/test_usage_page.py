@@ -159,3 +159,10 @@ def test_no_file_and_too_large(client, settings):
     response = upload(client, GOOD)
     assert response.status_code == 413
     assert "the most a usage file may be" in response.content.decode()
+
+
+def test_a_session_key_a_spreadsheet_would_run_is_defused_in_the_csv(client):
+    body = 'session,start,end\n"=HYPERLINK(""http://x"")",0,60\n@SUM(1),0,60\nplain,0,60\n'
+    key = upload(client, body)["Location"].split("/")[2]
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/u/{key}/sessions.csv").content.decode())))
+    assert [r["session"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'@SUM(1)", "plain"]

@@ -46,4 +46,4 @@ def test_the_document_is_served_at_a_stable_url(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.0")
-    assert set(response.json()["paths"]) == {"/api/estimate", "/api/rate-cards"}
+    assert set(response.json()["paths"]) == {"/api/estimate", "/api/rate-cards", "/api/usage"}
