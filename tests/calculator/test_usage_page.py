@@ -165,4 +165,4 @@ def test_a_session_key_a_spreadsheet_would_run_is_defused_in_the_csv(client):
     body = 'session,start,end\n"=HYPERLINK(""http://x"")",0,60\n@SUM(1),0,60\nplain,0,60\n'
     key = upload(client, body)["Location"].split("/")[2]
     rows = list(csv.DictReader(io.StringIO(client.get(f"/u/{key}/sessions.csv").content.decode())))
-    assert [r["session"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'@SUM(1)", "plain"]
+    assert [r["session"] for r in rows] == ['\'=HYPERLINK("http://x")', "'@SUM(1)", "plain"]
