@@ -263,3 +263,48 @@ def test_nothing_refers_to_files_outside_the_repository():
         if word in path.read_text(encoding="utf-8")
     ]
     assert found == []
+
+
+# -- Usage files: ```csv blocks, priced as POST /api/usage prices them -----------------------
+
+USAGE = re.compile(r"<!--\s*(usage|usage-refused)\s+([\w-]+)\s*(\?\S*)?\s*:(.*?)-->", re.DOTALL)
+
+
+def usage_examples() -> list[Any]:
+    found = []
+    for path in DOCS:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for index, line in enumerate(lines):
+            if not line.startswith("```csv"):
+                continue
+            end = lines.index("```", index + 1)
+            after = lines[end + 1] if end + 1 < len(lines) else ""
+            match = USAGE.fullmatch(after.strip())
+            assert match, f"{path.name}:{end + 2}: a ```csv block without a usage annotation"
+            kind, name, query, body = match.groups()
+            text = "\n".join(lines[index + 1 : end]) + "\n"
+            options = dict(part.split("=", 1) for part in (query or "?")[1:].split("&") if part)
+            found.append(pytest.param(kind, text, options, body.strip(), id=f"{path.name}:{name}"))
+    return found
+
+
+@pytest.mark.parametrize(("kind", "text", "options", "said"), usage_examples())
+def test_each_usage_example_is_what_the_engine_gives(kind, text, options, said):
+    from billing.service import price_usage
+
+    if kind == "usage":
+        result = json.loads(json.dumps(price_usage(text.encode(), **options)))
+        for token in shlex.split(said):
+            path, _, expected = token.partition("=")
+            assert as_text(resolve(result, path)) == expected, path
+    else:
+        with pytest.raises(ScenarioError) as refused:
+            price_usage(text.encode(), **options)
+        messages = [str(p) for p in refused.value.problems]
+        for start in (part.strip() for part in said.split("|")):
+            assert any(m.startswith(start) for m in messages), (start, messages)
+
+
+def test_the_docs_have_usage_examples():
+    kinds = {p.values[0] for p in usage_examples()}
+    assert kinds == {"usage", "usage-refused"}
