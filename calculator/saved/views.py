@@ -35,6 +35,7 @@ from calculator.saved.exports import per_revision
 from calculator.saved.forms import ImportForm, RenameForm
 from calculator.saved.priced import carried_summary, priced
 from calculator.saved.saving import (
+from calculator.usage import mine as my_reports
     new_item,
     pop_edit_link,
     redirect_to_editor,
@@ -234,4 +235,8 @@ def import_view(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def mine(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "mine.html", {"scenarios": mine_for(request)})
+    return TemplateResponse(
+        request,
+        "mine.html",
+        {"scenarios": mine_for(request), "reports": list(my_reports(request)[:100])},
+    )

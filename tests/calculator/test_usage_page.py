@@ -166,3 +166,10 @@ def test_a_session_key_a_spreadsheet_would_run_is_defused_in_the_csv(client):
     key = upload(client, body)["Location"].split("/")[2]
     rows = list(csv.DictReader(io.StringIO(client.get(f"/u/{key}/sessions.csv").content.decode())))
     assert [r["session"] for r in rows] == ['\'=HYPERLINK("http://x")', "'@SUM(1)", "plain"]
+
+
+def test_my_reports_are_listed_with_my_scenarios(client):
+    upload(client, GOOD, name="october.csv")
+    page = client.get("/mine/").content.decode()
+    assert "october.csv" in page
+    assert "october.csv" not in client.__class__().get("/mine/").content.decode()
