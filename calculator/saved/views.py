@@ -35,7 +35,6 @@ from calculator.saved.exports import per_revision
 from calculator.saved.forms import ImportForm, RenameForm
 from calculator.saved.priced import carried_summary, priced
 from calculator.saved.saving import (
-from calculator.usage import mine as my_reports
     new_item,
     pop_edit_link,
     redirect_to_editor,
@@ -44,6 +43,7 @@ from calculator.usage import mine as my_reports
     too_many_form_saves,
     too_many_saves,
 )
+from calculator.usage import mine as my_reports
 
 
 def newer_card(saved: SavedScenario) -> RateCard | None:
