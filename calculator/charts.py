@@ -866,7 +866,7 @@ def side_by_side(
     }
 
 
-# -- A usage report's charts (calculator/usage.py) ------------------------------------------
+# -- A usage report's charts (calculator/saved/usage.py) ------------------------------------------
 
 
 def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from calculator import pages, usage
+from calculator import pages
 from calculator.api import views as api
-from calculator.saved import compare, exports
+from calculator.saved import compare, exports, usage
 from calculator.saved import views as saved
 from calculator.server.signin import (
     ThrottledAdminSignIn,

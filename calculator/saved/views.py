@@ -43,7 +43,7 @@ from calculator.saved.saving import (
     too_many_form_saves,
     too_many_saves,
 )
-from calculator.usage import mine as my_reports
+from calculator.saved.usage import mine as my_reports
 
 
 def newer_card(saved: SavedScenario) -> RateCard | None:

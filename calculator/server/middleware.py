@@ -51,7 +51,7 @@ class GZipMiddleware(django_gzip.GZipMiddleware):
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
         if response.get("Content-Type", "").startswith("application/x-ndjson"):
-            return response  # progress as it goes (calculator/usage.py): never held back
+            return response  # progress as it goes (calculator/saved/usage.py): never held back
         if not isinstance(response, HttpResponse) or (
             response.streaming
             or len(response.content) < 200
