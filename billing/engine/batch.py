@@ -237,6 +237,8 @@ def _minute_by_minute(sessions: Sessions) -> tuple[AnyMeter, Ints, Any]:
             f"(each from its start to its last publisher's leave), more than one request "
             f"prices (at most {MAX_MINUTES:,}): split the file",
         )
+    if not sessions.count:
+        return Meter.PARTICIPANT, np.zeros(0, np.int64), np.zeros(0, np.int64)
     order = np.argsort(sessions.session, kind="stable")
     counted = np.bincount(sessions.session, minlength=sessions.count)
     people_before = np.concatenate(([0], np.cumsum(counted)))

@@ -249,15 +249,7 @@ class _Reader:
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         )
-        unreadable: list[tuple[int, int]] = []
-
-        def invalid(row: Any) -> str:
-            # A row of the wrong width belongs to no session for sure: the file is refused,
-            # at its first such row (found below: pyarrow does not count lines).
-            unreadable.append((row.expected_columns, row.actual_columns))
-            return "error"
-
-        parse = pa_csv.ParseOptions(invalid_row_handler=invalid)
+        parse = pa_csv.ParseOptions()
         line = 2
         try:
             stream, raw, size = _opened(self.source)
@@ -278,7 +270,9 @@ class _Reader:
         except ScenarioError:
             raise
         except pa.ArrowInvalid as error:
-            if unreadable:
+            # A row of the wrong width belongs to no session for sure: the file is refused
+            # at its first such row, found by a second look (pyarrow does not count lines).
+            if re.search(r"Expected \d+ columns, got \d+", str(error)):
                 raise self.refuse_width(len(names)) from None
             raise self.refuse(_arrow_message(str(error))) from None
         except (OSError, pa.ArrowException):
@@ -603,11 +597,18 @@ class _Reader:
         if self.problems and not self.skip_bad:
             ordered = sorted(self.problems)[:MAX_PROBLEMS]
             raise ScenarioError(Problem(f"line {line}", message) for line, message in ordered)
-        # Left out: every session with a bad record (and, with skip_bad, unreadable rows).
+        # Left out (with skip_bad): every session with a bad record.
         dropped = np.zeros(count, np.bool_)
         dropped[codes[bad]] = True
         kept_record = ~dropped[codes]
         kept_sessions = np.flatnonzero(~dropped)
+        if not len(kept_sessions):
+            # Left out whole, every session: a bill of nothing would say less than this.
+            ordered = sorted(self.problems)[: MAX_PROBLEMS - 1]
+            raise ScenarioError(
+                [Problem("", "every session has a bad record: nothing is left to price")]
+                + [Problem(f"line {line}", message) for line, message in ordered]
+            )
         renumber = np.full(count, -1, np.int64)
         renumber[kept_sessions] = np.arange(len(kept_sessions))
         scale = 10**self.places

@@ -239,3 +239,11 @@ def test_a_model_too_much_work_for_the_file_is_named_and_the_rest_compared(clien
     response = post(client, GOOD, model="video_ssm")
     assert response.status_code == 400
     assert problems(response)[0].startswith("model: under video_ssm this file has")
+
+
+def test_a_file_whose_every_session_is_bad_is_refused_even_when_skipping(client):
+    response = post(client, "session,start,end\na,9,1\nb,x,2\n", skip_bad="true")
+    assert response.status_code == 400
+    said = problems(response)
+    assert said[0] == "every session has a bad record: nothing is left to price"
+    assert said[1] == "line 2: end: must not be before start"
