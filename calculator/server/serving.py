@@ -389,8 +389,9 @@ class Admission:
 
     async def refuse(self, scope: Scope, send: Send, status: int, limit: int = 0) -> None:
         megabytes = f"{(limit or self.document_bytes) / 1_000_000:g}"
+        most = "a usage file may be" if limit else "the calculator takes"
         message = {
-            413: f"The request is over {megabytes} MB, the most the calculator takes.",
+            413: f"The request is over {megabytes} MB, the most {most}.",
             408: f"The request's body took more than {self.timeout:g} seconds to arrive.",
             503: "The calculator is busy with large scenarios just now: try again in 10 seconds.",
         }[status]

@@ -107,6 +107,33 @@ def test_a_body_within_the_limit_reaches_the_app(app):
     assert "problems" in json.loads(body)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_usage_file_is_passed_on_as_it_arrives_past_the_documents_limit(
+    app, default_card_installed
+):
+    # 3 MB of records in 64 KB pieces: over a document's 2 MB, within a usage file's limit.
+    rows = b"".join(b"s%d,%d,%d\n" % (n, n % 500, n % 500 + 60) for n in range(200_000))
+    body = b"session,start,end\n" + rows
+    chunks = [body[k : k + 65536] for k in range(0, len(body), 65536)]
+    status, answer, taken = serve(app, path="/api/usage", chunks=chunks)
+    assert status == 200, answer[:300]
+    assert taken == len(body) > LIMIT
+    assert json.loads(answer)["sessions"] == 200_000
+
+
+def test_a_usage_file_over_its_own_limit_is_refused(app, settings):
+    settings.USAGE_MAX_BYTES = 100_000
+    status, body, taken = serve(
+        app, path="/api/usage", headers=[(b"content-length", b"200000")], chunks=[b"x" * 200_000]
+    )
+    assert (status, taken) == (413, 0)
+    assert json.loads(body)["error"] == "The request is over 0.1 MB, the most a usage file may be."
+    chunk = b"x" * 65536
+    status, body, taken = serve(app, path="/api/usage", chunks=[chunk] * 40)
+    assert status == 413
+    assert taken <= 100_000 + len(chunk)
+
+
 # -- A real server, as make serve runs it -----------------------------------------------------
 
 
