@@ -15,8 +15,10 @@ import asyncio
 import gzip
 import json
 import logging
+import math
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,7 @@ from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
 from calculator.models import UsageReport
 from calculator.saved.access import browser_hash
-from calculator.server.ratelimit import describe, retry_after
+from calculator.server.ratelimit import Sliding, client_address, describe, retry_after
 from calculator.uploads import TooLarge, spooled, too_large_message
 
 log = logging.getLogger(__name__)
@@ -135,7 +137,10 @@ def usage_page(request: HttpRequest) -> HttpResponseBase:
 
     if wants_progress:
         served_by_asgi = isinstance(request, ASGIRequest)
-        response = StreamingHttpResponse(streamed(work, served_by_asgi), content_type=PROGRESS)
+        charge = cpu_charge(request)
+        response = StreamingHttpResponse(
+            streamed(work, served_by_asgi, charge), content_type=PROGRESS
+        )
         response["Cache-Control"] = "no-store"
         return response
     try:
@@ -242,8 +247,23 @@ def kept_report(
     return report
 
 
+def cpu_charge(request: HttpRequest) -> Callable[[int], None]:
+    """What charges this address's CPU budget (CpuBudgetMiddleware) with work done in a
+    thread of its own, which the middleware's clock of the request's thread never sees."""
+    limit, window = settings.RATE_LIMITS["cpu"]
+    budget = Sliding("cpu", client_address(request), limit, window)
+
+    def charge(milliseconds: int) -> None:
+        if limit > 0:
+            budget.add(milliseconds)
+
+    return charge
+
+
 def streamed(
-    work: Callable[[Callable[[str, float], None]], UsageReport], asynchronous: bool
+    work: Callable[[Callable[[str, float], None]], UsageReport],
+    asynchronous: bool,
+    charge: Callable[[int], None] = lambda milliseconds: None,
 ) -> Iterator[bytes] | AsyncIterator[bytes]:
     """The work done in a thread of its own, its progress sent as JSON lines as it goes; the
     report it makes saved by the request's own thread (and database connection). Served by
@@ -255,6 +275,7 @@ def streamed(
         said.put({"stage": stage, "done": round(done, 3)})
 
     def run() -> None:
+        start = time.thread_time()
         try:
             said.put({"report": work(progress)})
         except ColumnsMissing as missing:
@@ -265,6 +286,7 @@ def streamed(
             log.exception("pricing a usage file failed")
             said.put({"problems": ["the file could not be priced: an internal error"]})
         finally:
+            charge(math.ceil((time.thread_time() - start) * 1000))
             said.put({})
 
     def line(message: dict[str, Any]) -> bytes:

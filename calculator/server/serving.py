@@ -259,7 +259,7 @@ class Admission:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] in self.STREAMED:
+        if scope["path"] in self.STREAMED and scope["method"] == "POST":
             await self.streamed(scope, receive, send)
             return
         try:

@@ -173,3 +173,14 @@ def test_my_reports_are_listed_with_my_scenarios(client):
     page = client.get("/mine/").content.decode()
     assert "october.csv" in page
     assert "october.csv" not in client.__class__().get("/mine/").content.decode()
+
+
+def test_the_pricing_threads_cpu_is_charged_to_the_address(client, settings):
+    from calculator.server.ratelimit import Sliding
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "cpu": (10**9, 60)}
+    budget = Sliding("cpu", "127.0.0.1", 10**9, 60)
+    before = budget.wait(), budget.counted_lately()
+    lines(upload(client, GOOD, progress=True))
+    assert before == (None, False)
+    assert budget.counted_lately()
