@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ DATE_TIME = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
     r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
 )
+NO_OFFSET = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$"
 MICRO = 10**6
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 FORMS = {
@@ -154,12 +156,23 @@ def read_usage(
 def header_of(source: str | Path | bytes) -> tuple[list[str], list[list[str]]]:
     """The file's header and its first few records as text, for a person to say which column
     is which. Raises ScenarioError if it is no CSV text."""
-    head = _head(source, 64 << 10)
-    lines = head.splitlines()[:6]
-    rows = list(csv.reader(lines))
+    rows = _first_rows(_head(source, 64 << 10), 6)
     if not rows:
         raise ScenarioError.single("", "the file is empty")
     return rows[0], rows[1:]
+
+
+def _first_rows(head: str, count: int) -> list[list[str]]:
+    """The first rows of the file's text, read as CSV (a BOM before the header dropped)."""
+    try:
+        rows = list(
+            itertools.islice(
+                csv.reader(io.StringIO(head.removeprefix("\ufeff"), newline="")), count
+            )
+        )
+    except csv.Error as error:
+        raise ScenarioError.single("", f"the file's first lines are not CSV: {error}") from None
+    return rows
 
 
 def _stream(source: str | Path | bytes) -> Any:
@@ -223,6 +236,7 @@ class _Reader:
         self.places = 0
         self.parts: dict[str, list[Any]] = {}
         self.found: dict[str, str] = {}
+        self.positions: dict[str, str] = {}
 
     # -- problems ----------------------------------------------------------------------------
 
@@ -243,9 +257,16 @@ class _Reader:
 
     def read(self) -> UsageRecords:
         names = self.header()
-        options = pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True)
+        # Read with the header's names as read here (a BOM dropped), one a column position.
+        positional = [f"c{k}" for k in range(len(names))]
+        self.positions = {
+            ours: positional[names.index(theirs)] for ours, theirs in self.found.items()
+        }
+        options = pa_csv.ReadOptions(
+            block_size=BLOCK_BYTES, use_threads=True, column_names=positional, skip_rows=1
+        )
         convert = pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
+            column_types={name: pa.string() for name in positional},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         )
@@ -299,11 +320,17 @@ class _Reader:
     def header(self) -> list[str]:
         """The file's column names; each of ours found (by `columns`, else by name, without
         regard to case); the required ones present."""
-        head = _head(self.source, 64 << 10)
-        first = next(csv.reader(io.StringIO(head)), [])
-        names = [n for n in first]
+        rows = _first_rows(_head(self.source, 64 << 10), 1)
+        names = rows[0] if rows else []
         if not any(n.strip() for n in names):
             raise self.refuse("the file's first line is empty: it should name the columns")
+        if len(names) == 1 and any(mark in names[0] for mark in ";\t|"):
+            mark = next(m for m in ";\t|" if m in names[0])
+            said = {";": "semicolons", "\t": "tabs", "|": "bars"}[mark]
+            raise self.refuse(
+                f"the file's columns seem to be separated by {said}: a usage file is "
+                "comma-separated CSV (save or export it as CSV with commas)"
+            )
         folded = [n.strip().lower() for n in names]
         for key in self.columns:
             if key not in COLUMNS:
@@ -322,6 +349,14 @@ class _Reader:
                 raise self.refuse(f"the header names column {shown(matches[0])!r} twice")
             if matches:
                 self.found[ours] = matches[0]
+        chosen: dict[str, str] = {}
+        for ours, theirs in self.found.items():
+            if theirs in chosen:
+                raise self.refuse(
+                    f"{chosen[theirs]} and {ours} are both the file's column {shown(theirs)!r}: "
+                    "each needs a column of its own"
+                )
+            chosen[theirs] = ours
         missing = [c for c in REQUIRED if c not in self.found]
         if missing:
             listed = ", ".join(repr(shown(n)) for n in names[:20])
@@ -340,7 +375,7 @@ class _Reader:
     def block(self, batch: pa.RecordBatch, names: list[str], first_line: int) -> None:
         n = batch.num_rows
         lines = np.arange(first_line, first_line + n, dtype=np.int64)
-        column = {ours: batch.column(names.index(theirs)) for ours, theirs in self.found.items()}
+        column = {ours: batch.column(name) for ours, name in self.positions.items()}
 
         def text(ours: str) -> pa.Array:
             """A column as the file gives it (spaces around a value are dropped where it is
@@ -450,11 +485,24 @@ class _Reader:
             f"{FORMS[self.form or 'seconds']} (as on line {self.form_line})",
         )
         wrong = ~(empty | seconds | dated)
-        self.problem(
-            lines[wrong],
-            f"{column}: must be seconds (such as 90 or 12.5, at most 6 decimal places) or an "
-            "ISO 8601 date-time with a UTC offset (such as 2026-11-02T09:30:00Z)",
-        )
+        if wrong.any():
+            odd = values.filter(pa.array(wrong))
+            no_offset = _np(pc.match_substring_regex(odd, NO_OFFSET))
+            where = lines[wrong]
+            for line, value, local in zip(
+                where[:MAX_PROBLEMS].tolist(),
+                odd.slice(0, MAX_PROBLEMS).to_pylist(),
+                no_offset[:MAX_PROBLEMS].tolist(),
+                strict=True,
+            ):
+                said = (
+                    "is a date-time without a UTC offset: add one (Z for UTC, or such as +01:00)"
+                    if local
+                    else "must be seconds (such as 90 or 12.5, at most 6 decimal places) or an "
+                    "ISO 8601 date-time with a UTC offset (such as 2026-11-02T09:30:00Z)"
+                )
+                self.problem(np.array([line], np.int64), f"{column}: {shown(value)!r} {said}")
+            self.problem(where[MAX_PROBLEMS:], f"{column}: not a time")
         mine = seconds if self.form == "seconds" else dated
         if not mine.any():
             return result
@@ -595,8 +643,7 @@ class _Reader:
             inside = part[(part >= 2) & (part < 2 + len(codes))]
             bad[inside - 2] = True
         if self.problems and not self.skip_bad:
-            ordered = sorted(self.problems)[:MAX_PROBLEMS]
-            raise ScenarioError(Problem(f"line {line}", message) for line, message in ordered)
+            raise self.refused_by_line()
         # Left out (with skip_bad): every session with a bad record.
         dropped = np.zeros(count, np.bool_)
         dropped[codes[bad]] = True
@@ -700,10 +747,25 @@ class _Reader:
                     f"a session has at most {limit:,}",
                 )
 
+    def refused_by_line(self) -> ScenarioError:
+        """The file refused for its bad records: the first MAX_PROBLEMS by line, after a word
+        of how many there are in all when there are more."""
+        ordered = [Problem(f"line {line}", m) for line, m in sorted(self.problems)[:MAX_PROBLEMS]]
+        if self.problem_count > len(ordered):
+            ordered.insert(
+                0,
+                Problem(
+                    "",
+                    f"{self.problem_count:,} problems in all; the first {len(ordered)} by line "
+                    "follow. To price the file without the sessions they are in, leave those "
+                    "sessions out (skip_bad=true; on the page, the checkbox)",
+                ),
+            )
+        return ScenarioError(ordered)
+
     def refused_or_empty(self, records: int) -> UsageRecords:
         if self.problems:
-            ordered = sorted(self.problems)[:MAX_PROBLEMS]
-            raise ScenarioError(Problem(f"line {line}", message) for line, message in ordered)
+            raise self.refused_by_line()
         raise self.refuse("the file has a header but no records")
 
 
