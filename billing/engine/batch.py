@@ -14,7 +14,7 @@ test_batch.py checks it over random files).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -370,6 +370,8 @@ class UsageBill:
     models: tuple[tuple[Model, Period], ...]
     # The models too much work to price for this file, and why.
     refused: tuple[tuple[Model, str], ...] = ()
+    # The models that bill some sessions nothing only because nobody in them publishes.
+    notes: dict[Model, str] = field(default_factory=dict)
 
 
 def bill_usage(
@@ -398,7 +400,11 @@ def bill_usage(
             progress(number / len(Model))
     if not priced:
         raise ScenarioError.single("model", refused[0][1])
-    priced.sort(key=lambda found: (found[2].total, list(Model).index(found[0])))
+    # As for one scenario: a model that bills sessions nothing only because nobody in them
+    # publishes (the file gives no publish times) is never called the cheapest; it comes
+    # after the others, saying so.
+    notes = publishing_notes(sessions)
+    priced.sort(key=lambda found: (found[0] in notes, found[2].total, list(Model).index(found[0])))
     chosen = model if model is not None else priced[0][0]
     _, usage, period = next(found for found in priced if found[0] is chosen)
     if model is None:
@@ -412,4 +418,31 @@ def bill_usage(
         usage,
         tuple((each, month) for each, _, month in priced),
         tuple(refused),
+        notes,
     )
+
+
+def publishing_notes(sessions: Sessions) -> dict[Model, str]:
+    """For each model that bills sessions nothing because nobody in them publishes, how many
+    and why (Usage.wants_publishers, session by session): under video_ssm a session with a
+    subscriber; under video_ppm_per_minute any session with someone in it; under video_ppm
+    a session of one participant (two bill from the second join)."""
+    people = np.bincount(sessions.session, minlength=sessions.count)
+    publishing = np.bincount(sessions.session[sessions.publishing], minlength=sessions.count)
+    subscribing = np.bincount(sessions.session[sessions.subscribes], minlength=sessions.count)
+    silent = (people > 0) & (publishing == 0)
+    counts = {
+        Model.VIDEO_SSM: (int(np.count_nonzero(silent & (subscribing > 0))), "subscribed"),
+        Model.VIDEO_PPM_PER_MINUTE: (int(np.count_nonzero(silent)), "participant"),
+        Model.VIDEO_PPM: (int(np.count_nonzero(silent & (people == 1))), "participant"),
+    }
+    return {
+        model: (
+            f"{count:,} of {sessions.count:,} session{'s' if sessions.count != 1 else ''} "
+            f"{'have' if count != 1 else 'has'} nobody publishing: this model bills "
+            f"{'them' if count != 1 else 'it'} no {meter} minutes (the file gives no publish "
+            "times for them), so it is not called the cheapest"
+        )
+        for model, (count, meter) in counts.items()
+        if count
+    }

@@ -316,7 +316,12 @@ def usage_document(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
         "records": bill.records,
         "monthly": _period_document(bill.period, monthly=True),
         "models": [
-            {"model": str(model), "total": f"{period.total:f}"} for model, period in bill.models
+            {
+                "model": str(model),
+                "total": f"{period.total:f}",
+                **({"note": bill.notes[model]} if model in bill.notes else {}),
+            }
+            for model, period in bill.models
         ]
         + [{"model": str(model), "total": None, "problem": why} for model, why in bill.refused],
         "rejected": {

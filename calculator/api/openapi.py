@@ -301,6 +301,7 @@ USAGE_RESULT: dict[str, Any] = {
                     "model": {"type": "string"},
                     "total": {"type": "string", "nullable": True},
                     "problem": {"type": "string"},
+                    "note": {"type": "string"},
                 },
             },
         },

@@ -287,3 +287,18 @@ def test_a_file_with_more_than_100_problems_says_how_many(client):
     said = problems(post(client, body))
     assert said[0].startswith("150 problems in all; the first 100 by line follow")
     assert len(said) == 101
+
+
+def test_a_model_that_bills_nothing_because_nobody_publishes_is_never_the_cheapest(client):
+    # A voice file with no publish times: two of the video models bill these calls nothing.
+    body = "session,start,end\na,0,600\na,0,600\nb,0,300\n"
+    result = post(client, body).json()
+    assert result["model"] == "sip_mediaserver"  # the only model every session bills under
+    notes = {m["model"]: m.get("note") for m in result["models"]}
+    assert notes["video_ssm"].startswith("2 of 2 sessions have nobody publishing")
+    assert notes["video_ppm_per_minute"].startswith("2 of 2 sessions have nobody publishing")
+    assert notes["video_ppm"].startswith("1 of 2 sessions has nobody publishing")
+    assert notes["sip_mediaserver"] is None
+    # Those noted come after the rest, whatever their totals.
+    assert result["models"][0]["model"] == "sip_mediaserver"
+    assert Decimal(result["models"][1]["total"]) < Decimal(result["models"][0]["total"])
