@@ -2,7 +2,8 @@
 (pricing.usage_document), each session's cost (for the histogram and the CSV of the cost per
 session), minutes, sessions and the most connected at once per day, the most expensive
 sessions as the scenario documents their records make, and what was left out. Aggregates
-only: the records themselves (phone numbers, names) are not kept."""
+only, by the file's session keys: the records themselves, with participants' names and
+numbers, are not kept (the sessions' documents name their participants "Participant 1"...)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
     order = np.argsort(-costs, kind="stable")[:TOP_SESSIONS]
     top = []
     for k in order.tolist():
-        text = dumps(session_document(records, k, bill.model))
+        # Kept without the participants' names, which may be phone numbers or people's.
+        text = dumps(session_document(records, k, bill.model, names=False))
         kept = len(text) <= MAX_KEPT_DOCUMENT
         top.append(
             {

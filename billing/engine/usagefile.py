@@ -810,9 +810,12 @@ def _arrow_message(text: str) -> str:
     return f"the file is not CSV that can be read: {shown(found[1] if found else text, 120)}"
 
 
-def session_document(records: UsageRecords, k: int, model: Model) -> dict[str, Any]:
+def session_document(
+    records: UsageRecords, k: int, model: Model, *, names: bool = True
+) -> dict[str, Any]:
     """Session k of a usage file as the scenario document its records make (one session a
-    month): what it prices exactly as, and what "open in the editor" opens."""
+    month): what it prices exactly as, and what "open in the editor" opens. Without `names`
+    its participants are "Participant 1", "Participant 2", ... (names are not kept)."""
     sessions = records.sessions
     places = len(str(sessions.scale)) - 1
 
@@ -825,7 +828,8 @@ def session_document(records: UsageRecords, k: int, model: Model) -> dict[str, A
         publish = int(sessions.publish[i])
         participants.append(
             {
-                "name": records.person_names[i].as_py() or f"Participant {len(participants) + 1}",
+                "name": (records.person_names[i].as_py() if names else "")
+                or f"Participant {len(participants) + 1}",
                 "media": "video" if sessions.video[i] else "voice",
                 "endpoint": ENDPOINTS[int(records.endpoints[i])],
                 "direction": DIRECTIONS[int(records.directions[i])],

@@ -38,7 +38,7 @@ def test_the_page_offers_the_upload(client):
     assert 'type="file"' in html
     assert 'name="rate_card"' in html
     assert 'name="model"' in html
-    assert "the records themselves are never stored" in html
+    assert "names among them, are never stored" in html
     assert "js/usage.js" in html
 
 
@@ -118,13 +118,18 @@ def test_the_cost_per_session_csv(client):
     }
 
 
-def test_an_expensive_session_opens_in_the_editor(client):
+def test_an_expensive_session_opens_in_the_editor_without_its_names(client):
     key = upload(client, GOOD, model="video_ppm")["Location"].split("/")[2]
     report = UsageReport.objects.get()
     first = report.report["top"][0]
     page = client.get(f"/u/{key}/session/0/").content.decode()
     assert 'name="p-0-name"' in page
-    assert json.loads(first["document"])["participants"][0]["name"] in page
+    # Names in call records are people's or phone numbers: never kept.
+    names = [p["name"] for p in json.loads(first["document"])["participants"]]
+    assert names == ["Participant 1", "Participant 2"]
+    stored = json.dumps(report.report) + report.name
+    assert not any(name in stored for name in ("Alice", "Bob", "Carol", "Dan"))
+    assert f"Session {first['session']}" in page
     assert client.get(f"/u/{key}/session/99/").status_code == 404
 
 
