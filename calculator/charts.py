@@ -869,6 +869,14 @@ def side_by_side(
 # -- A usage report's charts (calculator/saved/usage.py) ------------------------------------------
 
 
+def whole_numbers(highest: int) -> dict[str, Any]:
+    """An axis of counts: whole-number ticks (Plotly would mark 0.5 sessions below 10)."""
+    axis: dict[str, Any] = {"rangemode": "tozero", "tickformat": ",d"}
+    if highest <= 10:
+        axis["dtick"] = 1
+    return axis
+
+
 def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A usage report's charts, from its stored aggregates (billing/engine/report.py): the
     month under every model, the sessions by cost, minutes and sessions per day, and the most
@@ -884,7 +892,16 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     counts = data["histogram"]["counts"]
     middles = [(float(a) + float(b)) / 2 for a, b in itertools.pairwise(edges)]
     widths = [float(b) - float(a) for a, b in itertools.pairwise(edges)]
-    day_axis = {"title": {"text": "Day (UTC)" if dated else "Day of the file"}, "type": "category"}
+    day_axis = {
+        "title": {"text": "Day (UTC)" if dated else "Day of the file"},
+        "type": "category",
+        "automargin": True,
+        "tickangle": -45,
+    }
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    money_axis = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {currency}"}
+    sessions_count = max((d["sessions"] for d in days), default=0)
+    most_count = max((d["most_connected"] for d in days), default=0)
     return {
         "models": {
             "data": [
@@ -907,7 +924,11 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "layout": {
                 "height": 90 + 40 * len(models),
                 "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-                "xaxis": {"title": {"text": f"The month ({currency})"}, "rangemode": "tozero"},
+                "xaxis": {
+                    "title": {"text": f"The month ({currency})"},
+                    "rangemode": "tozero",
+                    **money_axis,
+                },
                 "yaxis": {"automargin": True, "autorange": "reversed"},
             },
             "config": CONFIG,
@@ -929,8 +950,12 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "height": 300,
                 "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
                 "bargap": 0.05,
-                "xaxis": {"title": {"text": f"Cost of a session ({currency})"}},
-                "yaxis": {"title": {"text": "Sessions"}, "automargin": True},
+                "xaxis": {"title": {"text": f"Cost of a session ({currency})"}, **money_axis},
+                "yaxis": {
+                    "title": {"text": "Sessions"},
+                    "automargin": True,
+                    **whole_numbers(max(counts, default=0)),
+                },
             },
             "config": CONFIG,
         },
@@ -965,7 +990,8 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "overlaying": "y",
                     "side": "right",
                     "automargin": True,
-                    "rangemode": "tozero",
+                    "showgrid": False,
+                    **whole_numbers(sessions_count),
                 },
                 "legend": {"orientation": "h", "y": 1.12},
             },
@@ -985,7 +1011,11 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "height": 300,
                 "margin": {"l": 10, "r": 10, "t": 10, "b": 60},
                 "xaxis": day_axis,
-                "yaxis": {"title": {"text": "Most connected at once"}, "automargin": True},
+                "yaxis": {
+                    "title": {"text": "Most connected at once"},
+                    "automargin": True,
+                    **whole_numbers(most_count),
+                },
             },
             "config": CONFIG,
         },

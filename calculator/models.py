@@ -220,6 +220,9 @@ class UsageReport(models.Model):
     # The file's name as uploaded.
     name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
     model = models.CharField(max_length=40)
+    # What the page was asked (model, card, columns named otherwise): "Price another file"
+    # asks it again.
+    options = models.JSONField(default=dict)
     card = models.JSONField()
     report = models.JSONField()
     # The cost of each session alone, as gzipped CSV (one row a session).

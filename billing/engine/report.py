@@ -139,8 +139,8 @@ def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
 
 def histogram(costs: Ints) -> dict[str, Any]:
     """Sessions by their cost, in HISTOGRAM_BINS equal bins from 0 to the dearest."""
-    if not len(costs):
-        return {"edges": [], "counts": []}
+    if not len(costs) or not int(costs.max()):
+        return {"edges": [], "counts": [], "nothing": len(costs)}
     high = int(costs.max())
     width = max(1, -(-(high + 1) // HISTOGRAM_BINS))
     counts = np.bincount(costs // width, minlength=HISTOGRAM_BINS)
@@ -211,10 +211,10 @@ def sessions_csv(bill: UsageBill, records: UsageRecords) -> bytes:
     for meter in meter_order(bill.seconds.seconds):
         values = bill.seconds.seconds[meter]
         if bill.seconds.unit == 1:
-            columns[f"{meter}_seconds"] = values
+            columns[f"{meter.removesuffix('_minutes')}_billed_seconds"] = values
         else:  # exact ticks: the unit is a power of ten
             places = len(str(bill.seconds.unit)) - 1
-            columns[f"{meter}_seconds"] = [
+            columns[f"{meter.removesuffix('_minutes')}_billed_seconds"] = [
                 f"{Decimal(v).scaleb(-places):f}" for v in values.tolist()
             ]
     columns[f"cost_{bill.card.currency.lower()}"] = micros_text(costs)

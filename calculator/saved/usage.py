@@ -22,9 +22,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
 from django.http import (
@@ -42,11 +44,17 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.cards import CardDirectory
 from billing.engine import Model, RateCard, ScenarioError, card_snapshot, parse_scenario
-from billing.engine.batch import bill_usage
+from billing.engine.batch import UsageBill, bill_usage
 from billing.engine.inputs import shown, text_problem
 from billing.engine.reader import MAX_NAME_LENGTH
 from billing.engine.report import sessions_csv, usage_report
-from billing.engine.usagefile import COLUMNS, REQUIRED, ColumnsMissing, read_usage
+from billing.engine.usagefile import (
+    COLUMNS,
+    REQUIRED,
+    ColumnsMissing,
+    UsageRecords,
+    read_usage,
+)
 from billing.service import load_json
 from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
@@ -58,7 +66,7 @@ from calculator.uploads import TooLarge, spooled, too_large_message
 log = logging.getLogger(__name__)
 
 PROGRESS = "application/x-ndjson"
-MODEL_CHOICES = [("", "The cheapest"), *((str(m), str(m)) for m in Model)]
+MODEL_CHOICES = [("", "The cheapest"), *((str(m), m.label) for m in Model)]
 
 
 def options_of(data: Any) -> dict[str, Any]:
@@ -225,16 +233,22 @@ def price_and_keep(
         progress=lambda done: progress("pricing", done),
     )
     progress("keeping", 0.0)
-    return kept_report(bill, records, name, card, owner)
+    return kept_report(bill, records, name, card, options, owner)
 
 
 def kept_report(
-    bill: Any, records: Any, name: str, card: Any, owner: tuple[Any, str]
+    bill: UsageBill,
+    records: UsageRecords,
+    name: str,
+    card: RateCard,
+    options: dict[str, Any],
+    owner: tuple[Any, str],
 ) -> UsageReport:
     """The report to keep (not saved yet: the request's own thread saves it)."""
     user, browser = owner
     report = UsageReport(
         name=name,
+        options=options,
         model=str(bill.model),
         card=card_snapshot(card),
         report=usage_report(bill, records),
@@ -338,7 +352,12 @@ def report_page(request: HttpRequest, share_key: str) -> HttpResponse:
     report = get_report(share_key)
     data = report.report
     result = data["result"]
+    again = {
+        **{f"column_{ours}": theirs for ours, theirs in report.options.get("columns", {}).items()},
+        **{key: report.options[key] for key in ("model", "rate_card") if report.options.get(key)},
+    }
     context = {
+        "again": urlencode(again),
         "report": report,
         "result": result,
         "data": data,
@@ -375,12 +394,16 @@ def open_session(request: HttpRequest, share_key: str, number: int) -> HttpRespo
     return TemplateResponse(request, "editor.html", workspace.context())
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def delete_report(request: HttpRequest, share_key: str) -> HttpResponse:
+    """Asks first (GET), then deletes (POST); only the report's owner may."""
     report = get_report(share_key)
     if not owns(request, report):
         return HttpResponseForbidden(
             "Only the browser or account that made this report may delete it."
         )
+    if request.method == "GET":
+        return TemplateResponse(request, "usage_delete.html", {"report": report})
     report.delete()
+    messages.success(request, f"Deleted the usage report {report.title}.")
     return redirect("usage")

@@ -31,6 +31,13 @@
   }
 
   input.addEventListener("change", function () { choose(input.files[0]); });
+  // Back from a report, the browser may still show the file chosen: it is the one to send.
+  choose(input.files[0]);
+  window.addEventListener("pageshow", function () {
+    choose(input.files[0]);
+    submit.disabled = false;
+    progressBox.hidden = true;
+  });
   ["dragenter", "dragover"].forEach(function (name) {
     drop.addEventListener(name, function (event) { event.preventDefault(); drop.classList.add("over"); });
   });
@@ -42,11 +49,11 @@
     if (event.dataTransfer && event.dataTransfer.files.length) choose(event.dataTransfer.files[0]);
   });
 
-  function say(list) {
+  function say(list, heading) {
     problems.textContent = "";
     if (!list || !list.length) { problems.hidden = true; return; }
     var head = document.createElement("p");
-    head.textContent = "The file was not priced:";
+    head.textContent = heading || "The file was not priced:";
     var ul = document.createElement("ul");
     list.forEach(function (text) {
       var li = document.createElement("li");
@@ -125,28 +132,30 @@
       row.appendChild(field);
     });
     fieldset.appendChild(row);
-    var again = document.createElement("button");
-    again.type = "button";
-    again.className = "primary";
-    again.textContent = "Price the file with these columns";
-    again.addEventListener("click", function () {
-      var query = new URLSearchParams(window.location.search);
-      COLUMNS.forEach(function (ours) { query.delete("column_" + ours); });
-      mappingBox.querySelectorAll("[data-map]").forEach(function (select) {
-        if (select.value) query.set("column_" + select.getAttribute("data-map"), select.value);
-      });
-      window.history.replaceState(null, "", window.location.pathname + "?" + query.toString());
-      send();
-    });
-    fieldset.appendChild(again);
     mappingBox.appendChild(fieldset);
     mappingBox.hidden = false;
+    submit.textContent = "Price the file with these columns";
+    var first = mappingBox.querySelector("select");
+    if (first) first.focus();
+  }
+
+  // The columns said in the mapping step, into the page's address (kept for the next upload).
+  function keepMapping() {
+    if (mappingBox.hidden) return;
+    var query = new URLSearchParams(window.location.search);
+    COLUMNS.forEach(function (ours) { query.delete("column_" + ours); });
+    mappingBox.querySelectorAll("[data-map]").forEach(function (select) {
+      if (select.value) query.set("column_" + select.getAttribute("data-map"), select.value);
+    });
+    window.history.replaceState(null, "", window.location.pathname + "?" + query.toString());
   }
 
   function send() {
-    if (!file) { say(["Choose a usage file (CSV) to upload."]); input.focus(); return; }
+    if (!file) { say(["Choose a usage file (CSV) to upload."], "No file yet:"); input.focus(); return; }
+    keepMapping();
     say([]);
     mappingBox.hidden = true;
+    submit.textContent = "Price the file";
     var data = new FormData(form);
     data.delete("file");
     form.querySelectorAll("[data-column]").forEach(function (hidden) { data.delete(hidden.name); });
@@ -184,7 +193,10 @@
         if (message.stage) {
           var part = { received: 0, reading: 0.05 + 0.55 * message.done, pricing: 0.6 + 0.35 * message.done, keeping: 0.97 }[message.stage];
           pricingBar.value = part || 0;
-          pricingText.textContent = (STAGES[message.stage] || message.stage) + (message.stage === "reading" || message.stage === "pricing" ? " (" + Math.round(message.done * 100) + "%)" : "");
+          var how = "";
+          if (message.stage === "reading") how = " (" + Math.round(message.done * 100) + "% of the file)";
+          if (message.stage === "pricing") how = " (" + Math.round(message.done * 4) + " of 4 models)";
+          pricingText.textContent = (STAGES[message.stage] || message.stage) + how;
         } else if (message.url) {
           finished = true;
           pricingBar.value = 1;

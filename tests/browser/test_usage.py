@@ -44,9 +44,16 @@ def test_a_file_with_its_own_header_is_mapped_priced_and_reported(page, console_
     page.click("text=Open in the editor >> nth=0")
     page.wait_for_selector("[data-total=month]")
     assert page.locator("input[name='p-1-name']").count() == 1
-    # The mapping was kept in the usage page's address.
-    page.goto(f"{page.base_url}/usage/?column_session=CallID&column_start=Begin&column_end=Finish")
-    assert "is session" in page.inner_text("[data-mapping-kept]")
+    # Back to the upload, the file still chosen is the one sent again.
+    page.go_back()
+    page.go_back()
+    page.wait_for_selector("[data-submit]")
+    page.click("[data-submit]")
+    page.wait_for_url("**/u/*/")
+    assert UsageReport.objects.count() == 2
+    # "Price another file" keeps the columns said, for the next export of the same system.
+    page.click("text=Price another file")
+    assert "CallID</code> is session" in page.inner_html("[data-mapping-kept]")
     assert not console_errors
 
 

@@ -133,9 +133,13 @@ def test_an_expensive_session_opens_in_the_editor_without_its_names(client):
     assert client.get(f"/u/{key}/session/99/").status_code == 404
 
 
-def test_only_the_owner_deletes(client):
+def test_only_the_owner_deletes_and_is_asked_first(client):
     key = upload(client, GOOD)["Location"].split("/")[2]
+    asked = client.get(f"/u/{key}/delete/").content.decode()
+    assert "Delete the usage report “month.csv”?" in asked
+    assert UsageReport.objects.exists()
     stranger = client.__class__()
+    assert stranger.get(f"/u/{key}/delete/").status_code == 403
     assert stranger.post(f"/u/{key}/delete/").status_code == 403
     assert UsageReport.objects.exists()
     assert client.post(f"/u/{key}/delete/").status_code == 302
