@@ -362,7 +362,8 @@ class _Reader:
             listed = ", ".join(repr(shown(n)) for n in names[:20])
             raise ColumnsMissing(
                 f"the file has no column {' or '.join(repr(m) for m in missing)} "
-                f"(its columns: {listed}). Say which of its columns is which, or name them "
+                f"(its columns: {listed}). Say which of its columns is which (on the page; "
+                f"column_<ours>=<theirs> in the API; --column in price-usage), or name them "
                 f"{', '.join(REQUIRED)} in the header",
                 names,
                 header_of(self.source)[1],

@@ -25,6 +25,13 @@ class Command(BaseCommand):
             action="store_true",
             help="price the sessions without bad records, leaving out those that have some",
         )
+        parser.add_argument(
+            "--column",
+            action="append",
+            default=[],
+            metavar="OURS=THEIRS",
+            help="the file's own name for one of the columns, e.g. --column session=CallID",
+        )
         parser.add_argument("--text", action="store_true", help="print a table for people")
 
     def handle(
@@ -35,14 +42,25 @@ class Command(BaseCommand):
         card: str | None,
         skip_bad: bool,
         text: bool,
+        column: list[str],
         **options: Any,
     ) -> None:
+        columns = {}
+        for given in column:
+            ours, equals, theirs = given.partition("=")
+            if not equals or not ours.strip() or not theirs.strip():
+                raise CommandError(
+                    f"--column {given}: write it as OURS=THEIRS, e.g. session=CallID"
+                )
+            columns[ours.strip().lower()] = theirs.strip()
         path = Path(file)
         if not path.is_file():
             what = "is a folder, not a file" if path.is_dir() else "no such file"
             raise CommandError(f"{file}: {what}", returncode=2)
         try:
-            result = price_usage(path, model=model, rate_card=card, skip_bad=skip_bad)
+            result = price_usage(
+                path, model=model, rate_card=card, skip_bad=skip_bad, columns=columns
+            )
         except ScenarioError as error:
             for problem in error.problems:
                 where = f"{problem.path}: " if problem.path else ""

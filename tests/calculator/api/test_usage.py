@@ -302,3 +302,23 @@ def test_a_model_that_bills_nothing_because_nobody_publishes_is_never_the_cheape
     # Those noted come after the rest, whatever their totals.
     assert result["models"][0]["model"] == "sip_mediaserver"
     assert Decimal(result["models"][1]["total"]) < Decimal(result["models"][0]["total"])
+
+
+def test_the_command_is_told_which_column_is_which(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("CallID,Begin,Finish\nx,0,90\nx,30,90\n")
+    out = StringIO()
+    call_command(
+        "price-usage",
+        str(path),
+        "--column",
+        "session=CallID",
+        "--column",
+        "start=Begin",
+        "--column",
+        "END=Finish",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue())["records"] == 2
+    with pytest.raises(CommandError, match="write it as OURS=THEIRS"):
+        call_command("price-usage", str(path), "--column", "session")
