@@ -391,11 +391,11 @@ class _Reader:
         )
         name = text("name")
         self.check_text(name, lines, "name")
-        codes, words = _encoded(pc.utf8_lower(text("kind")))
+        # One encoding of the column: add-on keys are matched as written, kinds in any case.
         exact_codes, exact_words = _encoded(text("kind"))
         known = {**KINDS, "": -1}
-        kind_of = np.array([known.get(w, -2) for w in words], np.int64)
-        kinds = kind_of[codes] if len(words) else np.zeros(0, np.int64)
+        kind_of = np.array([known.get(w.lower(), -2) for w in exact_words], np.int64)
+        kinds = kind_of[exact_codes] if len(exact_words) else np.zeros(0, np.int64)
         addon = np.full(n, -1, np.int64)
         for index, key in enumerate(self.addons):
             if key in exact_words:  # add-on keys are matched as written
@@ -565,7 +565,8 @@ class _Reader:
         options: Iterable[str],
         default: str,
     ) -> npt.NDArray[Any]:
-        codes, words = _encoded(pc.utf8_lower(values))
+        codes, written = _encoded(values)
+        words = [word.lower() for word in written]
         allowed = tuple(options)
         for index, word in enumerate(words):
             if word and word not in allowed:
@@ -587,7 +588,8 @@ class _Reader:
         return np.where(wrong, 1, result)
 
     def subscribes(self, values: pa.Array, lines: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-        codes, words = _encoded(pc.utf8_lower(values))
+        codes, written = _encoded(values)
+        words = [word.lower() for word in written]
         for index, word in enumerate(words):
             if word not in (*TRUE, *FALSE, ""):
                 self.problem(
