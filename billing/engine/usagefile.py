@@ -389,8 +389,9 @@ class _Reader:
         self.problem(
             lines[empty], "session: is required (records with the same value are one session)"
         )
+        # Names are never checked nor kept in a report: only a session's own document, made
+        # on demand, may carry them (`session_document`).
         name = text("name")
-        self.check_text(name, lines, "name")
         # One encoding of the column: add-on keys are matched as written, kinds in any case.
         exact_codes, exact_words = _encoded(text("kind"))
         known = {**KINDS, "": -1}
@@ -422,11 +423,31 @@ class _Reader:
             person & (publish != NONE) & known & ~backwards & ((publish < start) | (publish > end))
         )
         self.problem(lines[outside], "publish: must lie between start and end")
-        media = self.choice(text("media"), lines, "media", MEDIA, "voice")
-        endpoint = self.choice(text("endpoint"), lines, "endpoint", ENDPOINTS, "client")
-        direction = self.choice(text("direction"), lines, "direction", DIRECTIONS, "originating")
-        streams = self.streams(text("streams"), lines)
-        subscribes = self.subscribes(text("subscribes"), lines)
+
+        # A column the file does not have is its default throughout, read no further.
+        def given(
+            ours: str, default: npt.NDArray[Any], read: Callable[[], npt.NDArray[Any]]
+        ) -> npt.NDArray[Any]:
+            return read() if ours in column else default
+
+        zero, one = np.zeros(n, np.int64), np.ones(n, np.int64)
+        media = given(
+            "media", zero, lambda: self.choice(text("media"), lines, "media", MEDIA, "voice")
+        )
+        endpoint = given(
+            "endpoint",
+            np.full(n, ENDPOINTS.index("client"), np.int64),
+            lambda: self.choice(text("endpoint"), lines, "endpoint", ENDPOINTS, "client"),
+        )
+        direction = given(
+            "direction",
+            zero,
+            lambda: self.choice(text("direction"), lines, "direction", DIRECTIONS, "originating"),
+        )
+        streams = given("streams", one, lambda: self.streams(text("streams"), lines))
+        subscribes = given(
+            "subscribes", np.ones(n, np.bool_), lambda: self.subscribes(text("subscribes"), lines)
+        )
         self.keep("session", session)
         self.keep("name", name)
         self.keep("kind", kinds)
@@ -659,29 +680,39 @@ class _Reader:
                 [Problem("", "every session has a bad record: nothing is left to price")]
                 + [Problem(f"line {line}", message) for line, message in ordered]
             )
+        everything = len(kept_sessions) == count
+
+        def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            """The values of the records kept (all of them, most often: no copy)."""
+            return values if everything else values[kept_record]
+
         renumber = np.full(count, -1, np.int64)
         renumber[kept_sessions] = np.arange(len(kept_sessions))
         scale = 10**self.places
-        codes_k = renumber[codes[kept_record]]
-        origin_k = origin[kept_sessions]
+        codes_k = codes if everything else renumber[codes[kept_record]]
+        origin_k = origin if everything else origin[kept_sessions]
         step = MICRO // scale
+        origins_of_records = origin_k[codes_k]
 
         def rel(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
             """Times of the records kept, in ticks from their session's time 0."""
-            relative: npt.NDArray[np.int64] = (times[kept_record] - origin_k[codes_k]) // step
+            relative: npt.NDArray[np.int64] = (kept(times) - origins_of_records) // step
             return relative
 
-        person = kinds[kept_record] == -1
+        kinds = kept(kinds)
+        person = kinds == -1
         flags = {
-            name: np.concatenate(take[name])[kept_record]
+            name: kept(np.concatenate(take[name]))
             for name in ("video", "sip", "streams", "subscribes")
         }
-        endpoints = np.concatenate(take["endpoint"])[kept_record]
-        directions = np.concatenate(take["direction"])[kept_record]
-        pub = publish[kept_record]
-        pub_rel = np.where(pub != NONE, (pub - origin_k[codes_k]) // step, NONE)
+        endpoints = kept(np.concatenate(take["endpoint"]))
+        directions = kept(np.concatenate(take["direction"]))
+        pub = kept(publish)
+        pub_rel = np.where(pub != NONE, (pub - origins_of_records) // step, NONE)
         start_rel, end_rel = rel(start), rel(end)
-        names = pa.chunked_array(take["name"], pa.string()).filter(pa.array(kept_record))
+        names = pa.chunked_array(take["name"], pa.string())
+        if not everything:
+            names = names.filter(pa.array(kept_record))
         sessions = Sessions(
             count=len(kept_sessions),
             scale=scale,
@@ -694,19 +725,19 @@ class _Reader:
             subscribes=flags["subscribes"][person],
             streams=flags["streams"][person],
             interval_session=codes_k[~person],
-            interval_kind=kinds[kept_record][~person],
+            interval_kind=kinds[~person],
             interval_start=start_rel[~person],
             interval_end=end_rel[~person],
             interval_video=flags["video"][~person],
-            interval_addon=addon[kept_record][~person],
+            interval_addon=kept(addon)[~person],
             addons=tuple(self.addons),
         )
-        record_lines = lines[kept_record]
+        record_lines = kept(lines)
         ordered = sorted(self.problems)[:MAX_PROBLEMS]
         return UsageRecords(
             sessions=sessions,
-            keys=[keys[k] for k in kept_sessions.tolist()],
-            first_lines=first_line[kept_sessions],
+            keys=keys if everything else [keys[k] for k in kept_sessions.tolist()],
+            first_lines=first_line if everything else first_line[kept_sessions],
             records=int(kept_record.sum()),
             person_lines=record_lines[person],
             interval_lines=record_lines[~person],
@@ -813,6 +844,11 @@ def _arrow_message(text: str) -> str:
     return f"the file is not CSV that can be read: {shown(found[1] if found else text, 120)}"
 
 
+def _name(text: str) -> str:
+    """A name from the file as a document may have it: text, at most MAX_TEXT characters."""
+    return "" if "\x00" in text else text[:MAX_TEXT]
+
+
 def session_document(
     records: UsageRecords, k: int, model: Model, *, names: bool = True
 ) -> dict[str, Any]:
@@ -831,7 +867,7 @@ def session_document(
         publish = int(sessions.publish[i])
         participants.append(
             {
-                "name": (records.person_names[i].as_py() if names else "")
+                "name": (_name(records.person_names[i].as_py()) if names else "")
                 or f"Participant {len(participants) + 1}",
                 "media": "video" if sessions.video[i] else "voice",
                 "endpoint": ENDPOINTS[int(records.endpoints[i])],
