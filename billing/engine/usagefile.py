@@ -17,7 +17,10 @@ import datetime
 import io
 import itertools
 import re
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -234,6 +237,7 @@ class _Reader:
         self.form: str | None = None
         self.form_line = 0
         self.places = 0
+        self.lock = threading.Lock()
         self.parts: dict[str, list[Any]] = {}
         self.found: dict[str, str] = {}
         self.positions: dict[str, str] = {}
@@ -241,14 +245,15 @@ class _Reader:
     # -- problems ----------------------------------------------------------------------------
 
     def problem(self, lines: npt.NDArray[np.int64], message: str) -> None:
-        """A problem of the records at `lines` (each its own problem, up to MAX_PROBLEMS)."""
+        """A problem of the records at `lines` (each its own problem). Blocks are read two at
+        a time, in any order: every call keeps its first MAX_PROBLEMS, and the first of all,
+        by line, are chosen at the end."""
         if not len(lines):
             return
-        self.problem_count += len(lines)
-        self.bad_lines.append(lines)
-        room = MAX_PROBLEMS - len(self.problems)
-        for line in lines[: max(room, 0)].tolist():
-            self.problems.append((line, message))
+        with self.lock:
+            self.problem_count += len(lines)
+            self.bad_lines.append(lines)
+            self.problems.extend((line, message) for line in lines[:MAX_PROBLEMS].tolist())
 
     def refuse(self, message: str) -> ScenarioError:
         return ScenarioError.single("", message)
@@ -278,16 +283,28 @@ class _Reader:
                 reader = pa_csv.open_csv(
                     stream, read_options=options, parse_options=parse, convert_options=convert
                 )
-                for batch in reader:
-                    if self.progress is not None:
-                        self.progress(min(1.0, raw.tell() / max(size, 1)))
-                    if line - 2 + batch.num_rows > MAX_RECORDS:
-                        raise self.refuse(
-                            f"the file has more than {MAX_RECORDS:,} records: split it (by "
-                            "day or by week) and price each part"
-                        )
-                    self.block(batch, names, line)
-                    line += batch.num_rows
+                # Blocks are read two at a time (pyarrow's and numpy's work lets go of the
+                # interpreter's lock), kept in order; the first alone, as it sets the
+                # file's form of time.
+                with ThreadPoolExecutor(2) as pool:
+                    pending: deque[Future[dict[str, Any]]] = deque()
+                    for batch in reader:
+                        if self.progress is not None:
+                            self.progress(min(1.0, raw.tell() / max(size, 1)))
+                        if line - 2 + batch.num_rows > MAX_RECORDS:
+                            raise self.refuse(
+                                f"the file has more than {MAX_RECORDS:,} records: split it "
+                                "(by day or by week) and price each part"
+                            )
+                        if line == 2:
+                            self.keep(self.block(batch, names, line))
+                        else:
+                            pending.append(pool.submit(self.block, batch, names, line))
+                        while len(pending) > 2:
+                            self.keep(pending.popleft().result())
+                        line += batch.num_rows
+                    while pending:
+                        self.keep(pending.popleft().result())
         except ScenarioError:
             raise
         except pa.ArrowInvalid as error:
@@ -370,10 +387,13 @@ class _Reader:
             )
         return names
 
-    def keep(self, name: str, value: Any) -> None:
-        self.parts.setdefault(name, []).append(value)
+    def keep(self, columns: dict[str, Any]) -> None:
+        """A block's columns, after those of the blocks before it."""
+        for name, value in columns.items():
+            self.parts.setdefault(name, []).append(value)
 
-    def block(self, batch: pa.RecordBatch, names: list[str], first_line: int) -> None:
+    def block(self, batch: pa.RecordBatch, names: list[str], first_line: int) -> dict[str, Any]:
+        """A block's columns, read and checked (its problems told to `problem`)."""
         n = batch.num_rows
         lines = np.arange(first_line, first_line + n, dtype=np.int64)
         column = {ours: batch.column(name) for ours, name in self.positions.items()}
@@ -448,19 +468,21 @@ class _Reader:
         subscribes = given(
             "subscribes", np.ones(n, np.bool_), lambda: self.subscribes(text("subscribes"), lines)
         )
-        self.keep("session", session)
-        self.keep("name", name)
-        self.keep("kind", kinds)
-        self.keep("addon", addon)
-        self.keep("start", start)
-        self.keep("end", end)
-        self.keep("publish", np.where(person, publish, NONE))
-        self.keep("video", media == 1)
-        self.keep("sip", endpoint == ENDPOINTS.index("sip"))
-        self.keep("endpoint", endpoint)
-        self.keep("direction", direction)
-        self.keep("streams", streams)
-        self.keep("subscribes", subscribes)
+        return {
+            "session": session,
+            "name": name,
+            "kind": kinds,
+            "addon": addon,
+            "start": start,
+            "end": end,
+            "publish": np.where(person, publish, NONE),
+            "video": media == 1,
+            "sip": endpoint == ENDPOINTS.index("sip"),
+            "endpoint": endpoint,
+            "direction": direction,
+            "streams": streams,
+            "subscribes": subscribes,
+        }
 
     def check_text(self, values: pa.Array, lines: npt.NDArray[np.int64], column: str) -> None:
         long = _np(pc.greater(pc.utf8_length(values), MAX_TEXT))
@@ -498,8 +520,10 @@ class _Reader:
         seconds, dated = (mine, others) if first_form == SECONDS else (others, mine)
         if self.form is None and (seconds.any() or dated.any()):
             at = int(np.flatnonzero(seconds | dated)[0])
-            self.form = "seconds" if seconds[at] else "date-time"
-            self.form_line = int(lines[at])
+            with self.lock:  # two blocks may find it at once: the first to say it
+                if self.form is None:
+                    self.form = "seconds" if seconds[at] else "date-time"
+                    self.form_line = int(lines[at])
         other = dated if self.form == "seconds" else seconds
         self.problem(
             lines[other],
@@ -541,7 +565,8 @@ class _Reader:
                 scaled = pc.multiply(decimals, pa.scalar(Decimal(MICRO)))
                 micros[~whole] = _np(pc.cast(scaled, pa.int64(), safe=False))
                 places = _np(pc.utf8_length(parted)) - point[~whole] - 1
-                self.places = max(self.places, int(places.max()))
+                with self.lock:
+                    self.places = max(self.places, int(places.max()))
             result[mine] = micros
         else:
             stamps, invalid = _date_times(chosen)
@@ -549,7 +574,8 @@ class _Reader:
             self.problem(lines[positions[invalid]], f"{column}: is not a real date and time")
             micros_np = stamps
             if (micros_np[~invalid] % MICRO).any():
-                self.places = 6
+                with self.lock:
+                    self.places = 6
             result[positions[~invalid]] = micros_np[~invalid]
         return result
 
@@ -572,8 +598,10 @@ class _Reader:
         if high is not None and high >= 10**12:
             return None
         if self.form is None and high is not None:
-            self.form = "seconds"
-            self.form_line = int(lines[int(np.argmax(~_np(empty)))])
+            with self.lock:
+                if self.form is None:
+                    self.form = "seconds"
+                    self.form_line = int(lines[int(np.argmax(~_np(empty)))])
         result: npt.NDArray[np.int64] = _np(pc.fill_null(whole, 0)) * MICRO
         result[_np(empty)] = NONE
         return result

@@ -153,3 +153,25 @@ def check_file(generated, model, increment, minimum, rounding, modes):
         (d.line.meter, d.line.seconds, d.line.amount) for d in estimate.lines
     ]
     assert month.total == estimate.net_total
+
+
+def test_a_file_read_in_many_blocks_at_once_reads_as_in_one(monkeypatch):
+    from billing.engine import usagefile
+    from billing.engine.errors import ScenarioError
+
+    rows = "".join(f"s{n % 40},{n % 7},{n % 7 + 60 + n % 3}.5\n" for n in range(3000))
+    body = ("session,start,end\n" + rows).encode()
+    whole = read_usage(body)
+    monkeypatch.setattr(usagefile, "BLOCK_BYTES", 256)
+    blocks = read_usage(body)
+    assert blocks.keys == whole.keys
+    assert blocks.sessions.scale == whole.sessions.scale == 10
+    for column in ("session", "join", "leave", "publish"):
+        assert (getattr(blocks.sessions, column) == getattr(whole.sessions, column)).all()
+    # Problems from blocks read two at a time: still the first 100 by line.
+    bad = ("session,start,end\n" + "".join(f"s{n},9,{n % 2}\n" for n in range(500))).encode()
+    try:
+        read_usage(bad)
+    except ScenarioError as error:
+        lines = [p.path for p in error.problems if p.path]
+    assert lines == [f"line {n}" for n in range(2, 102)]
