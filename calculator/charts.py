@@ -869,6 +869,12 @@ def side_by_side(
 # -- A usage report's charts (calculator/saved/usage.py) ------------------------------------------
 
 
+def _two_lines(label: str) -> str:
+    """A model's name in short lines: 'Video: subscribed minutes' -> 'Video:<br>subscribed
+    minutes'; 'SIP media server (per call leg)' -> 'SIP media server<br>(per call leg)'."""
+    return label.replace(": ", ":<br>").replace(", ", ",<br>").replace(" (", "<br>(")
+
+
 def whole_numbers(highest: int) -> dict[str, Any]:
     """An axis of counts: whole-number ticks (Plotly would mark 0.5 sessions below 10)."""
     axis: dict[str, Any] = {"rangemode": "tozero", "tickformat": ",d"}
@@ -908,7 +914,8 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 {
                     "type": "bar",
                     "orientation": "h",
-                    "y": [Model(m["model"]).label for m in models],
+                    # Short lines a label: the bars keep their room in a narrow window.
+                    "y": [_two_lines(Model(m["model"]).label) for m in models],
                     "x": [float(m["total"]) for m in models],
                     "text": [money_text(Decimal(m["total"]), currency) for m in models],
                     "textposition": "auto",
@@ -922,7 +929,7 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 }
             ],
             "layout": {
-                "height": 90 + 40 * len(models),
+                "height": 100 + 48 * len(models),
                 "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
                 "xaxis": {
                     "title": {"text": f"The month ({currency})"},

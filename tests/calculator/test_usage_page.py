@@ -193,3 +193,23 @@ def test_the_pricing_threads_cpu_is_charged_to_the_address(client, settings):
     lines(upload(client, GOOD, progress=True))
     assert before == (None, False)
     assert budget.counted_lately()
+
+
+def test_the_reports_charts_are_built_from_its_aggregates(client):
+    from calculator.charts import usage_figures
+
+    upload(client, GOOD, model="video_ppm")
+    data = UsageReport.objects.get().report
+    figures = usage_figures(data)
+    models = figures["models"]["data"][0]
+    billed = models["y"].index("Video:<br>participant minutes")  # the bill's model
+    colours = models["marker"]["color"]
+    assert colours[billed] != colours[billed - 1]
+    assert len(set(colours)) == 2
+    assert models["x"] == [float(m["total"]) for m in data["result"]["models"]]
+    assert figures["models"]["layout"]["xaxis"]["tickprefix"] == "$"
+    # Counts in whole numbers: two sessions on one day.
+    days = figures["days"]
+    assert days["data"][1]["y"] == [2]
+    assert days["layout"]["yaxis2"]["dtick"] == 1
+    assert sum(figures["histogram"]["data"][0]["y"]) == 2
