@@ -19,36 +19,15 @@ from django.core.management.base import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing.engine import usagefile
 from billing.engine.inputs import text_problem
 from tests.hostile.conftest import HostileClient, answered, hostile, ran
 from tests.hostile.strategies import NUMBER_CLASSES, TEXT_CLASSES, hostile_number_text, hostile_text
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = [
-    "session",
-    "kind",
-    "name",
-    "start",
-    "end",
-    "media",
-    "endpoint",
-    "publish",
-    "streams",
-    "subscribes",
-]
-GOOD_ROW = {
-    "session": "a",
-    "kind": "",
-    "name": "",
-    "start": "0",
-    "end": "60",
-    "media": "",
-    "endpoint": "",
-    "publish": "",
-    "streams": "",
-    "subscribes": "",
-}
+COLUMNS = list(usagefile.COLUMNS)
+GOOD_ROW = {**dict.fromkeys(COLUMNS, ""), "session": "a", "start": "0", "end": "60"}
 
 values = st.one_of(
     hostile_text,
