@@ -185,11 +185,16 @@ class FeeCountForm(RowForm):
     count = WholeNumberField(min_value=0, max_value=MAX_FEE_COUNT, label="How many")
 
 
-class CardAddOnForm(RowForm):
-    """An add-on meter of the deal: a new one, or one of the card's at another rate."""
+class DealItemForm(RowForm):
+    """A keyed item of the deal's own (an add-on or a fee): its key and the name it shows."""
 
     key = TextField(max_length=MAX_FEE_KEY, required=False, label="Key")
     label = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Name")
+
+
+class CardAddOnForm(DealItemForm):
+    """An add-on meter of the deal: a new one, or one of the card's at another rate."""
+
     rate = BoundedDecimalField(
         min_value=Decimal(0),
         max_value=MAX_RATE,
@@ -200,11 +205,9 @@ class CardAddOnForm(RowForm):
     )
 
 
-class CardFeeForm(RowForm):
+class CardFeeForm(DealItemForm):
     """A fee of the deal: a new one, or one of the card's at another price."""
 
-    key = TextField(max_length=MAX_FEE_KEY, required=False, label="Key")
-    label = TextField(max_length=MAX_NAME_LENGTH, required=False, label="Name")
     per = forms.ChoiceField(choices=[(PER_MONTH, "a month"), (PER_SESSION, "a session")])
     price = BoundedDecimalField(
         min_value=Decimal(0),
