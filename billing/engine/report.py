@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from .batch import Sessions, SessionSeconds, UsageBill
+from .batch import SessionSeconds, UsageBill
 from .jsonio import dumps
 from .meters import meter_order
 from .pricing import usage_document
@@ -94,20 +94,22 @@ def starts_text(records: UsageRecords) -> npt.NDArray[Any]:
     return np.where(part == 0, whole.astype(str), dotted)
 
 
-def _start_text(records: UsageRecords, k: int, unix: bool) -> str:
-    """When session k starts, as the file gives it; seconds since 1970 also as a date-time."""
-    given = records.origin(k)
+def _start_text(given: str, origin: int, unix: bool) -> str:
+    """When a session starts, as the file gives it; seconds since 1970 also as a date-time."""
     if not unix:
         return given
-    seconds = int(records.origins[k]) // MICRO
-    moment = np.datetime64(seconds, "s")
+    moment = np.datetime64(origin // MICRO, "s")
     return f"{moment}Z ({given})"
 
 
-def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
-    """The report's aggregates (see the module's docstring), as JSON-ready data."""
+def usage_report(bill: UsageBill, records: UsageRecords) -> tuple[dict[str, Any], bytes]:
+    """The report's aggregates (see the module's docstring), as JSON-ready data, and the CSV
+    of the cost of each session (`sessions_csv`): each session's cost, start and
+    participants worked out once for both."""
     sessions = records.sessions
     costs = session_costs(bill.seconds, bill.card)
+    starts = starts_text(records)
+    people = np.bincount(sessions.session, minlength=sessions.count)
     origins = records.origins // MICRO
     unix = records.form == "seconds" and bool(len(origins)) and int(origins.min()) >= UNIX_2001
     order = np.argsort(-costs, kind="stable")[:TOP_SESSIONS]
@@ -119,15 +121,15 @@ def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
         top.append(
             {
                 "session": records.keys[k],
-                "start": _start_text(records, k, unix),
+                "start": _start_text(str(starts[k]), int(records.origins[k]), unix),
                 "line": int(records.first_lines[k]),
-                "participants": int(np.count_nonzero(sessions.session == k)),
+                "participants": int(people[k]),
                 "cost": cost_text(int(costs[k])),
                 # Exact JSON text (times are decimals): what "open in the editor" opens.
                 "document": text if kept else None,
             }
         )
-    return {
+    data = {
         "result": usage_document(bill, records),
         # Days are dates (UTC) for date-times, and for seconds since 1970.
         "form": "date-time" if unix else records.form,
@@ -135,6 +137,7 @@ def usage_report(bill: UsageBill, records: UsageRecords) -> dict[str, Any]:
         "days": days(records),
         "top": top,
     }
+    return data, sessions_csv(bill, records, costs, starts, people)
 
 
 def histogram(costs: Ints) -> dict[str, Any]:
@@ -197,16 +200,20 @@ def days(records: UsageRecords) -> list[dict[str, Any]]:
     return result
 
 
-def sessions_csv(bill: UsageBill, records: UsageRecords) -> bytes:
+def sessions_csv(
+    bill: UsageBill,
+    records: UsageRecords,
+    costs: Ints,
+    starts: npt.NDArray[Any],
+    people: Ints,
+) -> bytes:
     """The cost of each session alone, one row a session: its key, start, first line,
     participants, billed seconds per meter and cost (gzip this to keep it)."""
-    sessions: Sessions = records.sessions
-    costs = session_costs(bill.seconds, bill.card)
     columns: dict[str, Any] = {
         "session": [spreadsheet_safe(key) for key in records.keys],
-        "start": starts_text(records),
+        "start": starts,
         "first_line": records.first_lines,
-        "participants": np.bincount(sessions.session, minlength=sessions.count),
+        "participants": people,
     }
     for meter in meter_order(bill.seconds.seconds):
         values = bill.seconds.seconds[meter]

@@ -121,14 +121,6 @@ class UsageRecords:
     # The time 0 of each session: microseconds (since 1970 for date-times).
     origins: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
-    def origin(self, k: int) -> str:
-        """Session k's time 0 in the file's own terms: seconds, or a date-time."""
-        micros = int(self.origins[k])
-        if self.form == "date-time":
-            moment = EPOCH + datetime.timedelta(microseconds=micros)
-            return moment.isoformat().replace("+00:00", "Z")
-        return f"{Decimal(micros).scaleb(-6).normalize():f}"
-
 
 class ColumnsMissing(ScenarioError):
     """The header lacks a required column: the file's columns and first records come with

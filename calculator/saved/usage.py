@@ -47,7 +47,7 @@ from billing.engine import Model, RateCard, ScenarioError, card_snapshot, parse_
 from billing.engine.batch import UsageBill, bill_usage
 from billing.engine.inputs import shown, text_problem
 from billing.engine.reader import MAX_NAME_LENGTH
-from billing.engine.report import sessions_csv, usage_report
+from billing.engine.report import usage_report
 from billing.engine.usagefile import (
     COLUMNS,
     REQUIRED,
@@ -246,13 +246,14 @@ def kept_report(
 ) -> UsageReport:
     """The report to keep (not saved yet: the request's own thread saves it)."""
     user, browser = owner
+    data, per_session = usage_report(bill, records)
     report = UsageReport(
         name=name,
         options=options,
         model=str(bill.model),
         card=card_snapshot(card),
-        report=usage_report(bill, records),
-        sessions_csv=gzip.compress(sessions_csv(bill, records), compresslevel=1),
+        report=data,
+        sessions_csv=gzip.compress(per_session, compresslevel=1),
     )
     if user is not None:
         report.owner = user
