@@ -506,6 +506,18 @@ class _People:
 NONE = -1
 
 
+def _at_each(
+    ufunc: np.ufunc, into: npt.NDArray[Any], owners: npt.NDArray[np.int64], values: Any
+) -> None:
+    """`ufunc.at(into, owners, values)`: each value folded into its session's entry. One
+    session's (a scenario's) by one reduction, several times quicker than `.at`."""
+    if len(into) == 1:
+        if len(values):
+            into[0] = ufunc(into[0], ufunc.reduce(values))
+    else:
+        ufunc.at(into, owners, values)
+
+
 def billing_starts(
     sessions: int,
     session: npt.NDArray[np.int64],
@@ -522,12 +534,12 @@ def billing_starts(
         return np.full(sessions, NONE, np.int64)
     never = int(max(joins.max(), publishes.max(initial=0))) + 1
     first_publish = np.full(sessions, never, joins.dtype)
-    np.minimum.at(first_publish, publish_session, publishes)
+    _at_each(np.minimum, first_publish, publish_session, publishes)
     first = np.full(sessions, never, joins.dtype)
-    np.minimum.at(first, session, joins)
+    _at_each(np.minimum, first, session, joins)
     at_first = joins == first[session]
     second = np.full(sessions, never, joins.dtype)
-    np.minimum.at(second, session[~at_first], joins[~at_first])
+    _at_each(np.minimum, second, session[~at_first], joins[~at_first])
     together = np.bincount(session[at_first], minlength=sessions) >= 2
     starts = np.minimum(first_publish, np.where(together, first, second))
     return np.where(starts == never, NONE, starts)
@@ -666,7 +678,7 @@ def billable_minutes(
     # slot more after them (for whoever is still there): session s's minute m is slot
     # offsets[s] + m.
     sizes = np.zeros(sessions, np.int64)
-    np.maximum.at(sizes, owner, after)
+    _at_each(np.maximum, sizes, owner, after)
     offsets = np.concatenate(([0], np.cumsum(sizes + 1)))
     slots = int(offsets[-1])
     cover = np.zeros(slots + 1, np.int64)
@@ -674,9 +686,14 @@ def billable_minutes(
     np.add.at(cover, offsets[owner] + after, -1)
     billable = np.cumsum(cover[:slots]) > 0
 
+    # Each person's session's first slot and minutes (one session's: plain numbers).
+    base = offsets[session] if sessions > 1 else int(offsets[0])
+    cap = sizes[session] if sessions > 1 else int(sizes[0])
+
     def slot(ticks: npt.NDArray[Any], rounding_up: bool) -> npt.NDArray[np.int64]:
         index = (-(-ticks // minute) if rounding_up else ticks // minute).astype(np.int64)
-        return offsets[session] + np.minimum(index, sizes[session])
+        placed: npt.NDArray[np.int64] = base + np.minimum(index, cap)
+        return placed
 
     # Connected at each minute's start t: joins at or before t (whose ceil(join / minute) is
     # at most the minute) less leaves at or before t.
