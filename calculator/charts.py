@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from billing.engine import ChargeKind, EstimateQuote, Meter, Model, Quote
 from billing.engine.metering import Spans, billed_spans
 from billing.engine.meters import AnyMeter, meter_order
-from billing.engine.money import money_text
+from billing.engine.money import currency_symbol, money_text
 from billing.engine.pricing import Crossover
 from billing.engine.roster import Roster, member_seconds
 from billing.engine.timefmt import clock, minutes_text
@@ -904,7 +904,7 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "automargin": True,
         "tickangle": -45,
     }
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    symbol = currency_symbol(currency)
     money_axis = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {currency}"}
     sessions_count = max((d["sessions"] for d in days), default=0)
     most_count = max((d["most_connected"] for d in days), default=0)

@@ -91,9 +91,14 @@ def _plain(value: Decimal) -> str:
     return f"{value:f}"
 
 
+def currency_symbol(currency: str) -> str | None:
+    """The sign written before an amount ('$'), or None where the code is written after."""
+    return {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+
+
 def money_text(amount: Decimal, currency: str) -> str:
     """Money as a person reads it: `$1,234.56`, `€0.0040`, `1,000 JPY`."""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    symbol = currency_symbol(currency)
     sign = "-" if amount < 0 else ""
     body = f"{abs(amount):,f}"
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"

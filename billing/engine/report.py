@@ -20,6 +20,7 @@ import pyarrow.csv as pa_csv
 from .batch import SessionSeconds, UsageBill
 from .jsonio import dumps
 from .meters import meter_order
+from .money import session_amount
 from .pricing import usage_document
 from .ratecard import RateCard
 from .usagefile import UsageRecords, session_document
@@ -58,12 +59,8 @@ def session_costs(usage: SessionSeconds, card: RateCard) -> Ints:
 
 
 def cost_text(micros: int) -> str:
-    """Millionths as a session's amount reads: at least 4 decimal places, at most 6."""
-    value = Decimal(micros).scaleb(-6).normalize()
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -4:
-        value = value.quantize(Decimal("0.0001"))
-    return f"{value:f}"
+    """Millionths as a session's amount reads (`session_amount`: 4 to 6 decimal places)."""
+    return f"{session_amount(Fraction(micros, MICRO)):f}"
 
 
 # A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
@@ -134,7 +131,7 @@ def usage_report(bill: UsageBill, records: UsageRecords) -> tuple[dict[str, Any]
         # Days are dates (UTC) for date-times, and for seconds since 1970.
         "form": "date-time" if unix else records.form,
         "histogram": histogram(costs),
-        "days": days(records),
+        "days": days(records, dated=records.form == "date-time" or unix),
         "top": top,
     }
     return data, sessions_csv(bill, records, costs, starts, people)
@@ -151,9 +148,10 @@ def histogram(costs: Ints) -> dict[str, Any]:
     return {"edges": edges, "counts": counts.tolist()}
 
 
-def days(records: UsageRecords) -> list[dict[str, Any]]:
+def days(records: UsageRecords, *, dated: bool) -> list[dict[str, Any]]:
     """Per day (UTC, of date-times; day 0, 1, ... of seconds): the sessions that start, their
-    participants' connected minutes, and the most participants connected at once."""
+    participants' connected minutes, and the most participants connected at once. `dated`:
+    the file's times are dates (date-times, or seconds that count from 1970)."""
     sessions = records.sessions
     scale = sessions.scale
     origin_seconds = records.origins // MICRO
@@ -178,10 +176,6 @@ def days(records: UsageRecords) -> list[dict[str, Any]]:
     inside = (day >= 0) & (day < span)
     most = np.zeros(span, np.int64)
     np.maximum.at(most, day[inside], running[inside])
-    # Seconds that count from 1970 (large enough to be after 2001) are dated as such.
-    dated = records.form == "date-time" or (
-        len(origin_seconds) and origin_seconds.min() >= UNIX_2001
-    )
     result = []
     for k in range(span):
         label = (

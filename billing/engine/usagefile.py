@@ -13,7 +13,6 @@ is let go; only the session keys and names are kept as text (for the sessions' d
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import itertools
 import re
@@ -87,7 +86,6 @@ DATE_TIME = (
 )
 NO_OFFSET = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$"
 MICRO = 10**6
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 FORMS = {
     "seconds": "seconds (such as 90 or 12.5)",
     "date-time": "ISO 8601 date-times with a UTC offset",
@@ -564,11 +562,10 @@ class _Reader:
             stamps, invalid = _date_times(chosen)
             positions = np.flatnonzero(mine)
             self.problem(lines[positions[invalid]], f"{column}: is not a real date and time")
-            micros_np = stamps
-            if (micros_np[~invalid] % MICRO).any():
+            if (stamps[~invalid] % MICRO).any():
                 with self.lock:
                     self.places = 6
-            result[positions[~invalid]] = micros_np[~invalid]
+            result[positions[~invalid]] = stamps[~invalid]
         return result
 
     def quick_times(
@@ -641,9 +638,9 @@ class _Reader:
     # -- sessions ----------------------------------------------------------------------------
 
     def finish(self, records: int) -> UsageRecords:
-        take = {name: parts for name, parts in self.parts.items()}
+        take = self.parts
         if not take:
-            return self.refused_or_empty(records)
+            return self.refused_or_empty()
         session_text = pa.chunked_array(take["session"], pa.string())
         encoded = pc.dictionary_encode(session_text).combine_chunks()
         keys: list[str] = encoded.dictionary.to_pylist()
@@ -817,7 +814,7 @@ class _Reader:
             )
         return ScenarioError(ordered)
 
-    def refused_or_empty(self, records: int) -> UsageRecords:
+    def refused_or_empty(self) -> UsageRecords:
         if self.problems:
             raise self.refused_by_line()
         raise self.refuse("the file has a header but no records")

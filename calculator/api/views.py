@@ -66,12 +66,8 @@ def api(*methods: str) -> Callable[[View], View]:
 
 @api("POST")
 def estimate(request: HttpRequest) -> JsonResponse:
-    wait = retry_after(request, "api")
-    if wait is not None:
-        message = f"Too many requests: {describe('api')}. Try again in {wait} seconds."
-        response = error_response(429, [{"path": "", "message": message}])
-        response["Retry-After"] = str(wait)
-        return response
+    if limited := _throttled(request):
+        return limited
     return JsonResponse(price_any(load_json(request.body)))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hmac
 import json
 import logging
 import math
@@ -345,7 +346,11 @@ def owns(request: HttpRequest, report: UsageReport) -> bool:
     if request.user.is_authenticated and report.owner_id == request.user.pk:
         return True
     mine_hash = browser_hash(request)
-    return bool(mine_hash) and report.owner_id is None and report.browser_key_hash == mine_hash
+    return (
+        bool(mine_hash)
+        and report.owner_id is None
+        and hmac.compare_digest(report.browser_key_hash, mine_hash)
+    )
 
 
 @require_safe
