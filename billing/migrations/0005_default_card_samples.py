@@ -55,7 +55,7 @@ def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         slug="default",
         name="Sample list prices with sample deal terms (illustrative, not real prices)",
         version=2,
-        effective_date=datetime.date(2026, 11, 30),
+        effective_date=datetime.date(2026, 11, 1),
         currency=first.currency,
         increment_seconds=first.increment_seconds,
         minimum_seconds=first.minimum_seconds,
