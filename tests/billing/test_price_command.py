@@ -115,3 +115,29 @@ def test_price_takes_groups(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     (line,) = result["per_session"]["lines"]
     assert line["explanation"].startswith("1 participant × 60 min + Audience: 50,000 participants")
+
+
+def test_the_text_table_names_add_ons_and_lists_fees_and_the_minimum(tmp_path, capsys):
+    # An add-on meter is no built-in meter: its label is the card's; fees and what a minimum
+    # adds are lines of their own, so the lines add up to the total.
+    deal = {
+        **CONFERENCE,
+        "sessions_per_month": 10,
+        "addons": [{"meter": "archive", "start": 0, "end": 600}],
+        "fees": {"setup": 2},
+        "rate_card": {
+            "base": "default",
+            "addons": {"archive": {"label": "Composed archive", "rate": "0.01"}},
+            "fees": {"setup": {"label": "Call set-up", "per": "month", "price": "5.00"}},
+            "monthly_minimum": "100.00",
+        },
+    }
+    call_command("price", write(tmp_path, "deal.json", deal), "--text")
+    out = capsys.readouterr().out
+    assert "Composed archive" in out
+    assert "Call set-up" in out
+    assert "Minimum commitment" in out
+    call_command("price", write(tmp_path, "deal.json", deal))
+    month = json.loads(capsys.readouterr().out)["monthly"]
+    assert month["fees"][0]["amount"] in out
+    assert month["minimum"]["amount"] in out

@@ -17,7 +17,6 @@ from billing.engine import (
     is_estimate,
     quote_document,
 )
-from billing.engine.meters import Meter
 from billing.service import load_json, price_document, price_estimate_document
 
 
@@ -88,9 +87,13 @@ def table(name: str, quote: Quote | EstimateQuote) -> str:
         rows.append(f"  {title}")
         for line in period.lines:
             rows.append(
-                f"    {Meter(line.meter).label:<26} {line.quantity:>16} min "
+                f"    {line.meter.label:<26} {line.quantity:>16} min "
                 f"x {line.rate:<10} {line.amount:>14}"
             )
+        rows.extend(
+            f"    {e.label:<26} {'':>16}     {'':<10} {e.amount:>14}  ({e.explanation})"
+            for e in period.extras
+        )
         rows.append(f"    {'Total':<26} {'':>16}     {'':<10} {period.total:>14}")
     rows.extend(f"  Note: {note}" for note in quote.notes)
     return "\n".join(rows) + "\n"
@@ -108,8 +111,9 @@ def estimate_table(name: str, quote: EstimateQuote) -> str:
     rows.append(f"  Per month ({month.sessions:,} sessions)      list       discount        net")
     for d in month.lines:
         rows.append(
-            f"    {Meter(d.line.meter).label:<26} {d.line.amount:>12} {d.discount:>12} {d.net:>12}"
+            f"    {d.line.meter.label:<26} {d.line.amount:>12} {d.discount:>12} {d.net:>12}"
         )
+    rows.extend(f"    {e.label:<26} {'':>12} {'':>12} {e.amount:>12}" for e in month.extras)
     rows.append(
         f"    {'Total':<26} {month.list_total:>12} {month.discount_total:>12} {month.net_total:>12}"
     )
