@@ -328,8 +328,8 @@ def _usage(
     return Usage(tuple(charges), totals, billing_start, notes, exact=exact, unrounded=unrounded)
 
 
-# The last scenario's people, with and without publishing (`_People.of`).
-_LAST_PEOPLE: dict[bool, tuple[Any, Any, _People]] = {}
+# The last scenario's people (`_People.of`): its participants, its groups and their columns.
+_LAST_PEOPLE: dict[str, tuple[Any, Any, _People]] = {}
 
 # Participants are read a block at a time and each block's times converted while its records
 # are still in the CPU's cache: at 100,000 participants, reading them all and converting the
@@ -343,9 +343,7 @@ class _People:
     are columns worked out at once, never records (in a session of 100,000, each pass over
     records costs more than the arithmetic after)."""
 
-    def __init__(self, scenario: Scenario, with_publish: bool = True) -> None:
-        """`with_publish=False` leaves out the publish times (no publishers), for the SIP
-        model, which ignores publishing."""
+    def __init__(self, scenario: Scenario) -> None:
         people = scenario.participants
         video: list[bool] = []
         sip: list[bool] = []
@@ -365,7 +363,7 @@ class _People:
                 sip.append(p.endpoint == "sip")
                 subscribes.append(p.subscribes)
                 streams.append(p.streams)
-                if with_publish and p.publish is not None:
+                if p.publish is not None:
                     publishing.append(index)
                     block_publishes.append(p.publish)
             if whole is not None:
@@ -403,20 +401,20 @@ class _People:
             self.leave_ticks = ticks[count : 2 * count]
             self.publish_ticks = ticks[2 * count :]
         if scenario.groups:
-            self._add_groups(scenario.groups, with_publish)
+            self._add_groups(scenario.groups)
         self.count = len(self.roster)
 
     @classmethod
-    def of(cls, scenario: Scenario, with_publish: bool = True) -> _People:
+    def of(cls, scenario: Scenario) -> _People:
         """The scenario's people, made once for the same participants and groups: a live
         update prices one scenario under every model and draws it, five times the same
         columns (a webinar's 10,000 a millisecond of work each time). Remembered for the
         last scenario alone, by the identity of its participants and groups (the cache
         holds them, so no other can take their place); the columns are read-only."""
-        last = _LAST_PEOPLE.get(with_publish)
+        last = _LAST_PEOPLE.get("last")
         if last is not None and last[0] is scenario.participants and last[1] is scenario.groups:
             return last[2]
-        people = cls(scenario, with_publish)
+        people = cls(scenario)
         for column in (
             people.video,
             people.sip,
@@ -428,10 +426,10 @@ class _People:
             people.publish_ticks,
         ):
             column.flags.writeable = False
-        _LAST_PEOPLE[with_publish] = (scenario.participants, scenario.groups, people)
+        _LAST_PEOPLE["last"] = (scenario.participants, scenario.groups, people)
         return people
 
-    def _add_groups(self, groups: tuple[Group, ...], with_publish: bool) -> None:
+    def _add_groups(self, groups: tuple[Group, ...]) -> None:
         """The groups' members' columns after the participants' (members' times are whole
         seconds, in the participants' ticks)."""
         joins, leaves, publishes, publishing = [self.join_ticks], [self.leave_ticks], [], []
@@ -450,7 +448,7 @@ class _People:
             sip.append(np.full(n, group.endpoint == "sip"))
             subscribes.append(np.full(n, group.subscribes))
             streams.append(np.full(n, group.streams, dtype=np.int64))
-            if with_publish and group.publishes:
+            if group.publishes:
                 publishing.append(np.arange(start, start + n, dtype=np.int64))
                 publishes.append(join)
         dtype = self.join_ticks.dtype
@@ -547,7 +545,7 @@ def billing_starts(
 
 def sip_mediaserver(scenario: Scenario, card: RateCard) -> Usage:
     """Every participant is a call leg; a conference connection bills on top of its legs."""
-    people = _People.of(scenario, with_publish=False)
+    people = _People.of(scenario)
     legs = _Billed(people.leave_ticks - people.join_ticks, people.scale, card)
     charges = legs.charges(Meter.VOICE_CALL, ChargeKind.LEG, people.roster, ~people.video)
     charges += legs.charges(Meter.VIDEO_CALL, ChargeKind.LEG, people.roster, people.video)
@@ -970,7 +968,7 @@ def billed_spans(scenario: Scenario, usage: Usage, bands: Sequence[Any]) -> list
       C == 1 and one of them is not that publisher.
     """
     model = scenario.model
-    people = _People.of(scenario, with_publish=model is not Model.SIP_MEDIASERVER)
+    people = _People.of(scenario)
     scale, joins, leaves = people.scale, people.join_ticks, people.leave_ticks
     members = [
         np.arange(band.start, band.stop, dtype=np.int64)
