@@ -2,28 +2,26 @@
 
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calculator.settings")
 django_application = get_asgi_application()
+# Requests are served by Django's sync handler, each in one call to a kept thread (see
+# calculator/server/bridge.py); usage files streamed in by its ASGI handler.
+django_sync = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402
 
+from calculator.server.bridge import SyncApp  # noqa: E402
 from calculator.server.serving import (  # noqa: E402
     Admission,
     FromWorkers,
     HeavyLanes,
     HeavyProcess,
     heavy_request,
-)
-
-# WhiteNoise sends static files as sync iterators, which Django reads in a thread under ASGI:
-# right for files from the page cache, and said once per worker as a warning otherwise.
-warnings.filterwarnings(
-    "ignore", "StreamingHttpResponse must consume synchronous iterators", Warning
 )
 
 # How often a thread holding the interpreter lets another run: a request admitted beside
@@ -44,6 +42,7 @@ application = Admission(
         rest=settings.HEAVY_LANE_REST,
     ),
     process=HeavyProcess(settings.HEAVY_SOCKET) if settings.HEAVY_SOCKET else None,
+    sync_app=SyncApp(django_sync),
 )
 
 # What the heavy process serves (gunicorn.conf.py starts it): the app, for requests the
@@ -55,5 +54,6 @@ heavy_application = FromWorkers(
         timeout=settings.REQUEST_BODY_TIMEOUT,
         document_bytes=settings.MAX_DOCUMENT_BYTES,
         slots=0,
+        sync_app=SyncApp(django_sync),
     )
 )

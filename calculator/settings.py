@@ -74,8 +74,9 @@ TEMPLATES = [
     },
 ]
 
-# No persistent connections: served as ASGI, each request runs in a thread of its own, where a
-# kept connection would only wait for the thread to end (Django's advice for ASGI).
+# No persistent connections: a usage file's upload runs in a thread Django's ASGI handler makes
+# for it, where a kept connection would only wait for the thread to end (Django's advice for
+# ASGI); the other requests' kept threads (calculator/server/bridge.py) open one each time too.
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0

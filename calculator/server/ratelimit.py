@@ -74,8 +74,8 @@ class SqliteCounters:
         self._next_purge = 0.0
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection a process, shared by its threads under the lock (each request runs in
-        # a thread of its own under ASGI); made again after a fork.
+        # One connection a process, shared by its threads under the lock (requests run in
+        # several threads at once); made again after a fork.
         if self._db is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(

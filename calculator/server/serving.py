@@ -4,8 +4,8 @@ workers under gunicorn.
 Why: a sync worker reads a request itself, so a client that sends its body a byte at a time
 holds that worker for as long as it likes; three such clients held every worker of the old
 server (`/healthz` answered after 32 s). A uvicorn worker reads every connection on its event
-loop; a request is given to Django only once its whole body is in, and Django runs its sync
-code (middleware and view) in a thread. A slow client holds a socket and a little memory,
+loop; a request is given to Django only once its whole body is in, and Django's sync handler
+runs it (middleware, view, template) in one call to a kept thread (bridge.py). A slow client holds a socket and a little memory,
 never a worker. `python -m bench.load` measures it.
 
 What this module adds to uvicorn (`Worker`, `Admission`):
@@ -41,6 +41,8 @@ from typing import Any
 
 import h11
 from uvicorn_worker import UvicornWorker
+
+from calculator.server.bridge import SyncApp
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -227,7 +229,9 @@ class FromWorkers:
 
 class Admission:
     """The body read and checked, then the request admitted to a slot of its worker, or to a
-    heavy lane (see the module's docstring)."""
+    heavy lane (see the module's docstring), and served by `sync_app` (Django's handler in one
+    call to a thread, calculator/server/bridge.py) when given, else by `app` (Django's ASGI
+    handler, which also serves the usage files streamed in)."""
 
     # Load balancers' checks and static files (WhiteNoise, from memory) never wait behind work.
     UNQUEUED = ("/healthz",)
@@ -246,8 +250,10 @@ class Admission:
         heavy: Callable[[Scope, int], bool] | None = None,
         lanes: HeavyLanes | None = None,
         process: HeavyProcess | None = None,
+        sync_app: SyncApp | None = None,
     ) -> None:
         self.app = app
+        self.sync_app = sync_app
         self.process = process
         self.max_bytes = max_bytes
         self.timeout = timeout
@@ -293,7 +299,10 @@ class Admission:
                 and scope.get("calculator.heavy")
                 and await self.process.relay(scope, body, leaving_send)
             ):
-                await self.app(scope, replay, leaving_send)
+                if self.sync_app is not None:
+                    await self.sync_app(scope, body, leaving_send)
+                else:
+                    await self.app(scope, replay, leaving_send)
         finally:
             if leave is not None:
                 leave()

@@ -17,7 +17,9 @@ from urllib.request import Request, urlopen
 
 import pytest
 from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
+from calculator.server.bridge import SyncApp
 from calculator.server.serving import Admission
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -70,8 +72,15 @@ def serve(app, method="POST", path="/api/estimate", headers=(), chunks=(), wait_
 
 @pytest.fixture
 def app():
+    """As calculator/asgi.py builds it: Django's sync handler in a thread, usage files to its
+    ASGI handler as they arrive."""
     return Admission(
-        get_asgi_application(), max_bytes=LIMIT, timeout=5, document_bytes=2_000_000, slots=2
+        get_asgi_application(),
+        max_bytes=LIMIT,
+        timeout=5,
+        document_bytes=2_000_000,
+        slots=2,
+        sync_app=SyncApp(get_wsgi_application()),
     )
 
 
