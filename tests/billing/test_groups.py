@@ -48,9 +48,16 @@ def written_by_hand(group: dict) -> list[dict]:
 
 
 @st.composite
+def spans(draw):
+    """A join or leave range; half of them a single moment, so that members alike (the same
+    join and leave) are many, as in a webinar of thousands over minutes."""
+    low, high = sorted((draw(times), draw(times)))
+    return [low, low if draw(st.booleans()) else high]
+
+
+@st.composite
 def groups(draw):
-    a, b = sorted((draw(times), draw(times)))
-    c, d = sorted((draw(times), draw(times)))
+    (a, b), (c, d) = draw(spans()), draw(spans())
     return {
         "name": draw(st.sampled_from(["Attendees", "Panel", "Dial-ins"])),
         "count": draw(st.integers(min_value=1, max_value=40)),
