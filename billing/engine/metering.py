@@ -403,7 +403,7 @@ class _People:
         if scenario.groups:
             self._add_groups(scenario.groups)
         self.count = len(self.roster)
-        self._rows: tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.int64]] | None = None
+        self._rows: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     @classmethod
     def of(cls, scenario: Scenario) -> _People:
@@ -436,6 +436,11 @@ class _People:
         seconds one row (members are in order of joining and of leaving, so alike ones are
         next to each other). A webinar's 10,000 attendees spread over ten-minute ranges are at
         most 1,202 rows; for the rules that count people connected, a row counts as many."""
+        firsts, counts = self.row_starts()
+        return self.join_ticks[firsts], self.leave_ticks[firsts], counts
+
+    def row_starts(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The position of each row's first person (`rows`), and how many the row counts."""
         if self._rows is None:
             joins, leaves = self.join_ticks, self.leave_ticks
             first = np.ones(self.count, np.bool_)
@@ -443,9 +448,8 @@ class _People:
                 leaves[self.own + 1 :] != leaves[self.own : -1]
             )
             first[list(self.roster.starts)] = True
-            rows = np.flatnonzero(first)
-            counts = np.diff(np.append(rows, self.count))
-            self._rows = (joins[rows], leaves[rows], counts)
+            firsts = np.flatnonzero(first)
+            self._rows = (firsts, np.diff(np.append(firsts, self.count)))
         return self._rows
 
     def _add_groups(self, groups: tuple[Group, ...]) -> None:
@@ -800,6 +804,7 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
     publishes = people.leave_ticks[people.publishing] > people.publish_ticks
     publishing = people.publishing[publishes]
     s_count, p_count = len(subscribing), len(publishing)
+    units, unit_of = _subscriber_units(people, subscribing, publishing)
     if s_count * p_count > MAX_SUBSCRIPTIONS:
         # Each subscription is rounded on its own: the work grows with their number.
         raise ScenarioError.single(
@@ -817,26 +822,29 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         # every sum below (at most 10**8 subscriptions of 7 days, 100 streams each).
         f64 = np.float64
         a, b = people.join_ticks[subscribing], people.leave_ticks[subscribing]
-        af, bf = a.astype(f64)[:, None], b.astype(f64)[:, None]
+        af = people.join_ticks[units].astype(f64)[:, None]
+        bf = people.leave_ticks[units].astype(f64)[:, None]
         ps = people.publish_ticks[publishes].astype(f64)
         pe = people.leave_ticks[publishing].astype(f64)
         streams = people.streams[publishing].astype(f64)
         # Nobody subscribes to themselves: the (subscriber row, publisher column) of each
         # publisher who also subscribes is cleared below.
+        # (A subscriber who publishes is a unit of its own.)
         own_columns = np.flatnonzero(people.subscribes[publishing])
-        own_rows = np.searchsorted(subscribing, publishing[own_columns])
-        seconds_f = np.zeros(s_count, dtype=f64)
-        counts_f = np.zeros(s_count, dtype=f64)
+        own_rows = unit_of[np.searchsorted(subscribing, publishing[own_columns])]
+        u_count = len(units)
+        seconds_f = np.zeros(u_count, dtype=f64)
+        counts_f = np.zeros(u_count, dtype=f64)
         # Subscribers x a block of publishers at a time, in two buffers made once: one pass
         # of array arithmetic for a small session, bounded memory (4 MB) for a large one.
-        block = max(1, SUBSCRIPTIONS_PER_BLOCK // s_count)
+        block = max(1, SUBSCRIPTIONS_PER_BLOCK // u_count)
         width = min(block, p_count)
         # Column-major: each publisher's column is one run of memory, so every operation
         # below runs along the subscribers (a few columns of row-major buffers would run in
         # steps of a few numbers each, tens of times slower).
         buffers = (
-            np.empty((s_count, width), f64, order="F"),
-            np.empty((s_count, width), f64, order="F"),
+            np.empty((u_count, width), f64, order="F"),
+            np.empty((u_count, width), f64, order="F"),
         )
         for low in range(0, p_count, block):
             high = min(p_count, low + block)
@@ -849,8 +857,9 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
             seconds_f += overlap @ streams[low:high]
             np.greater(overlap, 0, out=later)
             counts_f += later @ streams[low:high]
-        seconds = seconds_f.astype(np.int64)
-        counts = counts_f.astype(np.int64)
+        # Each subscriber bills its unit's subscriptions.
+        seconds = seconds_f.astype(np.int64)[unit_of]
+        counts = counts_f.astype(np.int64)[unit_of]
         kept = np.flatnonzero(seconds)
         charges += Charges.of(
             Meter.SUBSCRIBED,
@@ -874,6 +883,24 @@ def video_ssm(scenario: Scenario, card: RateCard) -> Usage:
         )
     usage = _usage(charges + _extras(scenario, card), card, None, notes)
     return replace(usage, wants_publishers=wants_publishers)
+
+
+def _subscriber_units(
+    people: _People, subscribing: npt.NDArray[np.int64], publishing: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Subscribers in units that bill alike: a group's members who join and leave at the same
+    seconds and do not publish (one row of `_People.rows`, its subscribers), or one
+    subscriber who publishes (never subscribed to itself, unlike its namesakes). A
+    webinar's 10,000 attendees are some 1,200 units. Each unit's first subscriber (a
+    position), and each subscriber's unit."""
+    firsts, counts = people.row_starts()
+    row = np.repeat(np.arange(len(firsts), dtype=np.int64), counts)[subscribing]
+    publishes = np.zeros(people.count, np.bool_)
+    publishes[publishing] = True
+    alone = publishes[subscribing]
+    new = np.ones(len(subscribing), np.bool_)
+    new[1:] = (row[1:] != row[:-1]) | alone[1:] | alone[:-1]
+    return subscribing[np.flatnonzero(new)], np.cumsum(new) - 1
 
 
 def subscription_seconds(
