@@ -69,9 +69,8 @@ class Charges:
     seconds: npt.NDArray[Any]
     # The items' seconds together (a Fraction when the ticks make one).
     total: int | Fraction
-    # Every item billed the same seconds, exactly its duration (none was rounded up): the
-    # explanation can say "3 call legs x 10 min".
-    uniform: bool
+    # Each item's real duration, in 1/duration_scale s.
+    durations: npt.NDArray[Any]
     # None: one interval each.
     intervals: npt.NDArray[np.int64] | None = None
     since: Decimal | None = None
@@ -79,9 +78,18 @@ class Charges:
     # with others): its explanation speaks of the group.
     group: Group | None = None
     scale: int = 1
+    duration_scale: int = 1
 
     def __len__(self) -> int:
         return len(self.positions)
+
+    @property
+    def uniform(self) -> bool:
+        """Every item billed the same seconds, exactly its duration (none was rounded up):
+        the explanation can say "3 call legs x 10 min" (worked out only for one)."""
+        seconds = self.seconds
+        exact = seconds * (self.duration_scale // self.scale) == self.durations
+        return bool(((seconds == seconds[0]) & exact).all())
 
     def second(self, k: int) -> int | Fraction:
         """Item k's seconds (as `seconds[k]`, in seconds)."""
@@ -137,9 +145,6 @@ class Charges:
                 continue
             part = slice(low, high)
             billed = seconds[part]
-            uniform = bool(
-                ((billed == billed[0]) & (billed * (scale // unit) == durations[part])).all()
-            )
             batches.append(
                 cls(
                     meter,
@@ -148,11 +153,12 @@ class Charges:
                     positions[part],
                     billed,
                     _in_seconds(int(billed.sum()), unit),
-                    uniform,
+                    durations[part],
                     None if intervals is None else intervals[part],
                     since,
                     None if g is None or not isinstance(source, Roster) else source.groups[g],
                     unit,
+                    scale,
                 )
             )
         return batches
