@@ -33,11 +33,12 @@ def to_decimal(value: object) -> Decimal:
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:
-    """Round an exact fraction to `places` decimal places, halves away from zero."""
-    scaled = value * 10**places
-    sign = -1 if scaled < 0 else 1
-    units = int(abs(scaled) + Fraction(1, 2))
-    return Decimal(sign * units).scaleb(-places)
+    """Round an exact fraction to `places` decimal places, halves away from zero.
+    In integers (Fraction arithmetic costs a gcd an operation): |value| x 10**places + 1/2,
+    floored, is (2 |n| 10**places + d) // 2d for value = n / d."""
+    n, d = value.numerator, value.denominator
+    units = (2 * abs(n) * 10**places + d) // (2 * d)
+    return Decimal(-units if n < 0 else units).scaleb(-places)
 
 
 def exact_decimal(value: Fraction) -> Decimal | None:
