@@ -102,6 +102,23 @@ def price_any(document: Any) -> dict[str, Any]:
     return quote_document(price_document(document))
 
 
+def usage_terms(
+    model: str | None, rate_card: str | None, cards: CardDirectory | None = None
+) -> tuple[RateCard, Model | None]:
+    """The card (a stored card's slug; none: the default) and the model (none: the cheapest)
+    a usage file is priced with, as the API, the page and the command name them; raises
+    ScenarioError naming what is wrong."""
+    cards = cards or CardDirectory()
+    card = cards.card(rate_card) if rate_card else cards.default()
+    if not model:
+        return card, None
+    if model not in list(Model):
+        raise ScenarioError.single(
+            "model", f"{shown(model)!r} is not a pricing model (one of {', '.join(Model)})"
+        )
+    return card, Model(model)
+
+
 def price_usage(
     source: str | Path | bytes,
     *,
@@ -114,14 +131,6 @@ def price_usage(
     """A usage file (a path, or its bytes; CSV or gzipped CSV) priced with a stored card (its
     slug; None: the default) under `model` (None: the cheapest), as the API answers it
     (billing.engine.pricing.usage_document). Raises ScenarioError naming what is wrong."""
-    cards = cards or CardDirectory()
-    card = cards.card(rate_card) if rate_card else cards.default()
-    chosen = None
-    if model:
-        if model not in list(Model):
-            raise ScenarioError.single(
-                "model", f"{shown(model)!r} is not a pricing model (one of {', '.join(Model)})"
-            )
-        chosen = Model(model)
+    card, chosen = usage_terms(model, rate_card, cards)
     records = read_usage(source, addons=card.addons, columns=columns, skip_bad=skip_bad)
     return usage_document(bill_usage(records.sessions, records.records, card, chosen), records)

@@ -56,7 +56,7 @@ from billing.engine.usagefile import (
     UsageRecords,
     read_usage,
 )
-from billing.service import load_json
+from billing.service import load_json, usage_terms
 from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
 from calculator.models import UsageReport
@@ -199,13 +199,7 @@ def refused(
 def chosen(options: dict[str, Any]) -> tuple[RateCard, Model | None]:
     """The card and model the page's choices name (read here, in the request's thread: the
     pricing's own thread never touches the database). ScenarioError if either is wrong."""
-    cards = CardDirectory()
-    slug = options["rate_card"]
-    card = cards.card(slug) if slug else cards.default()
-    model = options["model"]
-    if model and model not in list(Model):
-        raise ScenarioError.single("model", f"{shown(model)!r} is not a pricing model")
-    return card, Model(model) if model else None
+    return usage_terms(options["model"], options["rate_card"])
 
 
 def price_and_keep(
