@@ -61,7 +61,8 @@ from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
 from calculator.models import UsageReport
 from calculator.saved.access import browser_hash
-from calculator.server.ratelimit import Sliding, client_address, describe, retry_after
+from calculator.server.middleware import charge_cpu
+from calculator.server.ratelimit import client_address, describe, retry_after
 from calculator.uploads import TooLarge, spooled, too_large_message
 
 log = logging.getLogger(__name__)
@@ -260,14 +261,8 @@ def kept_report(
 def cpu_charge(request: HttpRequest) -> Callable[[int], None]:
     """What charges this address's CPU budget (CpuBudgetMiddleware) with work done in a
     thread of its own, which the middleware's clock of the request's thread never sees."""
-    limit, window = settings.RATE_LIMITS["cpu"]
-    budget = Sliding("cpu", client_address(request), limit, window)
-
-    def charge(milliseconds: int) -> None:
-        if limit > 0:
-            budget.add(milliseconds)
-
-    return charge
+    address = client_address(request)
+    return lambda milliseconds: charge_cpu(address, milliseconds)
 
 
 def streamed(

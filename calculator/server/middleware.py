@@ -102,10 +102,19 @@ class CpuBudgetMiddleware:
         try:
             return self.get_response(request)
         finally:
-            spent = math.ceil((time.thread_time() - start) * 1000)
-            budget.add(spent)
-            if spent >= settings.HEAVY_REQUEST[0]:
-                heavy_marks(address).add()
+            charge_cpu(address, math.ceil((time.thread_time() - start) * 1000), budget)
+
+
+def charge_cpu(address: str, milliseconds: int, budget: Sliding | None = None) -> None:
+    """Charge an address's CPU budget with work done for it (a request's thread, or a thread
+    of its own), and mark the address heavy when the work was (its next requests take the
+    heavy lane: calculator/server/serving.py)."""
+    limit, window = settings.RATE_LIMITS["cpu"]
+    if limit <= 0:
+        return
+    (budget or Sliding("cpu", address, limit, window)).add(milliseconds)
+    if milliseconds >= settings.HEAVY_REQUEST[0]:
+        heavy_marks(address).add()
 
 
 def out_of_budget(request: HttpRequest, wait: int) -> HttpResponse:

@@ -195,6 +195,21 @@ def test_the_pricing_threads_cpu_is_charged_to_the_address(client, settings):
     assert budget.counted_lately()
 
 
+def test_heavy_pricing_marks_the_address_heavy_as_a_heavy_request_does(rf, settings):
+    # Its next requests take the heavy lane (calculator/server/serving.py), and its budget
+    # is charged, as CpuBudgetMiddleware does for a request's own thread.
+    from calculator.saved.usage import cpu_charge
+    from calculator.server.ratelimit import Sliding, heavy_marks
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "cpu": (10**9, 60)}
+    charge = cpu_charge(rf.post("/usage/", REMOTE_ADDR="10.9.8.7"))
+    charge(settings.HEAVY_REQUEST[0] - 1)
+    assert Sliding("cpu", "10.9.8.7", 10**9, 60).counted_lately()
+    assert not heavy_marks("10.9.8.7").counted_lately()
+    charge(settings.HEAVY_REQUEST[0])
+    assert heavy_marks("10.9.8.7").counted_lately()
+
+
 def test_the_reports_charts_are_built_from_its_aggregates(client):
     from calculator.charts import usage_figures
 
