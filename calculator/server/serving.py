@@ -42,14 +42,14 @@ from typing import Any
 import h11
 from uvicorn_worker import UvicornWorker
 
-from calculator.server.bridge import SyncApp
-
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 # (Django's handler takes narrower types than it is given, so an app is any such callable.)
 ASGIApp = Callable[..., Awaitable[None]]
+# An app given the request's whole body (bridge.SyncApp: Django's sync handler).
+BodyApp = Callable[[Scope, bytes, Send], Awaitable[None]]
 
 
 class Worker(UvicornWorker):
@@ -250,7 +250,7 @@ class Admission:
         heavy: Callable[[Scope, int], bool] | None = None,
         lanes: HeavyLanes | None = None,
         process: HeavyProcess | None = None,
-        sync_app: SyncApp | None = None,
+        sync_app: BodyApp | None = None,
     ) -> None:
         self.app = app
         self.sync_app = sync_app
