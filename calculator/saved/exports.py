@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from billing.cards import CardDirectory
 from billing.engine import ScenarioError, card_document
 from billing.engine.jsonio import dumps
+from billing.engine.report import spreadsheet_safe
 from billing.service import card_for
 from calculator.models import SavedScenario
 from calculator.saved.access import opens_when_unpriceable, shared
@@ -73,9 +74,14 @@ def export_csv(request: HttpRequest, share_key: str) -> HttpResponse:
 
 
 def csv_text(saved: SavedScenario) -> str:
-    """The saved item's cost lines as CSV."""
+    """The saved item's cost lines as CSV. Its text comes partly from whoever wrote the
+    scenario (an explanation starts with a group's name): a cell a spreadsheet would run as a
+    formula is written after an apostrophe, as the usage report's CSV writes its keys."""
     out = io.StringIO()
-    csv.writer(out).writerows(priced(saved).csv_rows())
+    csv.writer(out).writerows(
+        [spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in row]
+        for row in priced(saved).csv_rows()
+    )
     return out.getvalue()
 
 

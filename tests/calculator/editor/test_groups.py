@@ -130,3 +130,16 @@ def test_a_scenario_with_groups_saves_shares_exports_and_imports_whole():
     html = imported.content.decode()
     assert 'name="g-2-count" id="id_g-2-count" value="3000"' in html
     assert total(html, "session") == total(share, "session")
+
+
+def test_the_csv_defuses_a_name_a_spreadsheet_would_run_as_a_formula():
+    # An explanation starts with a group's name, which whoever wrote the scenario chose.
+    data = data_for("webinar-10k", action="save")
+    data.update({"model": "sip_mediaserver", "p-TOTAL_FORMS": "0"})  # the group alone
+    data["g-0-name"] = '=HYPERLINK("http://example.com","x")'
+    Client().post("/editor/", data)
+    saved = SavedScenario.objects.get()
+    rows = list(csv.reader(io.StringIO(Client().get(f"/s/{saved.share_key}/export.csv").text)))
+    explanations = [row[-1] for row in rows[1:] if row[-1]]
+    assert any(text.startswith("'=HYPERLINK") for text in explanations)
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
