@@ -21,11 +21,11 @@ import io
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from calculator.server.serving import Message, Scope, Send
+    from calculator.server.serving import Message, Receive, Scope, Send
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -66,25 +66,47 @@ class SyncApp:
         self.app = app
         self.threads = threads or Threads()
 
-    async def __call__(self, scope: Scope, body: bytes, send: Send) -> None:
-        loop = asyncio.get_running_loop()
+    async def __call__(
+        self, scope: Scope, body: bytes, send: Send, receive: Receive | None = None
+    ) -> None:
+        """Serve one request; `receive` (the body already read) tells when the client goes
+        away, which stops a streamed response."""
         thread = self.threads.take()
+        pending: Future[Any] | None = None
+        stream: _Stream | None = None
+
+        async def in_thread(work: Callable[..., Any], *args: Any) -> Any:
+            nonlocal pending
+            pending = thread.submit(work, *args)
+            return await asyncio.wrap_future(pending)
+
         try:
-            start, content, stream = await loop.run_in_executor(thread, self.run, scope, body)
+            start, content, stream = await in_thread(self.run, scope, body)
             await send(start)
             if stream is None:
                 await send({"type": "http.response.body", "body": content})
                 return
+            gone = asyncio.ensure_future(_gone(receive)) if receive is not None else None
             try:
                 more = True
-                while more:
-                    piece, more = await loop.run_in_executor(thread, stream.read)
+                while more and not (gone is not None and gone.done()):
+                    piece, more = await in_thread(stream.read)
                     await send({"type": "http.response.body", "body": piece, "more_body": more})
             finally:
-                if more:  # the client went away, or sending failed: the response is closed
-                    await loop.run_in_executor(thread, stream.close)
+                if gone is not None:
+                    gone.cancel()
         finally:
-            self.threads.give_back(thread)
+            if pending is not None and not pending.done():
+                # Cancelled while its thread works (the server stopping): the thread is not
+                # given back, and what the work leaves open is closed there when it ends.
+                pending.add_done_callback(lambda done: _close_after(done, stream))
+                thread.shutdown(wait=False)
+            else:
+                try:
+                    if stream is not None:  # once, in the request's thread (no-op if all read)
+                        await asyncio.wrap_future(thread.submit(stream.close))
+                finally:
+                    self.threads.give_back(thread)
 
     def run(self, scope: Scope, body: bytes) -> tuple[Message, bytes, _Stream | None]:
         """The response's start, and its body: whole, or a stream to read in pieces."""
@@ -101,7 +123,10 @@ class SyncApp:
         start: Message = {
             "type": "http.response.start",
             "status": int(status.split(" ", 1)[0]),
-            "headers": [(k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers],
+            # (Django writes a cookie's header as " name=value": servers refuse the space.)
+            "headers": [
+                (k.lower().encode("latin1"), v.strip().encode("latin1")) for k, v in headers
+            ],
         }
         if getattr(result, "streaming", True):
             return start, b"", _Stream(result)
@@ -138,6 +163,22 @@ class _Stream:
     def close(self) -> None:
         result, self.result = self.result, None
         _close(result)  # once: Django's request_finished, in this thread
+
+
+async def _gone(receive: Receive) -> None:
+    """Until the client goes away (the request's body has been read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _close_after(done: Future[Any], stream: _Stream | None) -> None:
+    """Close what a request's work left open when the request was cancelled under it."""
+    if stream is None and not done.cancelled() and done.exception() is None:
+        result = done.result()
+        if len(result) == 3 and isinstance(result[2], _Stream):
+            stream = result[2]
+    if stream is not None:
+        stream.close()
 
 
 def _close(result: object) -> None:

@@ -49,7 +49,7 @@ Send = Callable[[Message], Awaitable[None]]
 # (Django's handler takes narrower types than it is given, so an app is any such callable.)
 ASGIApp = Callable[..., Awaitable[None]]
 # An app given the request's whole body (bridge.SyncApp: Django's sync handler).
-BodyApp = Callable[[Scope, bytes, Send], Awaitable[None]]
+BodyApp = Callable[[Scope, bytes, Send, Receive], Awaitable[None]]
 
 
 class Worker(UvicornWorker):
@@ -300,7 +300,7 @@ class Admission:
                 and await self.process.relay(scope, body, leaving_send)
             ):
                 if self.sync_app is not None:
-                    await self.sync_app(scope, body, leaving_send)
+                    await self.sync_app(scope, body, leaving_send, receive)
                 else:
                     await self.app(scope, replay, leaving_send)
         finally:

@@ -141,3 +141,15 @@ def test_the_text_table_names_add_ons_and_lists_fees_and_the_minimum(tmp_path, c
     month = json.loads(capsys.readouterr().out)["monthly"]
     assert month["fees"][0]["amount"] in out
     assert month["minimum"]["amount"] in out
+
+
+def test_an_estimate_s_text_table_adds_up_fees_in_list_and_net(tmp_path, capsys):
+    # The default card's sample fee: a provisioned Alexa device, $2.00 a month.
+    estimate = {
+        "scenarios": [{"scenario": CONFERENCE, "sessions_per_month": 100}],
+        "fees": {"alexa_device": 5},
+    }
+    call_command("price", write(tmp_path, "e.json", estimate), "--text")
+    out = capsys.readouterr().out
+    (fee,) = [line for line in out.splitlines() if "Alexa" in line]
+    assert fee.split()[-2:] == ["10.00", "10.00"]  # in the list total and the net

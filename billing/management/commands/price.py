@@ -83,20 +83,30 @@ def table(name: str, quote: Quote | EstimateQuote) -> str:
         + (f" v{card.version}" if card.version else "")
         + (" with inline rates" if card.overridden else ""),
     ]
-    for title, period in (("Per session", quote.per_session), ("Per month", quote.monthly)):
+    periods = (("Per session", quote.per_session), ("Per month", quote.monthly))
+    w = label_width(
+        [line.meter.label for _, p in periods for line in p.lines]
+        + [e.label for _, p in periods for e in p.extras]
+    )
+    for title, period in periods:
         rows.append(f"  {title}")
         for line in period.lines:
             rows.append(
-                f"    {line.meter.label:<26} {line.quantity:>16} min "
+                f"    {line.meter.label:<{w}} {line.quantity:>16} min "
                 f"x {line.rate:<10} {line.amount:>14}"
             )
         rows.extend(
-            f"    {e.label:<26} {'':>16}     {'':<10} {e.amount:>14}  ({e.explanation})"
+            f"    {e.label:<{w}} {'':>16}     {'':<10} {e.amount:>14}  ({e.explanation})"
             for e in period.extras
         )
-        rows.append(f"    {'Total':<26} {'':>16}     {'':<10} {period.total:>14}")
+        rows.append(f"    {'Total':<{w}} {'':>16}     {'':<10} {period.total:>14}")
     rows.extend(f"  Note: {note}" for note in quote.notes)
     return "\n".join(rows) + "\n"
+
+
+def label_width(labels: list[str]) -> int:
+    """The label column's width: the longest label's, at least 26."""
+    return max([26, *(len(label) for label in labels)])
 
 
 def estimate_table(name: str, quote: EstimateQuote) -> str:
@@ -108,14 +118,21 @@ def estimate_table(name: str, quote: EstimateQuote) -> str:
         rows.append(
             f"  {p.item.scenario.name or 'scenario'}: {p.item.sessions_per_month:,} sessions/month"
         )
-    rows.append(f"  Per month ({month.sessions:,} sessions)      list       discount        net")
+    w = label_width([d.line.meter.label for d in month.lines] + [e.label for e in month.extras])
+    heading = f"Per month ({month.sessions:,} sessions)"
+    rows.append(f"  {heading:<{w + 2}} {'list':>12} {'discount':>12} {'net':>12}")
     for d in month.lines:
         rows.append(
-            f"    {d.line.meter.label:<26} {d.line.amount:>12} {d.discount:>12} {d.net:>12}"
+            f"    {d.line.meter.label:<{w}} {d.line.amount:>12} {d.discount:>12} {d.net:>12}"
         )
-    rows.extend(f"    {e.label:<26} {'':>12} {'':>12} {e.amount:>12}" for e in month.extras)
+    # Fees are in the list total (never discounted); what a minimum adds is in the net alone.
+    rows.extend(
+        f"    {e.label:<{w}} {e.amount if e.kind == 'fee' else '':>12} {'':>12} {e.amount:>12}"
+        for e in month.extras
+    )
     rows.append(
-        f"    {'Total':<26} {month.list_total:>12} {month.discount_total:>12} {month.net_total:>12}"
+        f"    {'Total':<{w}} {month.list_total:>12} {month.discount_total:>12} "
+        f"{month.net_total:>12}"
     )
     if quote.estimate.growth.monthly_percent:
         rows.append(f"  Projection at {quote.estimate.growth.monthly_percent}% a month:")

@@ -94,14 +94,14 @@ def test_requests_are_answered_as_django_s_asgi_handler_answers_them(both, defau
     assert bridged.sync_app.threads.made == 1  # every one of them in the bridge's thread
 
 
-def run(app, scope, body=b"", send=None):
+def run(app, scope, body=b"", send=None, receive=None):
     sent = []
 
     async def keep(message):
         sent.append(message)
 
     with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, app(scope, body, send or keep)).result()
+        thread.submit(asyncio.run, app(scope, body, send or keep, receive)).result()
     return sent
 
 
@@ -145,7 +145,7 @@ def test_a_streamed_body_goes_out_in_pieces_and_is_closed_once_in_its_thread():
     assert seen[0] != threading.current_thread().name
 
 
-def test_a_response_is_closed_when_its_client_goes_away_mid_stream():
+def test_a_response_is_closed_when_sending_fails_mid_stream():
     closed = []
 
     class Streamed:
@@ -208,3 +208,82 @@ class _Whole(list):
 
 async def _discard(message):
     return None
+
+
+class Pieces:
+    """A streamed response of `count` pieces of PIECE bytes that counts what was read of it
+    and when it was closed."""
+
+    streaming = True
+
+    def __init__(self, count):
+        self.count, self.read, self.closed = count, 0, []
+
+    def __iter__(self):
+        for _ in range(self.count):
+            self.read += 1
+            yield b"x" * PIECE
+
+    def close(self):
+        self.closed.append(threading.current_thread().name)
+
+
+def streaming(result):
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return result
+
+    return wsgi
+
+
+def test_a_stream_stops_when_its_client_goes_away():
+    # uvicorn's send says nothing once the client has gone; its receive says so.
+    result = Pieces(50)
+    sent = []
+    away = None
+
+    async def send(message):
+        sent.append(message)
+        if len(sent) == 3:  # the start and two pieces, then the client goes away
+            away.set()
+
+    async def receive():
+        nonlocal away
+        away = away or asyncio.Event()
+        await away.wait()
+        return {"type": "http.disconnect"}
+
+    async def serve():
+        nonlocal away
+        away = asyncio.Event()
+        await SyncApp(streaming(result))(SCOPE, b"", send, receive)
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, serve()).result()
+    assert result.read < 10  # not the other 40 pieces, read for nobody
+    assert len(result.closed) == 1
+
+
+def test_a_stream_is_closed_when_its_start_cannot_be_sent():
+    result = Pieces(3)
+
+    async def refused(message):
+        raise RuntimeError("Illegal header value")
+
+    with pytest.raises(RuntimeError, match="Illegal"):
+        run(SyncApp(streaming(result)), SCOPE, send=refused)
+    assert len(result.closed) == 1
+    assert result.read == 0
+
+
+@pytest.mark.django_db
+def test_header_values_go_out_without_the_space_django_writes_before_a_cookie():
+    # Django's WSGI handler writes Set-Cookie as " csrftoken=...": h11 refuses the space.
+    scope = {**SCOPE, "method": "GET", "path": "/editor/", "root_path": ""}
+    scope["headers"] = [(b"host", b"testserver")]
+    sent = run(SyncApp(get_wsgi_application()), scope)
+    headers = sent[0]["headers"]
+    cookies = [value for name, value in headers if name == b"set-cookie"]
+    assert cookies
+    assert cookies[0].startswith(b"csrftoken=")
+    assert all(value == value.strip() for _, value in headers)
