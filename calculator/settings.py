@@ -192,6 +192,8 @@ RATE_LIMITS = {
     "cpu": (envint("CPU_BUDGET", 10) * 1000, 60),
 }
 TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
+# How many proxies in front of the app add to X-Forwarded-For (calculator/server/ratelimit.py).
+PROXY_HOPS = max(1, envint("PROXY_HOPS", 1))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Counters are shared by every worker of the machine in a small SQLite file, or, with
 # CACHE_URL, by every machine in that cache.

@@ -39,10 +39,15 @@ def client_address(request: HttpRequest) -> str:
 
 
 def address(forwarded_for: str, remote: str) -> str:
-    """The client's address: the proxy's word for it behind a proxy (BEHIND_PROXY), else the
-    connection's."""
+    """The client's address: the proxies' word for it behind proxies (BEHIND_PROXY), else the
+    connection's. Each proxy adds the address it was reached from at the right of
+    X-Forwarded-For, after whatever the client sent: the client is PROXY_HOPS entries from
+    the right, and anything further left is the client's own word (a stranger could name
+    any address there, and have its budget charged instead of its own)."""
     if settings.TRUST_X_FORWARDED_FOR and forwarded_for:
-        return forwarded_for.split(",")[0].strip()
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(settings.PROXY_HOPS, len(hops))]
     return remote or "unknown"
 
 

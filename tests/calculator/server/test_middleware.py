@@ -200,13 +200,25 @@ def test_a_request_of_heavy_cpu_marks_its_address_heavy(monkeypatch, settings):
 
 
 def test_behind_a_proxy_the_forwarded_address_is_charged(monkeypatch, budget, settings):
-    settings.TRUST_X_FORWARDED_FOR = True
+    # Two proxies: the outer one saw the client, the inner one the outer proxy.
+    settings.TRUST_X_FORWARDED_FOR, settings.PROXY_HOPS = True, 2
     clock(monkeypatch, thread_time=[0.0, 0.002])
     CpuBudgetMiddleware(Downstream())(
         get(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{ADDRESS}, 10.0.0.2")
     )
     assert spent(ADDRESS, budget)
     assert not spent("10.0.0.1", budget)
+
+
+def test_an_address_the_client_wrote_itself_is_never_charged(monkeypatch, budget, settings):
+    # One proxy, which adds the address it was reached from after the client's own header.
+    settings.TRUST_X_FORWARDED_FOR, settings.PROXY_HOPS = True, 1
+    clock(monkeypatch, thread_time=[0.0, 0.002])
+    CpuBudgetMiddleware(Downstream())(
+        get(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.250, {ADDRESS}")
+    )
+    assert spent(ADDRESS, budget)
+    assert not spent("203.0.113.250", budget)
 
 
 # -- SecurityHeadersMiddleware ---------------------------------------------------------------
