@@ -8,8 +8,10 @@ app (say, before a fix) over the same inputs: `HOSTILE_SURVEY=1 pytest tests/hos
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tempfile
 import traceback
 import urllib.parse
 from collections import Counter
@@ -18,6 +20,8 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.http import HttpResponse
 from django.test import Client
 from hypothesis import HealthCheck, currently_in_test_context, reject, settings
@@ -91,6 +95,27 @@ def ran(entry: str, command: Callable[[], Any], expected: tuple[type[BaseExcepti
         TALLY.record(entry, "".join(traceback.format_exception_only(error)).strip()[:300])
         return
     TALLY.record(entry, None)
+
+
+def command_answered(entry: str, command: str, suffix: str, body: bytes, text: bool) -> None:
+    """A management command run on `body` as a file: a result or its problems (CommandError),
+    never a traceback; its output written as a terminal's (UTF-8, strict: a lone surrogate
+    cannot be printed), with or without --text."""
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as file:
+        file.write(body)
+    try:
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        options = {"text": True} if text else {}
+        ran(
+            entry,
+            lambda: call_command(command, file.name, stdout=out, stderr=err, **options),
+            (CommandError,),
+        )
+        out.flush()
+        err.flush()
+    finally:
+        os.unlink(file.name)
 
 
 class HostileClient(Client):

@@ -4,14 +4,8 @@ never a 500 or a traceback."""
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,8 +14,8 @@ from tests.hostile.conftest import (
     HostileClient,
     answered,
     assert_nothing_stored_wrong,
+    command_answered,
     hostile,
-    ran,
 )
 from tests.hostile.strategies import spoiled
 
@@ -114,19 +108,4 @@ def test_import_answers_any_file_or_paste_with_the_editor_or_its_problems(body, 
 @hostile
 @given(bodies, st.booleans())
 def test_the_price_command_answers_any_file_with_a_result_or_its_problems(body, text):
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as file:
-        file.write(body)
-    try:
-        # Standard output as a terminal's: UTF-8, strict (a lone surrogate cannot be printed).
-        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        options = {"text": True} if text else {}
-        ran(
-            "price command",
-            lambda: call_command("price", file.name, stdout=out, stderr=err, **options),
-            (CommandError,),
-        )
-        out.flush()
-        err.flush()
-    finally:
-        os.unlink(file.name)
+    command_answered("price command", "price", ".json", body, text)

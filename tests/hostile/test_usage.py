@@ -9,19 +9,15 @@ import csv
 import gzip
 import io
 import json
-import tempfile
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.engine import usagefile
 from billing.engine.inputs import text_problem
-from tests.hostile.conftest import HostileClient, answered, hostile, ran
+from tests.hostile.conftest import HostileClient, answered, command_answered, hostile
 from tests.hostile.strategies import NUMBER_CLASSES, TEXT_CLASSES, hostile_number_text, hostile_text
 
 pytestmark = pytest.mark.django_db
@@ -124,19 +120,7 @@ def test_the_page_answers_any_usage_file(body, progress, name):
 @hostile
 @given(usage_files(), st.booleans())
 def test_the_command_answers_any_usage_file(body, text):
-    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as file:
-        file.write(body)
-    try:
-        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        options = {"text": True} if text else {}
-        ran(
-            "price-usage command",
-            lambda: call_command("price-usage", file.name, stdout=out, stderr=err, **options),
-            (CommandError,),
-        )
-    finally:
-        Path(file.name).unlink()
+    command_answered("price-usage command", "price-usage", ".csv", body, text)
 
 
 @pytest.mark.parametrize("value", [*TEXT_CLASSES.values(), *NUMBER_CLASSES.values()])
