@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -54,7 +53,7 @@ class Threads:
         if len(self.waiting) < self.most:
             self.waiting.append(thread)
         else:
-            threading.Thread(target=thread.shutdown, daemon=True).start()
+            thread.shutdown(wait=False)  # its thread ends once idle
 
 
 class SyncApp:
