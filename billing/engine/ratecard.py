@@ -302,7 +302,9 @@ def _keyed_items(
     if limit is not None and len(value) > limit:
         reader.problem(path, f"at most {limit} {plural} are allowed (got {len(value):,})")
         return
-    for key, item in value.items():
+    # By key: the order a card lists them in is the same whichever database kept it
+    # (PostgreSQL's jsonb does not keep an object's order).
+    for key, item in sorted(value.items(), key=lambda pair: str(pair[0])):
         item_path = join_path(path, key)
         if not isinstance(key, str) or not KEY.match(key) or len(key) > MAX_FEE_KEY:
             reader.problem(

@@ -192,3 +192,16 @@ def test_related_service_charges_are_noted_until_a_fee_is_counted():
     assert price(parse_scenario(plain), card).notes == ()
     bare = read_rate_card({"rates": dict(FLAT_RATES)})
     assert "give the deal's fees (Deal terms)" in price(parse_scenario(sip), bare).notes[0]
+
+
+def test_a_cards_fees_and_add_ons_are_listed_by_key_whatever_order_they_were_given_in():
+    # PostgreSQL's jsonb gives an object's keys back shortest first: the card reads the same
+    # whichever database kept it.
+    fees = dict(reversed(TERMS["fees"].items()))
+    addons = {
+        "zz_archive": {"label": "Archive", "rate": "0.01"},
+        "audio_connector": {"label": "Connector", "rate": "0.004"},
+    }
+    card = read_rate_card({**TERMS, "fees": fees, "addons": addons})
+    assert list(card.fees) == ["alexa_device", "setup"]
+    assert list(card.addons) == ["audio_connector", "zz_archive"]
