@@ -30,18 +30,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
-    HttpResponseForbidden,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing.cards import CardDirectory
 from billing.engine import Model, RateCard, ScenarioError, card_snapshot, parse_scenario
@@ -59,8 +59,10 @@ from billing.engine.usagefile import (
 from billing.service import load_json, usage_terms
 from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
-from calculator.models import UsageReport
-from calculator.saved.access import browser_hash
+from calculator.models import DeletedShare, UsageReport
+from calculator.saved.access import ShareMissing, browser_hash
+from calculator.saved.forms import RenameForm
+from calculator.saved.saving import too_many_saves
 from calculator.server.middleware import charge_cpu
 from calculator.server.ratelimit import client_address, describe, retry_after
 from calculator.uploads import TooLarge, spooled, too_large_message
@@ -325,10 +327,20 @@ def report_url(report: UsageReport) -> str:
 
 
 def get_report(share_key: str) -> UsageReport:
-    try:
-        return UsageReport.objects.get(share_key=share_key)
-    except UsageReport.DoesNotExist:
-        raise Http404("no such usage report") from None
+    """The report a share link names; ShareMissing (404, or 410 if its owner deleted it) if
+    there is none, answered as a saved item's missing link is."""
+    report = UsageReport.objects.filter(share_key=share_key).first()
+    if report is None:
+        raise ShareMissing(gone=DeletedShare.was_deleted(share_key))
+    return report
+
+
+def owned_report(request: HttpRequest, share_key: str) -> UsageReport | HttpResponse:
+    """The report, for a change only its owner may make; else the 403 page."""
+    report = get_report(share_key)
+    if owns(request, report):
+        return report
+    return TemplateResponse(request, "usage_forbidden.html", {"report": report}, status=403)
 
 
 def owns(request: HttpRequest, report: UsageReport) -> bool:
@@ -391,14 +403,54 @@ def open_session(request: HttpRequest, share_key: str, number: int) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 def delete_report(request: HttpRequest, share_key: str) -> HttpResponse:
-    """Asks first (GET), then deletes (POST); only the report's owner may."""
-    report = get_report(share_key)
-    if not owns(request, report):
-        return HttpResponseForbidden(
-            "Only the browser or account that made this report may delete it."
-        )
+    """Asks first (GET), then deletes (POST); only the report's owner may. Its link then
+    answers "deleted" (410), as a deleted scenario's does."""
+    report = owned_report(request, share_key)
+    if isinstance(report, HttpResponse):
+        return report
     if request.method == "GET":
         return TemplateResponse(request, "usage_delete.html", {"report": report})
-    report.delete()
+    with transaction.atomic():
+        DeletedShare.remember(report.share_key)
+        report.delete()
     messages.success(request, f"Deleted the usage report {report.title}.")
     return redirect("usage")
+
+
+@require_http_methods(["GET", "POST"])
+def rename_report(request: HttpRequest, share_key: str) -> HttpResponse:
+    """A new name (the file's, at first); only the report's owner may."""
+    report = owned_report(request, share_key)
+    if isinstance(report, HttpResponse):
+        return report
+    form = RenameForm(request.POST or None, initial={"name": report.name})
+    if request.method == "POST" and form.is_valid():
+        UsageReport.objects.filter(pk=report.pk).update(name=form.cleaned_data["name"])
+        messages.success(request, "Renamed.")
+        return redirect("usage-report", share_key)
+    context = {"title": report.title, "form": form, "back": report_url(report)}
+    return TemplateResponse(request, "rename.html", context)
+
+
+@require_POST
+def copy_report(request: HttpRequest, share_key: str) -> HttpResponse:
+    """Anyone who can see a report may copy it: the copy is theirs (listed under My
+    scenarios, renamed and deleted by them), the original untouched."""
+    original = get_report(share_key)
+    if limited := too_many_saves(request):
+        return limited
+    copy = UsageReport(
+        name=f"{original.title} (copy)"[:MAX_NAME_LENGTH],
+        model=original.model,
+        options=original.options,
+        card=original.card,
+        report=original.report,
+        sessions_csv=original.sessions_csv,
+    )
+    if request.user.is_authenticated:
+        copy.owner = request.user
+    else:
+        copy.browser_key_hash = browser_hash(request, create=True)
+    copy.save()
+    messages.success(request, "This is your copy of the report; the original is unchanged.")
+    return redirect("usage-report", copy.share_key)

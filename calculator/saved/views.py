@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -167,7 +168,8 @@ def rename(request: HttpRequest, share_key: str) -> HttpResponse:
             "while this page was open. Rename it again.",
         )
         return redirect("saved-rename", share_key)
-    return TemplateResponse(request, "rename.html", {"saved": saved, "form": form})
+    context = {"title": saved.title, "form": form, "back": reverse("saved-share", args=[share_key])}
+    return TemplateResponse(request, "rename.html", context)
 
 
 @require_http_methods(["GET", "POST"])

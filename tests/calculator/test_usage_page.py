@@ -144,7 +144,54 @@ def test_only_the_owner_deletes_and_is_asked_first(client):
     assert UsageReport.objects.exists()
     assert client.post(f"/u/{key}/delete/").status_code == 302
     assert not UsageReport.objects.exists()
-    assert client.get(f"/u/{key}/").status_code == 404
+    # Its link says it was deleted, as a deleted scenario's does; a link never made, not found.
+    assert client.get(f"/u/{key}/").status_code == 410
+    assert client.get(f"/u/{key}/sessions.csv").status_code == 410
+    assert client.get("/u/nosuchreport/").status_code == 404
+
+
+def test_only_the_owner_renames_and_a_bad_name_is_said_beside_it(client):
+    key = upload(client, GOOD)["Location"].split("/")[2]
+    assert "Rename</a>" in client.get(f"/u/{key}/").content.decode()
+    form = client.get(f"/u/{key}/rename/").content.decode()
+    assert 'value="month.csv"' in form
+    bad = client.post(f"/u/{key}/rename/", {"name": "x" * 1000})
+    assert bad.status_code == 200
+    assert "at most" in bad.content.decode()
+    assert UsageReport.objects.get().name == "month.csv"
+    stranger = client.__class__()
+    refused = stranger.post(f"/u/{key}/rename/", {"name": "Mine now"})
+    assert refused.status_code == 403
+    assert "Make a copy" in refused.content.decode()
+    assert UsageReport.objects.get().name == "month.csv"
+    assert client.post(f"/u/{key}/rename/", {"name": "October, EU trunks"}).status_code == 302
+    page = client.get(f"/u/{key}/").content.decode()
+    assert "<h1>October, EU trunks" in page
+    assert "October, EU trunks" in client.get("/mine/").content.decode()
+
+
+def test_anyone_with_the_link_copies_a_report_and_the_copy_is_theirs(client):
+    key = upload(client, GOOD)["Location"].split("/")[2]
+    original = UsageReport.objects.get()
+    stranger = client.__class__()
+    page = stranger.get(f"/u/{key}/").content.decode()
+    assert "Make a copy" in page and "Rename</a>" not in page
+    copied = stranger.post(f"/u/{key}/copy/")
+    assert copied.status_code == 302
+    copy_key = copied["Location"].split("/")[2]
+    assert copy_key != key
+    copy = UsageReport.objects.get(share_key=copy_key)
+    assert copy.name == "month.csv (copy)"
+    assert copy.report == original.report
+    assert bytes(copy.sessions_csv) == bytes(original.sessions_csv)
+    # The copy is the stranger's to rename and delete; the original stays its owner's.
+    assert "month.csv (copy)" in stranger.get("/mine/").content.decode()
+    assert stranger.post(f"/u/{copy_key}/rename/", {"name": "Ours"}).status_code == 302
+    assert stranger.post(f"/u/{key}/delete/").status_code == 403
+    assert client.post(f"/u/{copy_key}/delete/").status_code == 403
+    assert stranger.post(f"/u/{copy_key}/delete/").status_code == 302
+    assert UsageReport.objects.get().share_key == key
+    assert client.get(f"/u/{copy_key}/copy/").status_code == 405
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,32 @@ def test_each_class_of_trouble_in_each_column(client, column, value):
     body = out.getvalue().encode("utf-8", "surrogatepass")
     response = answered("usage API", client.post("/api/usage", body, content_type="text/csv"))
     assert response.status_code in (200, 400)
+
+
+@hostile
+@given(hostile_text)
+def test_renaming_a_report_stores_a_name_that_is_text_or_says_why_not(name):
+    from django.contrib.auth.models import User
+
+    from calculator.models import UsageReport
+
+    user, _ = User.objects.get_or_create(username="owner")
+    client = HostileClient()
+    client.force_login(user)
+    report = UsageReport.objects.create(
+        owner=user, name="month.csv", model="sip_mediaserver", card={}, report={}, sessions_csv=b""
+    )
+    response = answered(
+        "usage report rename", client.post_form(f"/u/{report.share_key}/rename/", {"name": name})
+    )
+    assert response.status_code in (200, 302)
+    report.refresh_from_db()
+    if response.status_code == 302:
+        # A form post's bytes that are not UTF-8 are read as U+FFFD, as a browser's are.
+        assert (
+            report.name == name.encode("utf-8", "surrogatepass").decode("utf-8", "replace").strip()
+        )
+        assert text_problem(report.name) is None
+    else:
+        assert report.name == "month.csv"
+    report.delete()
