@@ -998,6 +998,8 @@ def usage_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "side": "right",
                     "automargin": True,
                     "showgrid": False,
+                    # Its own round ticks, not the left axis's marks (sync) at odd values.
+                    "tickmode": "auto",
                     **whole_numbers(sessions_count),
                 },
                 "legend": {"orientation": "h", "y": 1.12},

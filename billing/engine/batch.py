@@ -440,17 +440,27 @@ def publishing_notes(sessions: Sessions) -> dict[Model, str]:
     subscribing = np.bincount(sessions.session[sessions.subscribes], minlength=sessions.count)
     silent = (people > 0) & (publishing == 0)
     counts = {
-        Model.VIDEO_SSM: (int(np.count_nonzero(silent & (subscribing > 0))), "subscribed"),
-        Model.VIDEO_PPM_PER_MINUTE: (int(np.count_nonzero(silent)), "participant"),
-        Model.VIDEO_PPM: (int(np.count_nonzero(silent & (people == 1))), "participant"),
+        Model.VIDEO_SSM: (
+            int(np.count_nonzero(silent & (subscribing > 0))),
+            "{have} subscribers but nobody publishing: this model bills {them} no subscribed "
+            "minutes",
+        ),
+        Model.VIDEO_PPM_PER_MINUTE: (
+            int(np.count_nonzero(silent)),
+            "{have} nobody publishing: this model bills {them} no participant minutes",
+        ),
+        Model.VIDEO_PPM: (
+            int(np.count_nonzero(silent & (people == 1))),
+            "{have} one participant and nobody publishing: this model bills {them} nothing "
+            "(billing starts at a publish or a second join)",
+        ),
     }
     return {
         model: (
             f"{count:,} of {sessions.count:,} session{'s' if sessions.count != 1 else ''} "
-            f"{'have' if count != 1 else 'has'} nobody publishing: this model bills "
-            f"{'them' if count != 1 else 'it'} no {meter} minutes (the file gives no publish "
-            "times for them), so it is not called the cheapest"
+            + why.format(have="have" if count != 1 else "has", them="them" if count != 1 else "it")
+            + " (the file gives no publish times for them), so it is not called the cheapest"
         )
-        for model, (count, meter) in counts.items()
+        for model, (count, why) in counts.items()
         if count
     }

@@ -365,6 +365,8 @@ def report_page(request: HttpRequest, share_key: str) -> HttpResponse:
     }
     context = {
         "again": urlencode(again),
+        "compared": [m for m in result["models"] if not m.get("note")],
+        "noted": [m for m in result["models"] if m.get("note")],
         "report": report,
         "result": result,
         "data": data,

@@ -178,15 +178,14 @@ def missing_page(request: HttpRequest, *, gone: bool = False, share: bool = Fals
         return JsonResponse(
             {"error": message, "problems": [{"path": "", "message": message}]}, status=404
         )
-    response = TemplateResponse(
-        request, "missing.html", {"gone": gone, "share": share}, status=410 if gone else 404
-    )
+    context = {"gone": gone, "share": share, "report": request.path.startswith("/u/")}
+    response = TemplateResponse(request, "missing.html", context, status=410 if gone else 404)
     return response.render()
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: any address that leads nowhere (DEBUG off)."""
-    return missing_page(request, share=request.path.startswith("/s/"))
+    return missing_page(request, share=request.path.startswith(("/s/", "/u/")))
 
 
 def unavailable(request: HttpRequest) -> HttpResponse:

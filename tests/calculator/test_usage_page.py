@@ -145,7 +145,9 @@ def test_only_the_owner_deletes_and_is_asked_first(client):
     assert client.post(f"/u/{key}/delete/").status_code == 302
     assert not UsageReport.objects.exists()
     # Its link says it was deleted, as a deleted scenario's does; a link never made, not found.
-    assert client.get(f"/u/{key}/").status_code == 410
+    gone = client.get(f"/u/{key}/")
+    assert gone.status_code == 410
+    assert "<h1>This usage report was deleted</h1>" in gone.content.decode()
     assert client.get(f"/u/{key}/sessions.csv").status_code == 410
     assert client.get("/u/nosuchreport/").status_code == 404
 
@@ -175,7 +177,8 @@ def test_anyone_with_the_link_copies_a_report_and_the_copy_is_theirs(client):
     original = UsageReport.objects.get()
     stranger = client.__class__()
     page = stranger.get(f"/u/{key}/").content.decode()
-    assert "Make a copy" in page and "Rename</a>" not in page
+    assert "Make a copy" in page
+    assert "Rename</a>" not in page
     copied = stranger.post(f"/u/{key}/copy/")
     assert copied.status_code == 302
     copy_key = copied["Location"].split("/")[2]

@@ -295,9 +295,13 @@ def test_a_model_that_bills_nothing_because_nobody_publishes_is_never_the_cheape
     result = post(client, body).json()
     assert result["model"] == "sip_mediaserver"  # the only model every session bills under
     notes = {m["model"]: m.get("note") for m in result["models"]}
-    assert notes["video_ssm"].startswith("2 of 2 sessions have nobody publishing")
+    assert notes["video_ssm"].startswith("2 of 2 sessions have subscribers but nobody publishing")
     assert notes["video_ppm_per_minute"].startswith("2 of 2 sessions have nobody publishing")
-    assert notes["video_ppm"].startswith("1 of 2 sessions has nobody publishing")
+    # Under video_ppm two people bill from the second join: only the session of one is billed
+    # nothing.
+    assert notes["video_ppm"].startswith(
+        "1 of 2 sessions has one participant and nobody publishing: this model bills it nothing"
+    )
     assert notes["sip_mediaserver"] is None
     # Those noted come after the rest, whatever their totals.
     assert result["models"][0]["model"] == "sip_mediaserver"

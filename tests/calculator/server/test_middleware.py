@@ -349,6 +349,7 @@ def test_a_missing_api_endpoint_is_json():
     [
         ("/s/mistyped/", "No saved scenario has this link"),
         ("/s/", "No saved scenario has this link"),
+        ("/u/mistyped/", "No usage report has this link"),
         ("/nowhere", "There is no page here"),
         ("/sx/abc/", "There is no page here"),
     ],
