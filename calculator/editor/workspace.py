@@ -249,6 +249,9 @@ class ScenarioWorkspace(Workspace):
             # The chosen card as stored (before the deal's own terms): its add-ons and fees
             # are offered and named, whether or not the scenario prices as typed.
             "base_card": self.base_card(),
+            # A live update replaces the results alone: what else it changes comes with them
+            # (htmx's out-of-band swap).
+            "live": results_only,
         }
         if not results_only:
             context.update(

@@ -260,6 +260,11 @@ def test_bulk_add_makes_a_group_whose_leave_range_changes_totals_band_and_breakd
     page.wait_for_function(
         f"JSON.stringify({timeline}._fullData.map(t => [t.y, t.x])) !== {bars!r}"
     )
+    # Fewer of them: the heading's count follows what is typed, with the totals.
+    page.fill("#id_g-0-count", "2500")
+    page.wait_for_function(
+        "document.getElementById('groups-sum').innerText.includes('2,506 connected in all')"
+    )
     assert page.evaluate("window.__sameDocument") is True
     assert console_errors == []
 

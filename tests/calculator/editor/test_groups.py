@@ -56,6 +56,18 @@ def test_a_live_update_of_a_group_row_prices_its_change(client):
     assert "Attendees: 10,000 participants, 45 min to 80 min each" in after
 
 
+def test_the_groups_heading_counts_the_members_as_typed_after_a_live_update(client):
+    page = client.get("/editor/?template=webinar-10k").content.decode()
+    assert '<small id="groups-sum">1 · 10,002 connected in all</small>' in page
+    assert "hx-swap-oob" not in page  # the whole page draws its heading in place
+    changed = data_for("webinar-10k", **{"g-0-count": "2500"})
+    live = client.post(
+        "/editor/", json.dumps(changed), content_type="application/json", **LIVE
+    ).content.decode()
+    # The results bring the heading with them (htmx puts it in place by its id).
+    assert '<small id="groups-sum" hx-swap-oob="true">1 · 2,502 connected in all</small>' in live
+
+
 @pytest.mark.parametrize(
     ("changes", "name", "words"),
     [
