@@ -952,14 +952,28 @@ class Editor:
         return [("", message) for message in self.general_errors] + _summary(self.errors)
 
 
+# Each section's fields by their column headings, for the summary of problems.
+_INTERVAL_HEADINGS = {"start": "Start", "end": "End", "media": "Media", "meter": "Add-on"}
+_DEAL_HEADINGS = {"key": "Key", "label": "Name", "per": "Per"}
+COLUMN_HEADINGS: dict[str, dict[str, str]] = {
+    "p": {c.name: c.heading for c in PARTICIPANT_COLUMNS},
+    "g": {c.name: c.heading for c in GROUP_COLUMNS},
+    **dict.fromkeys("crma", _INTERVAL_HEADINGS),
+    "f": {"fee": "Fee", "count": "How many"},
+    "x": {**_DEAL_HEADINGS, "rate": "Rate a minute"},
+    "y": {**_DEAL_HEADINGS, "price": "Price"},
+}
+
+
 def _summary(messages_by_name: FieldErrors) -> list[tuple[str, str]]:
     """(label, message) pairs of fields' messages: the scenario's fields, then the rows'."""
     summary: list[tuple[str, str]] = []
     rows: list[tuple[str, str]] = []
     for html_name, messages in messages_by_name.items():
         if match := ROW_KEY.match(html_name):
-            section = SECTION_TITLES[match.group(1)]
-            label = f"{section} row {int(match.group(2)) + 1}, {html_name[match.end() :]}"
+            prefix, name = match.group(1), html_name[match.end() :]
+            heading = COLUMN_HEADINGS[prefix].get(name, name.replace("_", " "))
+            label = f"{SECTION_TITLES[prefix]} row {int(match.group(2)) + 1}, {heading}"
             rows.extend((label, message) for message in messages)
         else:
             label = str(_SCENARIO_FIELDS[html_name].label)

@@ -95,6 +95,14 @@ def test_a_bad_group_field_gets_its_message_beside_it(client, changes, name, wor
     assert name in errors
 
 
+def test_the_summary_of_problems_names_a_groups_field_by_its_column(client):
+    changed = data_for("webinar-10k", **{"g-0-leave_to": "later", "g-0-count": "0"})
+    html = client.post("/editor/", changed, **HTMX).content.decode()
+    assert "<li>Groups row 1, Last leave: " in html
+    assert "<li>Groups row 1, Count: " in html
+    assert "leave_to" not in re.search(r'<div class="alert".*?</div>', html, re.S).group(0)
+
+
 def test_too_many_members_in_all_is_said_and_nothing_saved(client):
     data = data_for("webinar-10k", **{"g-0-count": "999999", "action": "save"})
     response = client.post("/editor/", data)

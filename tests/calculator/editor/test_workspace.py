@@ -268,7 +268,7 @@ def test_fields_that_do_not_clean_are_problems_and_nothing_is_priced():
     assert workspace.problems() == [
         ("Sessions per month", "Enter a whole number from 0 to 1,000,000,000."),
         ("Currency", "Enter a three-letter code such as USD."),
-        ("Participants row 1, join", "Enter a time as m:ss or h:mm:ss, e.g. 7:30"),
+        ("Participants row 1, Join", "Enter a time as m:ss or h:mm:ss, e.g. 7:30"),
     ]
     assert set(workspace.editor.field_errors()) == {"sessions_per_month", "currency", "p-0-join"}
 
@@ -279,7 +279,7 @@ def test_what_the_engine_refuses_is_a_problem_beside_its_field():
     assert workspace.quote is None
     assert workspace.document is not None  # the fields cleaned; the engine refused them
     assert workspace.problems() == [
-        ("Participants row 1, leave", "must not be before join: leaves at 1:00, joins at 50:00")
+        ("Participants row 1, Leave", "must not be before join: leaves at 1:00, joins at 50:00")
     ]
     assert workspace.editor.field_errors() == {
         "p-0-leave": ["must not be before join: leaves at 1:00, joins at 50:00"]
