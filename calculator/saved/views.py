@@ -23,6 +23,7 @@ from calculator.editor.jsonform import accepts_json_form
 from calculator.editor.workspace import ScenarioWorkspace, Workspace
 from calculator.models import DeletedShare, SavedScenario
 from calculator.saved.access import (
+    ShareMissing,
     can_edit,
     forbidden,
     mine_for,
@@ -95,7 +96,12 @@ def workspace_for(request: HttpRequest, saved: SavedScenario) -> Workspace:
 @require_http_methods(["GET", "POST"])
 @accepts_json_form
 def edit(request: HttpRequest, share_key: str) -> HttpResponse:
-    saved = owned(request, share_key)
+    try:
+        saved = owned(request, share_key)
+    except ShareMissing as missing:
+        if missing.gone and request.method == "POST":
+            return orphaned(request)
+        raise
     if limited := too_many_form_saves(request):
         return limited
     if request.method == "GET":
@@ -112,6 +118,32 @@ def edit(request: HttpRequest, share_key: str) -> HttpResponse:
     assert response.context_data is not None
     response.context_data["edit_link"] = pop_edit_link(request, saved)
     response.context_data["newer"] = newer_card(saved)
+    return response
+
+
+def orphaned(request: HttpRequest) -> HttpResponse:
+    """The editor of an item deleted while it was open (in another tab, or by its owner):
+    what was typed is never lost. It is priced as a new item, saying what happened; either
+    Save keeps it as a new item with a link of its own."""
+    if limited := too_many_form_saves(request):
+        return limited
+    workspace: Workspace
+    if "i-TOTAL_FORMS" in request.POST:
+        workspace = EstimateWorkspace.from_request(request, mine=my_scenarios(request))
+    else:
+        workspace = ScenarioWorkspace.from_request(request)
+    if workspace.action in ("save", "save-copy"):
+        new = save_new(request, workspace)
+        if new is not None:
+            messages.info(
+                request,
+                f"The {workspace.kind} you were editing was deleted meanwhile: what you typed "
+                f"is saved as a new {workspace.kind}, with a link of its own.",
+            )
+            return redirect_to_editor(request, new)
+    response = workspace.render(request)
+    assert response.context_data is not None
+    response.context_data["orphaned"] = workspace.kind
     return response
 
 

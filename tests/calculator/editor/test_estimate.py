@@ -220,6 +220,22 @@ def test_owner_edits_a_saved_estimate_and_stale_saves_are_refused(client):
     assert saved.document["discount"]["percent"] == "20"
 
 
+def test_an_estimate_deleted_while_its_editor_was_open_is_saved_as_a_new_one(client):
+    saved = save_estimate(client)
+    data = page_data(client.get(f"/s/{saved.share_key}/edit/").content.decode())
+    client.post(f"/s/{saved.share_key}/delete/", {"confirm": "yes"})
+    live = client.post(
+        f"/s/{saved.share_key}/edit/", {**data, "discount_percent": "20"}, **HTMX
+    ).content.decode()
+    assert "This estimate was deleted while you edited it" in live
+    answer = client.post(
+        f"/s/{saved.share_key}/edit/", {**data, "discount_percent": "20", "action": "save"}
+    )
+    new = SavedScenario.objects.get(share_key=answer["Location"].split("/")[2])
+    assert new.kind == "estimate"
+    assert new.document["discount"]["percent"] == "20"
+
+
 def test_a_saved_estimate_keeps_its_prices_until_repriced(client):
     saved = save_estimate(client)
     card = RateCardVersion.objects.current("default")

@@ -207,6 +207,43 @@ def test_save_as_new_keeps_a_stale_tabs_changes(owner):
     assert copy.document["participants"][1]["leave"] == 1200
 
 
+@pytest.mark.parametrize("action", ["save", "save-copy"])
+def test_an_item_deleted_while_its_editor_was_open_loses_nothing_typed(owner, action):
+    saved = save(owner)
+    edit = f"/s/{saved.share_key}/edit/"
+    typed = {**editor_data(owner, saved), "p-1-leave": "20:00"}
+    owner.post(f"/s/{saved.share_key}/delete/", {"confirm": "yes"})  # another tab
+    # Typing goes on being priced, and says what happened.
+    live = owner.post(edit, typed, **HTMX)
+    assert live.status_code == 200
+    html = live.content.decode()
+    assert html.lstrip().startswith('<section id="results"')
+    assert "This scenario was deleted while you edited it" in html
+    assert total(html, "session") == total(
+        owner.post("/editor/", form_data(**{"p-1-leave": "20:00"}), **HTMX).content.decode(),
+        "session",
+    )
+    # Either Save keeps what was typed as a new scenario.
+    saved_new = owner.post(edit, {**typed, "action": action})
+    assert saved_new.status_code == 302
+    new = SavedScenario.objects.get(share_key=saved_new["Location"].split("/")[2])
+    assert new.share_key != saved.share_key
+    assert new.document["participants"][1]["leave"] == 1200
+    page = owner.get(saved_new["Location"]).content.decode()
+    assert "deleted meanwhile: what you typed is saved as a new scenario" in page
+    # Its link still says deleted; a page asked for by GET is the deleted page.
+    assert owner.get(edit).status_code == 410
+
+
+def test_a_deleted_items_editor_is_still_no_way_into_anothers_item(owner, stranger):
+    saved = save(owner)
+    owner.post(f"/s/{saved.share_key}/delete/", {"confirm": "yes"})
+    answer = stranger.post(f"/s/{saved.share_key}/edit/", {**form_data(), "action": "save"})
+    # A new scenario of the stranger's own, never the deleted one brought back.
+    assert answer.status_code == 302
+    assert SavedScenario.objects.get().share_key != saved.share_key
+
+
 def change_default_voice_rate(rate: str) -> None:
     card = RateCardVersion.objects.current("default")
     card.rates.filter(meter="voice_call_minutes").update(rate=Decimal(rate))
