@@ -20,7 +20,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +39,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -151,7 +152,7 @@ def usage_page(request: HttpRequest) -> HttpResponseBase:
         served_by_asgi = isinstance(request, ASGIRequest)
         charge = cpu_charge(request)
         response = StreamingHttpResponse(
-            streamed(work, served_by_asgi, charge), content_type=PROGRESS
+            streamed(work, served_by_asgi, charge, options["columns"]), content_type=PROGRESS
         )
         response["Cache-Control"] = "no-store"
         return response
@@ -162,7 +163,9 @@ def usage_page(request: HttpRequest) -> HttpResponseBase:
         return TemplateResponse(
             request,
             "usage.html",
-            page_context(request, problems=[str(missing)], mapping=mapping(missing)),
+            page_context(
+                request, problems=[MAPPING_PROBLEM], mapping=mapping(missing, options["columns"])
+            ),
             status=400,
         )
     except (ScenarioError, TooLarge) as error:
@@ -183,8 +186,80 @@ def messages_of(error: Exception) -> list[str]:
     return [str(error)]
 
 
-def mapping(missing: ColumnsMissing) -> dict[str, Any]:
-    return {"columns": missing.columns, "rows": missing.rows[:5]}
+# What exports of other systems call our columns (compared lower-case, spaces and dashes as
+# underscores): offered in the mapping step as first choices, never used unseen.
+LIKELY_NAMES = {
+    "session": (
+        "call_id callid call call_sid session_id sessionid conference_id conference "
+        "conference_sid meeting_id meeting room room_id room_sid"
+    ),
+    "kind": "type record_type",
+    "name": (
+        "participant participant_name participant_id user user_name username caller identity "
+        "display_name"
+    ),
+    "start": (
+        "join joined joined_at join_time start_time started_at starttime begin begin_time "
+        "connect_time connected_at answer_time"
+    ),
+    "end": (
+        "leave left left_at leave_time end_time ended_at endtime disconnect_time "
+        "disconnected_at hangup_time stop stop_time stopped_at finish finished_at"
+    ),
+    "media": "media_type mediatype",
+    "endpoint": "endpoint_type device device_type client client_type",
+    "direction": "call_direction",
+    "publish": "published_at publish_time publish_start",
+    "streams": "stream_count",
+    "subscribes": "subscribed is_subscriber",
+}
+
+
+def _plain_name(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def mapping(missing: ColumnsMissing, said: Mapping[str, str]) -> dict[str, Any]:
+    """The mapping step: the file's columns and first rows, and for each of ours the column
+    first chosen: the one said before (kept in the address) if the file has it, else one
+    named as ours or as other systems name it, each of the file's columns for one of ours."""
+    columns = list(missing.columns)
+    chosen: dict[str, str] = {}
+    for ours, theirs in said.items():
+        if theirs in columns and theirs not in chosen.values():
+            chosen[ours] = theirs
+    by_plain = {_plain_name(name): name for name in reversed(columns)}
+    for ours in COLUMNS:
+        if ours in chosen:
+            continue
+        for candidate in (ours, *LIKELY_NAMES.get(ours, "").split()):
+            theirs = by_plain.get(candidate)
+            if theirs is not None and theirs not in chosen.values():
+                chosen[ours] = theirs
+                break
+    missing_required = [ours for ours in REQUIRED if ours not in chosen]
+    return {
+        "columns": columns,
+        "rows": missing.rows[:5],
+        "chosen": chosen,
+        "guessed": not missing_required,
+    }
+
+
+def mapping_message(missing: ColumnsMissing, said: Mapping[str, str]) -> dict[str, Any]:
+    """The progress stream's last line when the header does not name the columns: the
+    problem, and the mapping step drawn by the same template as the page's."""
+    found = mapping(missing, said)
+    html = render_to_string(
+        "_usage_mapping.html", {"mapping": found, "columns": COLUMNS, "required": REQUIRED}
+    )
+    return {"problems": [MAPPING_PROBLEM], "mapping": {**found, "html": html}}
+
+
+MAPPING_PROBLEM = (
+    "the file's header does not name the columns session, start and end: say below which "
+    "of its columns is which, then price it"
+)
 
 
 def refused(
@@ -271,6 +346,7 @@ def streamed(
     work: Callable[[Callable[[str, float], None]], UsageReport],
     asynchronous: bool,
     charge: Callable[[int], None] = lambda milliseconds: None,
+    columns_said: Mapping[str, str] | None = None,
 ) -> Iterator[bytes] | AsyncIterator[bytes]:
     """The work done in a thread of its own, its progress sent as JSON lines as it goes; the
     report it makes saved by the request's own thread (and database connection). Served by
@@ -286,7 +362,7 @@ def streamed(
         try:
             said.put({"report": work(progress)})
         except ColumnsMissing as missing:
-            said.put({"problems": [str(missing)], "mapping": mapping(missing)})
+            said.put(mapping_message(missing, columns_said or {}))
         except (ScenarioError, TooLarge) as error:
             said.put({"problems": messages_of(error)})
         except Exception:

@@ -21,13 +21,16 @@
   var file = null;
   var STAGES = { received: "received", reading: "reading the records", pricing: "pricing under every model", keeping: "keeping the report" };
   var COLUMNS = ["session", "kind", "name", "start", "end", "media", "endpoint", "direction", "publish", "streams", "subscribes"];
-  var REQUIRED = ["session", "start", "end"];
 
-  function megabytes(bytes) { return (bytes / 1e6).toFixed(1) + " MB"; }
+  function size(bytes) {
+    if (bytes < 1e3) return bytes + " bytes";
+    if (bytes < 1e6) return (bytes / 1e3).toFixed(1) + " KB";
+    return (bytes / 1e6).toFixed(1) + " MB";
+  }
 
   function choose(picked) {
     file = picked || null;
-    chosen.textContent = file ? file.name + " (" + megabytes(file.size) + ")" : "";
+    chosen.textContent = file ? file.name + " (" + size(file.size) + ")" : "";
   }
 
   input.addEventListener("change", function () { choose(input.files[0]); });
@@ -76,63 +79,10 @@
     return found;
   }
 
+  // The mapping step, drawn by the server (templates/_usage_mapping.html, as the page
+  // without this script draws it), with the columns it could tell chosen.
   function askMapping(mapping) {
-    mappingBox.textContent = "";
-    var fieldset = document.createElement("fieldset");
-    fieldset.className = "mapping";
-    var legend = document.createElement("legend");
-    legend.textContent = "Which column is which?";
-    fieldset.appendChild(legend);
-    var hint = document.createElement("p");
-    hint.className = "hint";
-    hint.textContent = "The file's header does not name session, start and end. Say which of its columns they are; the choice is kept in this page's address for the next upload.";
-    fieldset.appendChild(hint);
-    var wrap = document.createElement("div");
-    wrap.className = "table-wrap";
-    var table = document.createElement("table");
-    var head = table.createTHead().insertRow();
-    mapping.columns.forEach(function (name) {
-      var th = document.createElement("th");
-      th.scope = "col";
-      th.textContent = name;
-      head.appendChild(th);
-    });
-    var body = table.createTBody();
-    mapping.rows.forEach(function (row) {
-      var tr = body.insertRow();
-      row.forEach(function (value) { tr.insertCell().textContent = value.length > 40 ? value.slice(0, 39) + "…" : value; });
-    });
-    wrap.appendChild(table);
-    fieldset.appendChild(wrap);
-    var row = document.createElement("div");
-    row.className = "row";
-    var kept = columnsFromAddress();
-    COLUMNS.forEach(function (ours) {
-      var field = document.createElement("div");
-      field.className = "field";
-      var label = document.createElement("label");
-      label.htmlFor = "map-" + ours;
-      label.textContent = ours + (REQUIRED.indexOf(ours) >= 0 ? " (required)" : "");
-      var select = document.createElement("select");
-      select.id = "map-" + ours;
-      select.setAttribute("data-map", ours);
-      var none = document.createElement("option");
-      none.value = "";
-      none.textContent = REQUIRED.indexOf(ours) >= 0 ? "Choose…" : "Not in the file";
-      select.appendChild(none);
-      mapping.columns.forEach(function (name) {
-        var option = document.createElement("option");
-        option.value = name;
-        option.textContent = name;
-        if (kept[ours] === name || (!kept[ours] && name.trim().toLowerCase() === ours)) option.selected = true;
-        select.appendChild(option);
-      });
-      field.appendChild(label);
-      field.appendChild(select);
-      row.appendChild(field);
-    });
-    fieldset.appendChild(row);
-    mappingBox.appendChild(fieldset);
+    mappingBox.innerHTML = mapping.html;
     mappingBox.hidden = false;
     submit.textContent = "Price the file with these columns";
     var first = mappingBox.querySelector("select");
@@ -175,7 +125,7 @@
     request.upload.addEventListener("progress", function (event) {
       if (!event.lengthComputable) return;
       uploadBar.value = event.loaded / event.total;
-      uploadText.textContent = megabytes(event.loaded) + " of " + megabytes(event.total);
+      uploadText.textContent = size(event.loaded) + " of " + size(event.total);
     });
     request.upload.addEventListener("load", function () {
       uploadBar.value = 1;

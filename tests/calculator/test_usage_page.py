@@ -9,6 +9,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -98,10 +99,56 @@ def test_a_header_otherwise_named_asks_which_column_is_which(client):
     said = lines(upload(client, body, progress=True))
     assert said[-1]["mapping"]["columns"] == ["CallID", "Begin", "Finish"]
     assert said[-1]["mapping"]["rows"][0] == ["x", "0", "90"]
+    assert "say below which of its columns is which" in said[-1]["problems"][0]
+    # The step itself, drawn by the same template as the page's (the script shows it).
+    assert '<th scope="col">CallID</th>' in said[-1]["mapping"]["html"]
     mapped = upload(
         client, body, column_session="CallID", column_start="Begin", column_end="Finish"
     )
     assert mapped.status_code == 302
+
+
+def selected(html: str) -> dict[str, str]:
+    """Each mapping select's chosen column."""
+    found = {}
+    for ours, options in re.findall(r'<select id="map-(\w+)".*?>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        found[ours] = chosen.group(1) if chosen else ""
+    return found
+
+
+def test_the_mapping_step_offers_columns_named_as_other_systems_name_them(client):
+    body = "Call ID,participant,joined_at,left_at,type,media_type,Duration\nx,P1,0,90,participant,voice,90\n"
+    said = lines(upload(client, body, progress=True))[-1]["mapping"]
+    assert said["chosen"] == {
+        "session": "Call ID",
+        "name": "participant",
+        "start": "joined_at",
+        "end": "left_at",
+        "kind": "type",
+        "media": "media_type",
+    }
+    choices = selected(said["html"])
+    assert choices["session"] == "Call ID"
+    assert choices["start"] == "joined_at"
+    assert choices["publish"] == ""
+    assert "check them" in said["html"]
+    # Nothing is priced on a guess: the file waits for the person to send it with the columns.
+    assert not UsageReport.objects.exists()
+    # The page without script offers the same.
+    assert selected(upload(client, body).content.decode()) == choices
+
+
+def test_the_mapping_step_keeps_what_was_said_before_over_a_guess(client):
+    body = "call_id,alt_id,begin,end_time\nx,y,0,90\n"
+    said = lines(upload(client, body, progress=True, column_session="alt_id"))[-1]["mapping"]
+    assert said["chosen"]["session"] == "alt_id"
+    assert said["chosen"]["start"] == "begin"
+    # One of the file's columns for one of ours only.
+    body = "start,stop,finish\n0,90,90\n"
+    said = lines(upload(client, body, progress=True))[-1]["mapping"]
+    assert said["chosen"] == {"start": "start", "end": "stop"}
+    assert "Say which of its columns they are" in said["html"]
 
 
 def test_the_cost_per_session_csv(client):
