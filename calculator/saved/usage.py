@@ -233,9 +233,9 @@ def mapping(missing: ColumnsMissing, said: Mapping[str, str]) -> dict[str, Any]:
         if ours in chosen:
             continue
         for candidate in (ours, *LIKELY_NAMES.get(ours, "").split()):
-            theirs = by_plain.get(candidate)
-            if theirs is not None and theirs not in chosen.values():
-                chosen[ours] = theirs
+            likely = by_plain.get(candidate)
+            if likely is not None and likely not in chosen.values():
+                chosen[ours] = likely
                 break
     missing_required = [ours for ours in REQUIRED if ours not in chosen]
     return {
