@@ -508,9 +508,42 @@
     showStale("the server could not be reached (are you offline?)");
   });
 
+  // A link to copy (a share link, a private edit link) gets a button that copies it.
+  function addCopyButtons(root) {
+    root.querySelectorAll("input.link-box").forEach(function (box) {
+      if (box.nextElementSibling && box.nextElementSibling.hasAttribute("data-copy")) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-link";
+      button.setAttribute("data-copy", "");
+      button.textContent = "Copy";
+      button.setAttribute("aria-label", "Copy " + (box.getAttribute("aria-label") || "the link"));
+      box.insertAdjacentElement("afterend", button);
+    });
+  }
+  function copied(button, ok) {
+    button.textContent = ok ? "Copied" : "Select and copy it";
+    setTimeout(function () { button.textContent = "Copy"; }, 2000);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var box = button.previousElementSibling;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(box.value).then(function () { copied(button, true); },
+        function () { copied(button, false); });
+      return;
+    }
+    box.select();  // without the clipboard API (a page not served over HTTPS)
+    var done = false;
+    try { done = document.execCommand("copy"); } catch (error) { done = false; }
+    copied(button, done);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var htmx = window.htmx;
     if (htmx) defineJsonForm(htmx);
+    addCopyButtons(document);
     markScrollers(document);
     showCardDefaults(document);
     whenPlotly(function () { drawFigures(document, true); });
@@ -519,6 +552,7 @@
     document.addEventListener("htmx:load", function (event) {
       var el = event.detail && event.detail.elt;
       if (!el || el === document.body) return;
+      addCopyButtons(el);
       var form = liveForm();
       if (form && (el.id === form.dataset.results || el.id === form.dataset.editor)) {
         placeErrors(el);

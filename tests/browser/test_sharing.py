@@ -12,6 +12,14 @@ def test_save_share_copy_edit_and_the_original_is_unchanged(page, browser, conso
     page.wait_for_url("**/s/*/edit/")
     assert "Your private edit link" in page.inner_text(".edit-link")
     share_url = page.input_value("#share-link")
+    # Each link has a button that copies it.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#share-link + button[data-copy]")
+    page.wait_for_function(
+        "document.querySelector('#share-link + button[data-copy]').innerText === 'Copied'"
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == share_url
+    assert page.locator(".edit-link button[data-copy]").count() == 1
     month = page.inner_text("[data-total=month]")
 
     context = browser.new_context(bypass_csp=True)
