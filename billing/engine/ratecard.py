@@ -157,7 +157,7 @@ class RateCardOverride:
     def apply_to(self, base: RateCard) -> RateCard:
         return replace(
             base,
-            name=self.name if self.name is not None else f"{base.name}, with inline rates",
+            name=self.name if self.name is not None else f"{base.name}, with the deal's own terms",
             overridden=True,
             currency=self.currency or base.currency,
             increment_seconds=self.increment_seconds or base.increment_seconds,

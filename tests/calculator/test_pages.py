@@ -144,7 +144,7 @@ def test_a_rate_override_changes_the_price_and_says_so(client):
         "/editor/", data_for("ivr-only", rate_voice_call_minutes="0.0100"), **HTMX
     ).content.decode()
     assert total(html, "session") == "$0.0300"  # 2:40 -> 3 min x 0.0100
-    assert "with inline rates" in html
+    assert "with the deal&#x27;s own terms" in html
 
 
 def test_a_negative_rate_override_is_refused_beside_its_field(client):

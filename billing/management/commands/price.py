@@ -81,7 +81,7 @@ def table(name: str, quote: Quote | EstimateQuote) -> str:
         f"{quote.scenario.name or name} — {quote.scenario.model}, {card.currency}, "
         f"rate card {card.slug or 'inline'}"
         + (f" v{card.version}" if card.version else "")
-        + (" with inline rates" if card.overridden else ""),
+        + (" with the deal's own terms" if card.overridden else ""),
     ]
     periods = (("Per session", quote.per_session), ("Per month", quote.monthly))
     w = label_width(
