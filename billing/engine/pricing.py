@@ -44,6 +44,16 @@ class Quote:
     def notes(self) -> tuple[str, ...]:
         return self.usage.notes + self.terms_notes
 
+    @property
+    def tiered(self) -> bool:
+        """Whether a meter the month bills has tiers: a session is priced at each meter's
+        first tier's rate, the month by the tiers its total minutes reach."""
+        return any(
+            len(self.card.price_of(line.meter).tiers) > 1
+            for line in self.monthly.lines
+            if line.meter in self.card.prices
+        )
+
 
 def resolve_card(scenario: Scenario, default: RateCard, stored: RateCard | None = None) -> RateCard:
     """The card that prices a scenario: the stored card it names, or the default, with any

@@ -799,3 +799,15 @@ def test_the_start_page_counts_a_templates_groups_members(client):
     assert "10,002 participants (1 group)" in html
     assert "50,004 participants (3 groups)" in html
     assert "1 participant ·" in html
+
+
+def test_a_tiered_meter_says_the_session_is_at_its_first_tier_and_the_month_by_its_tiers(client):
+    # The sample card's participant minutes have tiers; its subscribed minutes do not.
+    tiered = client.post("/editor/", data_for("town-hall"), **HTMX).content.decode()
+    assert "at each meter's first tier</small>" in tiered
+    assert "tiers by the month's minutes</small>" in tiered
+    flat = client.post(
+        "/editor/", data_for("town-hall", model="video_ssm"), **HTMX
+    ).content.decode()
+    assert "first tier</small>" not in flat
+    assert "tiers by the month's minutes" not in flat
