@@ -451,15 +451,16 @@ def publishing_notes(sessions: Sessions) -> dict[Model, str]:
         ),
         Model.VIDEO_PPM: (
             int(np.count_nonzero(silent & (people == 1))),
-            "{have} one participant and nobody publishing: this model bills {them} nothing "
-            "(billing starts at a publish or a second join)",
+            "{have} one participant and nobody publishing: this model bills {them} nothing, "
+            "its billing starting at a publish or a second join",
         ),
     }
     return {
         model: (
             f"{count:,} of {sessions.count:,} session{'s' if sessions.count != 1 else ''} "
             + why.format(have="have" if count != 1 else "has", them="them" if count != 1 else "it")
-            + " (the file gives no publish times for them), so it is not called the cheapest"
+            + f" (the file gives no publish times for {'them' if count != 1 else 'it'}), so "
+            "it is not called the cheapest"
         )
         for model, (count, why) in counts.items()
         if count

@@ -255,3 +255,17 @@ def written_options(labels: Mapping[str, str]) -> dict[str, str]:
 _OPTIONS = {c.name: written_options(c.choices) for c in PARTICIPANT_COLUMNS if c.choices}
 BY_NAME = {c.name: c for c in PARTICIPANT_COLUMNS}
 BY_GROUP_NAME = {c.name: c for c in GROUP_COLUMNS}
+
+
+# The other sections' columns by field name: their tables' headings, and the names the
+# summary of problems gives their fields.
+_INTERVAL_HEADINGS = {"start": "Start", "end": "End", "media": "Media", "meter": "Add-on"}
+_DEAL_HEADINGS = {"key": "Key", "label": "Name", "per": "Per"}
+HEADINGS: dict[str, dict[str, str]] = {
+    "p": {c.name: c.heading for c in PARTICIPANT_COLUMNS},
+    "g": {c.name: c.heading for c in GROUP_COLUMNS},
+    **dict.fromkeys("crma", _INTERVAL_HEADINGS),
+    "f": {"fee": "Fee", "count": "How many"},
+    "x": {**_DEAL_HEADINGS, "rate": "Rate a minute"},
+    "y": {**_DEAL_HEADINGS, "price": "Price"},
+}

@@ -21,6 +21,7 @@ from billing.engine.timefmt import clock
 from calculator.editor.columns import (
     BY_NAME,
     GROUP_COLUMNS,
+    HEADINGS,
     PARTICIPANT_COLUMNS,
     Column,
     written_options,
@@ -210,13 +211,18 @@ def interval_rows(
     if addon:
         noun = "add-on interval"
     if rows:
-        media_head = f'<th scope="col" id="{prefix}-col-media">Media</th>' if media else ""
-        meter_head = f'<th scope="col" id="{prefix}-col-meter">Add-on</th>' if addon else ""
+        head = HEADINGS[prefix]
+        media_head = (
+            f'<th scope="col" id="{prefix}-col-media">{head["media"]}</th>' if media else ""
+        )
+        meter_head = (
+            f'<th scope="col" id="{prefix}-col-meter">{head["meter"]}</th>' if addon else ""
+        )
         out.append(
             f'<table class="rows{" keyed" if addon else ""}"><thead><tr><th scope="col">#</th>'
             f"{meter_head}"
-            f'<th scope="col" id="{prefix}-col-start">Start</th>'
-            f'<th scope="col" id="{prefix}-col-end">End</th>{media_head}'
+            f'<th scope="col" id="{prefix}-col-start">{head["start"]}</th>'
+            f'<th scope="col" id="{prefix}-col-end">{head["end"]}</th>{media_head}'
             '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
         )
         for i, row in enumerate(rows):
@@ -250,7 +256,8 @@ def fee_rows(
     if rows:
         out.append(
             '<table class="rows keyed"><thead><tr><th scope="col">#</th>'
-            '<th scope="col" id="f-col-fee">Fee</th><th scope="col" id="f-col-count">How many</th>'
+            f'<th scope="col" id="f-col-fee">{HEADINGS["f"]["fee"]}</th>'
+            f'<th scope="col" id="f-col-count">{HEADINGS["f"]["count"]}</th>'
             '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
         )
         listed = ' list="card-fees"'
@@ -276,12 +283,13 @@ def deal_rows(
     fee = prefix == "y"
     noun = "fee" if fee else "add-on"
     if rows:
-        last = "Price" if fee else "Rate a minute"
-        per_head = f'<th scope="col" id="{prefix}-col-per">Per</th>' if fee else ""
+        head = HEADINGS[prefix]
+        last = head["price" if fee else "rate"]
+        per_head = f'<th scope="col" id="{prefix}-col-per">{head["per"]}</th>' if fee else ""
         out.append(
             '<table class="rows keyed"><thead><tr><th scope="col">#</th>'
-            f'<th scope="col" id="{prefix}-col-key">Key</th>'
-            f'<th scope="col" id="{prefix}-col-label">Name</th>{per_head}'
+            f'<th scope="col" id="{prefix}-col-key">{head["key"]}</th>'
+            f'<th scope="col" id="{prefix}-col-label">{head["label"]}</th>{per_head}'
             f'<th scope="col" id="{prefix}-col-price">{last}</th>'
             '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>'
         )

@@ -42,7 +42,7 @@ from billing.engine.scenario import (
 )
 from billing.engine.timefmt import clock
 from billing.forms import PlainIntegerField, TextField
-from calculator.editor.columns import BY_NAME, GROUP_COLUMNS, PARTICIPANT_COLUMNS
+from calculator.editor.columns import BY_NAME, GROUP_COLUMNS, HEADINGS, PARTICIPANT_COLUMNS
 from calculator.editor.fastpath import (
     FieldErrors,
     SharedFields,
@@ -952,19 +952,6 @@ class Editor:
         return [("", message) for message in self.general_errors] + _summary(self.errors)
 
 
-# Each section's fields by their column headings, for the summary of problems.
-_INTERVAL_HEADINGS = {"start": "Start", "end": "End", "media": "Media", "meter": "Add-on"}
-_DEAL_HEADINGS = {"key": "Key", "label": "Name", "per": "Per"}
-COLUMN_HEADINGS: dict[str, dict[str, str]] = {
-    "p": {c.name: c.heading for c in PARTICIPANT_COLUMNS},
-    "g": {c.name: c.heading for c in GROUP_COLUMNS},
-    **dict.fromkeys("crma", _INTERVAL_HEADINGS),
-    "f": {"fee": "Fee", "count": "How many"},
-    "x": {**_DEAL_HEADINGS, "rate": "Rate a minute"},
-    "y": {**_DEAL_HEADINGS, "price": "Price"},
-}
-
-
 def _summary(messages_by_name: FieldErrors) -> list[tuple[str, str]]:
     """(label, message) pairs of fields' messages: the scenario's fields, then the rows'."""
     summary: list[tuple[str, str]] = []
@@ -972,7 +959,7 @@ def _summary(messages_by_name: FieldErrors) -> list[tuple[str, str]]:
     for html_name, messages in messages_by_name.items():
         if match := ROW_KEY.match(html_name):
             prefix, name = match.group(1), html_name[match.end() :]
-            heading = COLUMN_HEADINGS[prefix].get(name, name.replace("_", " "))
+            heading = HEADINGS[prefix].get(name, name.replace("_", " "))
             label = f"{SECTION_TITLES[prefix]} row {int(match.group(2)) + 1}, {heading}"
             rows.extend((label, message) for message in messages)
         else:

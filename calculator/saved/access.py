@@ -8,13 +8,19 @@ import hmac
 import secrets
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from billing.engine import ScenarioError
-from calculator.models import DeletedShare, SavedScenario, SavedScenarioQuerySet, hash_token
+from calculator.models import (
+    DeletedShare,
+    SavedScenario,
+    SavedScenarioQuerySet,
+    UsageReport,
+    hash_token,
+)
 from calculator.server.middleware import missing_page
 
 SESSION_KEY = "owned_scenarios"
@@ -41,13 +47,16 @@ def remember(request: HttpRequest, saved: SavedScenario) -> None:
         request.session[SESSION_KEY] = [*ids, saved.pk][-200:]
 
 
-def can_edit(request: HttpRequest, saved: SavedScenario) -> bool:
-    if saved.owner_id is not None:
-        return bool(request.user.is_authenticated and request.user.pk == saved.owner_id)
+def can_edit(request: HttpRequest, item: SavedScenario | UsageReport) -> bool:
+    """Whether the request is the item's owner's: the account that made it, or without an
+    account the browser that made it (or, for a scenario or estimate, one given its private
+    edit link)."""
+    if item.owner_id is not None:
+        return bool(request.user.is_authenticated and request.user.pk == item.owner_id)
     mine = browser_hash(request)
-    if mine and saved.browser_key_hash and hmac.compare_digest(mine, saved.browser_key_hash):
+    if mine and item.browser_key_hash and hmac.compare_digest(mine, item.browser_key_hash):
         return True
-    return saved.pk in owned_ids(request)
+    return isinstance(item, SavedScenario) and item.pk in owned_ids(request)
 
 
 def mine_for(request: HttpRequest) -> SavedScenarioQuerySet:
@@ -71,35 +80,51 @@ class ShareMissing(Exception):
 
 
 class NotOwner(Exception):
-    """A change asked of a saved item by someone who may only see it (403)."""
+    """A change asked of a saved item or usage report by someone who may only see it (403)."""
 
-    def __init__(self, saved: SavedScenario) -> None:
-        super().__init__(f"not the owner of {saved.share_key}")
-        self.saved = saved
+    def __init__(self, item: SavedScenario | UsageReport) -> None:
+        super().__init__(f"not the owner of {item.share_key}")
+        self.item = item
 
 
-def shared(share_key: str) -> SavedScenario:
-    """The saved item a share link names: anyone with the link may see it. ShareMissing if
-    there is none."""
-    saved = SavedScenario.objects.filter(share_key=share_key).first()
-    if saved is None:
+Item = TypeVar("Item", SavedScenario, UsageReport)
+
+
+@overload
+def shared(share_key: str) -> SavedScenario: ...
+@overload
+def shared(share_key: str, kind: type[Item]) -> Item: ...
+def shared(share_key: str, kind: type[Any] = SavedScenario) -> Any:
+    """The saved item (or, with `kind`, the usage report) a share link names: anyone with the
+    link may see it. ShareMissing if there is none."""
+    item = kind.objects.filter(share_key=share_key).first()
+    if item is None:
         raise ShareMissing(gone=DeletedShare.was_deleted(share_key))
-    return saved
+    return item
 
 
-def owned(request: HttpRequest, share_key: str) -> SavedScenario:
-    """The saved item a share link names, for a change its owner asks: ShareMissing if there
-    is none, NotOwner if the request is not its owner's."""
-    saved = shared(share_key)
-    if not can_edit(request, saved):
-        raise NotOwner(saved)
-    return saved
+@overload
+def owned(request: HttpRequest, share_key: str) -> SavedScenario: ...
+@overload
+def owned(request: HttpRequest, share_key: str, kind: type[Item]) -> Item: ...
+def owned(request: HttpRequest, share_key: str, kind: type[Any] = SavedScenario) -> Any:
+    """The item a share link names, for a change its owner asks: ShareMissing if there is
+    none, NotOwner if the request is not its owner's."""
+    item = shared(share_key, kind)
+    if not can_edit(request, item):
+        raise NotOwner(item)
+    return item
 
 
-def forbidden(request: HttpRequest, saved: SavedScenario, bad_token: bool = False) -> HttpResponse:
-    return TemplateResponse(
-        request, "forbidden.html", {"scenario": saved, "bad_token": bad_token}, status=403
-    ).render()
+def forbidden(
+    request: HttpRequest, item: SavedScenario | UsageReport, bad_token: bool = False
+) -> HttpResponse:
+    if isinstance(item, UsageReport):
+        response = TemplateResponse(request, "usage_forbidden.html", {"report": item}, status=403)
+    else:
+        context = {"scenario": item, "bad_token": bad_token}
+        response = TemplateResponse(request, "forbidden.html", context, status=403)
+    return response.render()
 
 
 class SavedItemMiddleware:
@@ -117,7 +142,7 @@ class SavedItemMiddleware:
         if isinstance(exception, ShareMissing):
             return missing_page(request, gone=exception.gone, share=True)
         if isinstance(exception, NotOwner):
-            return forbidden(request, exception.saved)
+            return forbidden(request, exception.item)
         return None
 
 

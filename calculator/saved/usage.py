@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import hmac
 import json
 import logging
 import math
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
@@ -61,7 +60,7 @@ from billing.service import load_json, usage_terms
 from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
 from calculator.models import DeletedShare, UsageReport
-from calculator.saved.access import ShareMissing, browser_hash
+from calculator.saved.access import browser_hash, can_edit, owned, shared
 from calculator.saved.forms import RenameForm
 from calculator.saved.saving import too_many_saves
 from calculator.server.middleware import charge_cpu
@@ -99,8 +98,6 @@ def page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "models": MODEL_CHOICES,
         "options": options,
         "limit_mb": f"{settings.USAGE_MAX_BYTES / 1_000_000:g}",
-        "columns": COLUMNS,
-        "required": REQUIRED,
         "reports": list(mine(request)[:20]),
         **extra,
     }
@@ -219,16 +216,25 @@ def _plain_name(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
+# The mapping step offers at most so many of a file's columns, and previews fewer: a header
+# of thousands is not a page of thousands of choices.
+MAX_OFFERED = 300
+MAX_PREVIEWED = 30
+
+
 def mapping(missing: ColumnsMissing, said: Mapping[str, str]) -> dict[str, Any]:
-    """The mapping step: the file's columns and first rows, and for each of ours the column
-    first chosen: the one said before (kept in the address) if the file has it, else one
-    named as ours or as other systems name it, each of the file's columns for one of ours."""
+    """The mapping step: the file's columns (those named once, even regardless of case: the
+    reader cannot tell twins apart) and first rows, and for each of ours the column first
+    chosen: the one said before (kept in the address) if the file has it, else one named as
+    ours or as other systems name it; each of the file's columns for one of ours at most."""
     columns = list(missing.columns)
+    times = Counter(name.strip().lower() for name in columns)
+    offered = [name for name in columns if times[name.strip().lower()] == 1][:MAX_OFFERED]
     chosen: dict[str, str] = {}
     for ours, theirs in said.items():
-        if theirs in columns and theirs not in chosen.values():
+        if theirs in offered and theirs not in chosen.values():
             chosen[ours] = theirs
-    by_plain = {_plain_name(name): name for name in reversed(columns)}
+    by_plain = {_plain_name(name): name for name in reversed(offered)}
     for ours in COLUMNS:
         if ours in chosen:
             continue
@@ -237,12 +243,19 @@ def mapping(missing: ColumnsMissing, said: Mapping[str, str]) -> dict[str, Any]:
             if likely is not None and likely not in chosen.values():
                 chosen[ours] = likely
                 break
-    missing_required = [ours for ours in REQUIRED if ours not in chosen]
+    shown = columns[:MAX_PREVIEWED]
     return {
-        "columns": columns,
-        "rows": missing.rows[:5],
+        "columns": offered,
+        "left_out": len(columns) - len(offered),
+        "preview": shown,
+        "preview_left_out": len(columns) - len(shown),
+        "rows": [[cell[:40] for cell in row[:MAX_PREVIEWED]] for row in missing.rows[:5]],
+        "fields": [
+            {"name": ours, "required": ours in REQUIRED, "chosen": chosen.get(ours, "")}
+            for ours in COLUMNS
+        ],
         "chosen": chosen,
-        "guessed": not missing_required,
+        "guessed": all(ours in chosen for ours in REQUIRED),
     }
 
 
@@ -250,9 +263,7 @@ def mapping_message(missing: ColumnsMissing, said: Mapping[str, str]) -> dict[st
     """The progress stream's last line when the header does not name the columns: the
     problem, and the mapping step drawn by the same template as the page's."""
     found = mapping(missing, said)
-    html = render_to_string(
-        "_usage_mapping.html", {"mapping": found, "columns": COLUMNS, "required": REQUIRED}
-    )
+    html = render_to_string("_usage_mapping.html", {"mapping": found})
     return {"problems": [MAPPING_PROBLEM], "mapping": {**found, "html": html}}
 
 
@@ -402,37 +413,9 @@ def report_url(report: UsageReport) -> str:
     return reverse("usage-report", args=[report.share_key])
 
 
-def get_report(share_key: str) -> UsageReport:
-    """The report a share link names; ShareMissing (404, or 410 if its owner deleted it) if
-    there is none, answered as a saved item's missing link is."""
-    report = UsageReport.objects.filter(share_key=share_key).first()
-    if report is None:
-        raise ShareMissing(gone=DeletedShare.was_deleted(share_key))
-    return report
-
-
-def owned_report(request: HttpRequest, share_key: str) -> UsageReport | HttpResponse:
-    """The report, for a change only its owner may make; else the 403 page."""
-    report = get_report(share_key)
-    if owns(request, report):
-        return report
-    return TemplateResponse(request, "usage_forbidden.html", {"report": report}, status=403)
-
-
-def owns(request: HttpRequest, report: UsageReport) -> bool:
-    if request.user.is_authenticated and report.owner_id == request.user.pk:
-        return True
-    mine_hash = browser_hash(request)
-    return (
-        bool(mine_hash)
-        and report.owner_id is None
-        and hmac.compare_digest(report.browser_key_hash, mine_hash)
-    )
-
-
 @require_safe
 def report_page(request: HttpRequest, share_key: str) -> HttpResponse:
-    report = get_report(share_key)
+    report = shared(share_key, UsageReport)
     data = report.report
     result = data["result"]
     again = {
@@ -447,7 +430,7 @@ def report_page(request: HttpRequest, share_key: str) -> HttpResponse:
         "result": result,
         "data": data,
         "figures": charts.usage_figures(data),
-        "owner": owns(request, report),
+        "owner": can_edit(request, report),
         "share_url": request.build_absolute_uri(report_url(report)),
     }
     return TemplateResponse(request, "usage_report.html", context)
@@ -455,7 +438,7 @@ def report_page(request: HttpRequest, share_key: str) -> HttpResponse:
 
 @require_safe
 def report_csv(request: HttpRequest, share_key: str) -> HttpResponse:
-    report = get_report(share_key)
+    report = shared(share_key, UsageReport)
     response = HttpResponse(gzip.decompress(bytes(report.sessions_csv)), content_type="text/csv")
     filename = f"usage-{report.share_key[:8]}-cost-per-session.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -466,15 +449,16 @@ def report_csv(request: HttpRequest, share_key: str) -> HttpResponse:
 def open_session(request: HttpRequest, share_key: str, number: int) -> HttpResponse:
     """One of the report's most expensive sessions in the editor, as the scenario its
     records make (not saved until saved)."""
-    report = get_report(share_key)
+    report = shared(share_key, UsageReport)
     top = report.report.get("top", [])
-    if not 0 <= number < len(top) or top[number].get("document") is None:
-        raise Http404("no such session in this report")
     try:
+        if not 0 <= number < len(top) or top[number].get("document") is None:
+            raise ScenarioError.single("", "no such session in this report")
         document = load_json(top[number]["document"])
         parsed = parse_scenario(document)
     except ScenarioError:
-        raise Http404("this session no longer opens") from None
+        context = {"report": report, "no_session": True}
+        return TemplateResponse(request, "missing.html", context, status=404)
     workspace = ScenarioWorkspace.from_request(request, initial=document, parsed=parsed)
     return TemplateResponse(request, "editor.html", workspace.context())
 
@@ -483,9 +467,7 @@ def open_session(request: HttpRequest, share_key: str, number: int) -> HttpRespo
 def delete_report(request: HttpRequest, share_key: str) -> HttpResponse:
     """Asks first (GET), then deletes (POST); only the report's owner may. Its link then
     answers "deleted" (410), as a deleted scenario's does."""
-    report = owned_report(request, share_key)
-    if isinstance(report, HttpResponse):
-        return report
+    report = owned(request, share_key, UsageReport)
     if request.method == "GET":
         return TemplateResponse(request, "usage_delete.html", {"report": report})
     with transaction.atomic():
@@ -498,9 +480,7 @@ def delete_report(request: HttpRequest, share_key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rename_report(request: HttpRequest, share_key: str) -> HttpResponse:
     """A new name (the file's, at first); only the report's owner may."""
-    report = owned_report(request, share_key)
-    if isinstance(report, HttpResponse):
-        return report
+    report = owned(request, share_key, UsageReport)
     form = RenameForm(request.POST or None, initial={"name": report.name})
     if request.method == "POST" and form.is_valid():
         UsageReport.objects.filter(pk=report.pk).update(name=form.cleaned_data["name"])
@@ -514,7 +494,7 @@ def rename_report(request: HttpRequest, share_key: str) -> HttpResponse:
 def copy_report(request: HttpRequest, share_key: str) -> HttpResponse:
     """Anyone who can see a report may copy it: the copy is theirs (listed under My
     scenarios, renamed and deleted by them), the original untouched."""
-    original = get_report(share_key)
+    original = shared(share_key, UsageReport)
     if limited := too_many_saves(request):
         return limited
     copy = UsageReport(
@@ -530,5 +510,7 @@ def copy_report(request: HttpRequest, share_key: str) -> HttpResponse:
     else:
         copy.browser_key_hash = browser_hash(request, create=True)
     copy.save()
+    # Priced when the original was: the page says when its prices were worked out.
+    UsageReport.objects.filter(pk=copy.pk).update(created_at=original.created_at)
     messages.success(request, "This is your copy of the report; the original is unchanged.")
     return redirect("usage-report", copy.share_key)

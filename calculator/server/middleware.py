@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import math
+import re
 import secrets
 import sys
 import time
@@ -183,9 +184,14 @@ def missing_page(request: HttpRequest, *, gone: bool = False, share: bool = Fals
     return response.render()
 
 
+# A share link itself (a scenario's, an estimate's or a usage report's), maybe mistyped:
+# a longer address under one leads to no page of it, whether or not the link is good.
+SHARE_LINK = re.compile(r"^/[su]/[^/]*/?$")
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: any address that leads nowhere (DEBUG off)."""
-    return missing_page(request, share=request.path.startswith(("/s/", "/u/")))
+    return missing_page(request, share=bool(SHARE_LINK.match(request.path)))
 
 
 def unavailable(request: HttpRequest) -> HttpResponse:

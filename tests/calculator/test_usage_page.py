@@ -325,3 +325,73 @@ def test_the_reports_charts_are_built_from_its_aggregates(client):
     assert days["data"][1]["y"] == [2]
     assert days["layout"]["yaxis2"]["dtick"] == 1
     assert sum(figures["histogram"]["data"][0]["y"]) == 2
+
+
+def test_the_mapping_step_stays_small_for_a_header_of_thousands(client):
+    header = ",".join(["call_id", "joined_at", "left_at"] + [f"extra{n}" for n in range(5000)])
+    row = ",".join(["x", "0", "90"] + ["1"] * 5000)
+    said = lines(upload(client, f"{header}\n{row}\n", progress=True))[-1]["mapping"]
+    assert len(said["columns"]) == 300  # offered
+    assert said["left_out"] == 4703
+    assert len(said["preview"]) == 30
+    assert all(len(r) <= 30 for r in said["rows"])
+    assert len(said["html"]) < 250_000  # eleven choices of 300 columns, not of 5,003
+    assert said["chosen"] == {"session": "call_id", "start": "joined_at", "end": "left_at"}
+    assert "4703 of the file's columns are not offered" in said["html"]
+
+
+def test_a_column_named_twice_is_neither_offered_nor_guessed(client):
+    said = lines(upload(client, "call_id,Call_ID,begin,end_time\nx,y,0,90\n", progress=True))
+    mapping = said[-1]["mapping"]
+    assert mapping["columns"] == ["begin", "end_time"]
+    assert "session" not in mapping["chosen"]
+    assert mapping["left_out"] == 2
+
+
+def test_the_report_lists_models_that_bill_sessions_nothing_apart_and_says_what_was_left_out(
+    client,
+):
+    # One session of one voice caller (nobody publishes), one good call, one bad record.
+    body = "session,start,end\na,0,600\nb,0,300\nb,10,300\nc,90,10\n"
+    key = upload(client, body, skip_bad="true")["Location"].split("/")[2]
+    page = client.get(f"/u/{key}/").content.decode()
+    compared, noted = page.split('<tbody class="noted">')
+    assert "SIP media server" in compared
+    assert "Not compared: these models bill some sessions nothing" in noted
+    assert "Video: participant minutes" in noted
+    assert '<a href="#left-out">1 session with bad records left out</a>' in page
+    assert '<section class="panel" id="left-out">' in page
+    assert 'Starts <small class="hint">(the file\'s seconds)</small>' in page
+
+
+def test_report_changes_need_the_forms_token(client):
+    key = upload(client, GOOD)["Location"].split("/")[2]
+    guarded = client.__class__(enforce_csrf_checks=True)
+    guarded.cookies = client.cookies  # the owner's own browser, without the page's token
+    for action in ("rename", "delete", "copy"):
+        assert guarded.post(f"/u/{key}/{action}/", {"name": "x"}).status_code == 403
+    report = UsageReport.objects.get()
+    assert report.name == "month.csv"
+    assert UsageReport.objects.count() == 1
+
+
+def test_a_deleted_report_cannot_be_copied_and_a_missing_session_says_so(client):
+    key = upload(client, GOOD)["Location"].split("/")[2]
+    missing = client.get(f"/u/{key}/session/99/")
+    assert missing.status_code == 404
+    assert "This report has no such session" in missing.content.decode()
+    assert client.get(f"/u/{key}/nothing/").status_code == 404
+    client.post(f"/u/{key}/delete/")
+    assert client.post(f"/u/{key}/copy/").status_code == 410
+    assert not UsageReport.objects.exists()
+
+
+def test_a_copy_says_when_its_prices_were_worked_out(client):
+    key = upload(client, GOOD)["Location"].split("/")[2]
+    original = UsageReport.objects.get()
+    UsageReport.objects.filter(pk=original.pk).update(
+        created_at=original.created_at.replace(year=2026, month=11, day=2, hour=9, minute=5)
+    )
+    copied = client.__class__().post(f"/u/{key}/copy/")
+    copy = UsageReport.objects.get(share_key=copied["Location"].split("/")[2])
+    assert copy.created_at.strftime("%Y-%m-%d %H:%M") == "2026-11-02 09:05"

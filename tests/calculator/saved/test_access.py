@@ -159,7 +159,7 @@ def test_owned_refuses_anyone_else_naming_the_item(bob, alice):
     item = saved_item(owner=alice)
     with pytest.raises(NotOwner) as caught:
         owned(browser(bob), item.share_key)
-    assert caught.value.saved == item
+    assert caught.value.item == item
     assert str(caught.value) == f"not the owner of {item.share_key}"
 
 
