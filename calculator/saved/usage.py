@@ -65,7 +65,7 @@ from calculator.saved.forms import RenameForm
 from calculator.saved.saving import too_many_saves
 from calculator.server.middleware import charge_cpu
 from calculator.server.ratelimit import client_address, describe, retry_after
-from calculator.uploads import TooLarge, spooled, too_large_message
+from calculator.uploads import TooLarge, too_large_message
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +137,16 @@ def usage_page(request: HttpRequest) -> HttpResponseBase:
         return refused(request, wants_progress, messages_of(error))
     name = clean_name(upload.name or "")
     owner = (request.user if request.user.is_authenticated else None, browser_hash(request, True))
-    path = Path(upload.temporary_file_path()) if hasattr(upload, "temporary_file_path") else None
+    # Django keeps an upload of up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) in memory and a
+    # larger one in a temporary file: either is read where it is.
+    source: Path | bytes = (
+        Path(upload.temporary_file_path())
+        if hasattr(upload, "temporary_file_path")
+        else upload.read()
+    )
 
     def work(progress: Callable[[str, float], None]) -> UsageReport:
-        if path is not None:
-            return price_and_keep(path, name, card, model, options, owner, progress)
-        with spooled(upload) as copied:
-            return price_and_keep(copied, name, card, model, options, owner, progress)
+        return price_and_keep(source, name, card, model, options, owner, progress)
 
     if wants_progress:
         served_by_asgi = isinstance(request, ASGIRequest)
@@ -292,7 +295,7 @@ def chosen(options: dict[str, Any]) -> tuple[RateCard, Model | None]:
 
 
 def price_and_keep(
-    path: Path,
+    source: Path | bytes,
     name: str,
     card: RateCard,
     model: Model | None,
@@ -303,7 +306,7 @@ def price_and_keep(
     """The file priced (read, then every model) and its report made, not yet saved;
     ScenarioError if the file is wrong."""
     records = read_usage(
-        path,
+        source,
         addons=card.addons,
         columns=options["columns"],
         skip_bad=options["skip_bad"],
