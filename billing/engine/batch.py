@@ -110,10 +110,21 @@ class SessionSeconds:
         """Every session's seconds together, per meter (exact)."""
         found: dict[AnyMeter, int | Fraction] = {}
         for meter, values in self.seconds.items():
-            total = Fraction(int(values.sum(dtype=object)), self.unit)
+            total = Fraction(_exact_sum(values), self.unit)
             if total:
                 found[meter] = total.numerator if total.denominator == 1 else total
         return found
+
+
+def _exact_sum(values: Ints) -> int:
+    """The sum of whole numbers, exactly: in int64 where no sum of them can overflow it (the
+    largest times how many is below 2**63), else in Python's integers (ten times slower)."""
+    if not len(values):
+        return 0
+    largest = max(abs(int(values.max())), abs(int(values.min())))
+    if largest * len(values) < 2**63:
+        return int(values.sum(dtype=np.int64))
+    return int(values.sum(dtype=object))
 
 
 def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionSeconds:

@@ -10,6 +10,8 @@ import datetime
 import io
 from decimal import Decimal
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -175,3 +177,17 @@ def test_a_file_read_in_many_blocks_at_once_reads_as_in_one(monkeypatch):
     except ScenarioError as error:
         lines = [p.path for p in error.problems if p.path]
     assert lines == [f"line {n}" for n in range(2, 102)]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [1, 2, 3],
+        [2**62, 2**62],  # past int64 together: summed in Python's integers
+        [-(2**62), -(2**62), 5],
+        [2**40] * 1000,
+    ],
+)
+def test_a_months_seconds_are_summed_exactly_however_large(values):
+    assert batch_module._exact_sum(np.array(values, dtype=np.int64)) == sum(values)
