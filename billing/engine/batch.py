@@ -138,12 +138,13 @@ def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionS
     parts: list[tuple[AnyMeter, Ints, npt.NDArray[Any]]] = []
     minutes: set[AnyMeter] = set()
     everyone = np.ones(len(sessions.session), np.bool_)
+    intervals = _intervals(sessions, card)
     if model is Model.SIP_MEDIASERVER:
         legs = _Billed(sessions.leave - sessions.join, sessions.scale, card)
         parts += _split(legs, sessions.session, everyone, sessions.video)
         conference = sessions.interval_kind == CONFERENCE
         parts += _split(
-            _intervals(sessions, card),
+            intervals,
             sessions.interval_session,
             conference,
             sessions.interval_video,
@@ -156,11 +157,10 @@ def meter_sessions(sessions: Sessions, model: Model, card: RateCard) -> SessionS
             minutes.add(Meter.PARTICIPANT)
         else:
             parts.append(_subscribed_minutes(sessions, card))
-        sip = _Billed(sessions.leave - sessions.join, sessions.scale, card)
-        parts.append(
-            (Meter.SIP_INTERCONNECT, sessions.session[sessions.sip], sip.seconds[sessions.sip])
-        )
-    intervals = _intervals(sessions, card)
+        # SIP legs alone, each rounded on its own.
+        sip_legs = sessions.leave[sessions.sip] - sessions.join[sessions.sip]
+        sip = _Billed(sip_legs, sessions.scale, card)
+        parts.append((Meter.SIP_INTERCONNECT, sessions.session[sessions.sip], sip.seconds))
     extras: tuple[tuple[int, AnyMeter], ...] = (
         (RECORDING, Meter.RECORDING),
         (MONITORING, Meter.MONITORING),
