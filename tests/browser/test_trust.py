@@ -15,13 +15,13 @@ def open_template(page, slug="ivr-agent"):
 
 def sessions_shown(page):
     """The sessions a month the totals say they are for."""
-    return int(re.sub(r"\D", "", page.inner_text(".totals small")))
+    return int(re.sub(r"\D", "", page.inner_text("[data-sessions]")))
 
 
 def wait_for_sessions(page, sessions):
     page.wait_for_function(
-        "document.querySelector('.totals small') && "
-        f"document.querySelector('.totals small').innerText.replace(/\\D/g, '') === '{sessions}'"
+        "document.querySelector('[data-sessions]') && "
+        f"document.querySelector('[data-sessions]').innerText.replace(/\\D/g, '') === '{sessions}'"
     )
 
 
