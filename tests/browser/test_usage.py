@@ -78,3 +78,18 @@ def test_without_the_script_the_form_still_prices(page_without_js, tmp_path):
     page.click("[data-submit]")
     page.wait_for_url("**/u/*/")
     assert "1 session from 2 records" in page.inner_text("header.panel")
+
+
+def test_on_a_phone_the_mapping_step_needs_no_sideways_scrolling(page, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "call_id,participant,joined_at,left_at,type,media_type,a_long_column_name\n"
+        "call-0000,P1,202,536,participant,voice,x\n"
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{page.base_url}/usage/")
+    page.set_input_files("#usage-file", str(path))
+    page.click("[data-submit]")
+    page.wait_for_selector("fieldset.mapping")
+    assert page.input_value("#map-session") == "call_id"  # offered, for the person to check
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
