@@ -37,6 +37,13 @@ _PLAIN_WHOLE = re.compile(r"([+-]?[0-9]+)(?:\.0*)?")
 NUMBER_RULE = "write digits 0-9 and at most one decimal point, such as 12.5"
 
 
+# Unicode's explicit direction controls (embeddings, overrides, isolates): one in a name
+# turns the text after it around, so that an explanation beside the name, "$0.0650", could
+# read "0560.0$" on a shared quote. A name written right to left needs none of them.
+DIRECTION_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_DIRECTION_CONTROL = re.compile(f"[{DIRECTION_CONTROLS}]")
+
+
 def text_problem(value: str) -> str | None:
     """What makes a string not text to keep, or None."""
     if "\x00" in value:
@@ -48,6 +55,11 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError as error:
         code = ord(value[error.start])
         return f"is not valid text: it contains a lone surrogate (U+{code:04X})"
+    if found := _DIRECTION_CONTROL.search(value):
+        return (
+            f"must not contain text-direction controls (U+{ord(found.group()):04X}): they "
+            "make the text after them read backwards"
+        )
     return None
 
 

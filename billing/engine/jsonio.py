@@ -68,7 +68,7 @@ def loads(raw: bytes | str, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> An
 
 
 # A \\u escape of NUL or of half a surrogate pair (a whole pair is fine, but is found too).
-_BAD_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_BAD_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000|202[a-eA-E]|206[6-9])")
 
 
 def dumps(value: object, indent: int | None = None) -> str:

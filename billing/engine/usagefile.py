@@ -33,7 +33,7 @@ import pyarrow.csv as pa_csv
 
 from .batch import ADDON, CONFERENCE, MONITORING, RECORDING, Sessions
 from .errors import Problem, ScenarioError
-from .inputs import shown
+from .inputs import DIRECTION_CONTROLS, shown
 from .metering import NONE
 from .meters import Model
 from .scenario import (
@@ -479,6 +479,12 @@ class _Reader:
         self.problem(lines[long], f"{column}: must be at most {MAX_TEXT} characters")
         nul = _np(pc.match_substring(values, "\x00"))
         self.problem(lines[nul], f"{column}: must not contain NUL characters (U+0000)")
+        turned = _np(pc.match_substring_regex(values, f"[{DIRECTION_CONTROLS}]"))
+        self.problem(
+            lines[turned],
+            f"{column}: must not contain text-direction controls (U+202A-U+202E, "
+            "U+2066-U+2069): they make the text after them read backwards",
+        )
 
     def times(
         self, values: pa.Array, lines: npt.NDArray[np.int64], column: str, *, required: bool

@@ -3,12 +3,16 @@ and cost a month, and each one's difference from the first."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from billing.engine import Meter, ScenarioError
@@ -18,6 +22,9 @@ from calculator.editor.estimate import SHARE_KEY
 from calculator.models import SavedScenario
 from calculator.saved.access import mine_for
 from calculator.saved.priced import carried_summary, priced
+
+# A private edit link, as typed or pasted: /s/<key>/edit/<token>/ (the key kept).
+EDIT_LINK = re.compile(r"(/s/[A-Za-z0-9_-]+/)edit/[^/?#\s]*/?")
 
 BUILT_IN = {str(meter) for meter in Meter}
 
@@ -60,6 +67,17 @@ def compare_saved(request: HttpRequest) -> HttpResponse:
     """Two or more saved scenarios or estimates, by their share links: per-meter minutes and
     cost a month, and each one's difference from the first."""
     texts = [text.strip()[:300] for text in request.GET.getlist("k")[:100] if text.strip()]
+    if any(EDIT_LINK.search(text) for text in texts):
+        # A private edit link pasted as a link to compare: its share link does as well, and
+        # the token must not stay in an address that is shared, bookmarked or logged.
+        query = request.GET.copy()
+        query.setlist("k", [EDIT_LINK.sub(r"\1", text) for text in texts])
+        messages.warning(
+            request,
+            "One of the links was a private edit link: its share link is used instead, and "
+            "the edit link was taken out of this page's address. Keep edit links private.",
+        )
+        return redirect(f"{reverse('compare-saved')}?{query.urlencode()}")
     asked = [match.group(1) for text in texts if (match := SHARE_KEY.search(text))]
     wanted = list(dict.fromkeys(asked))[:MAX_COMPARED]
     mine = mine_for(request)[:50]

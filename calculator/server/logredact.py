@@ -13,6 +13,8 @@ import logging
 import re
 
 TOKEN_IN_EDIT_LINK = re.compile(r"(/s/[^/\s\"'?#]+/edit/)[^/\s\"'?#]+")
+# The same link as a query string carries it (a form's field, its slashes as %2F).
+TOKEN_IN_QUERY = re.compile(r"(%2Fs%2F[^%&\s\"'#]+%2Fedit%2F)[^%&\s\"'#]+", re.IGNORECASE)
 REDACTED = r"\1[redacted]"
 
 # Loggers that write request paths. A filter on a logger sees only the records made by that
@@ -29,7 +31,7 @@ LOGGERS = (
 
 
 def redact(text: str) -> str:
-    return TOKEN_IN_EDIT_LINK.sub(REDACTED, text)
+    return TOKEN_IN_QUERY.sub(REDACTED, TOKEN_IN_EDIT_LINK.sub(REDACTED, text))
 
 
 class RedactEditTokens(logging.Filter):

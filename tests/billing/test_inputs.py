@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from billing.engine import ScenarioError, parse_estimate, parse_scenario
 from billing.engine.inputs import (
+    DIRECTION_CONTROLS,
     MAX_DEPTH,
     MAX_NUMBER_TEXT,
     document_problems,
@@ -37,7 +38,18 @@ def problems(raw):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "Caller", "Zoë", "שלום", "\u202eevil", "e\u0301" * 50, "😀", "\ufeff", "\U0010ffff"],
+    [
+        "",
+        "Caller",
+        "Zoë",
+        "שלום",
+        "أحمد 2",
+        "a\u200fb\u200e",  # right-to-left and left-to-right marks: they turn nothing around
+        "e\u0301" * 50,
+        "😀",
+        "\ufeff",
+        "\U0010ffff",
+    ],
 )
 def test_text_in_any_script_with_marks_and_emoji_is_text(text):
     assert text_problem(text) is None
@@ -54,6 +66,12 @@ def test_text_in_any_script_with_marks_and_emoji_is_text(text):
 )
 def test_nul_and_lone_surrogates_are_not_text(text, words):
     assert words in text_problem(text)
+
+
+@pytest.mark.parametrize("control", list(DIRECTION_CONTROLS))
+def test_direction_controls_are_refused_they_would_turn_a_quotes_figures_around(control):
+    problem = text_problem(f"Zoë {control} 1$")
+    assert f"text-direction controls (U+{ord(control):04X})" in problem
 
 
 # -- Numbers typed as text ---------------------------------------------------------------

@@ -326,3 +326,12 @@ def test_the_command_is_told_which_column_is_which(tmp_path):
     assert json.loads(out.getvalue())["records"] == 2
     with pytest.raises(CommandError, match="write it as OURS=THEIRS"):
         call_command("price-usage", str(path), "--column", "session")
+
+
+def test_a_session_key_with_a_direction_control_is_a_bad_record(client):
+    # (A session's key is shown on the report and in its CSV; names are never kept.)
+    said = problems(post(client, "session,start,end\nZoë \u202e 1$,0,60\n"))
+    assert said == [
+        "line 2: session: must not contain text-direction controls (U+202A-U+202E, "
+        "U+2066-U+2069): they make the text after them read backwards"
+    ]

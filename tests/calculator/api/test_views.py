@@ -288,6 +288,17 @@ def test_names_that_are_not_text_are_refused_by_path(api):
     assert [p["path"] for p in problems] == ["name", "participants[0].name"]
 
 
+@pytest.mark.parametrize("escaped", [True, False])
+def test_a_name_that_would_turn_the_quotes_figures_around_is_refused(api, escaped):
+    document = {**CONFERENCE, "participants": [leg(0, 60, name="Zoë \u202e 1$")]}
+    body = json.dumps(document, ensure_ascii=escaped)  # as \u202e, or the character itself
+    answer = post(api, body)
+    assert answer.status_code == 400
+    (problem,) = answer.json()["problems"]
+    assert problem["path"] == "participants[0].name"
+    assert "text-direction controls (U+202E)" in problem["message"]
+
+
 MILLION = {
     "name": "Webinar of a million",
     "model": "video_ssm",

@@ -222,6 +222,33 @@ def test_a_private_edit_link_never_reaches_the_logs(caplog):
     assert not [m for m in messages if token in m or token[::-1] in m]
 
 
+def test_an_edit_link_pasted_to_compare_leaves_the_address_and_the_logs(caplog):
+    import logging
+    from urllib.parse import urlencode
+
+    link = _saved_with_edit_link()
+    key, token = link.split("/")[2], link.rstrip("/").rsplit("/", 1)[1]
+    other = _saved_with_edit_link().split("/")[2]
+    caplog.set_level(logging.DEBUG)
+    visitor = Client()
+    asked = f"/compare/saved/?{urlencode({'k': [f'http://testserver{link}', other]}, doseq=True)}"
+    answer = visitor.get(asked)
+    # Sent on to the same comparison, by share links only.
+    assert answer.status_code == 302
+    assert token not in answer["Location"]
+    assert key in answer["Location"]
+    page = visitor.get(answer["Location"]).content.decode()
+    assert "edit link was taken out of this page" in page
+    assert f'href="/s/{key}/"' in page  # the two compared, side by side
+    assert f'href="/s/{other}/"' in page
+    assert token not in page
+    # The request line as an access log writes it, with the link URL-encoded in the query.
+    logging.getLogger("uvicorn.access").info("GET %s HTTP/1.1 302", asked)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("%2Fedit%2F[redacted]" in message for message in messages), messages
+    assert not [m for m in messages if token in m]
+
+
 def test_an_edit_link_is_never_sent_on_as_a_referer():
     link = _saved_with_edit_link()
     right, wrong = Client().get(link), Client().get(link[:-4] + "xyz/")
