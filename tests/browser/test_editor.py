@@ -174,9 +174,15 @@ def test_empty_override_fields_show_the_chosen_cards_values(page, console_errors
 
     from billing.models import RateCardVersion
 
-    card = RateCardVersion.objects.create(slug="partner", name="Partner card", currency="EUR")
+    card = RateCardVersion.objects.create(
+        slug="partner",
+        name="Partner card",
+        currency="EUR",
+        terms={"fees": {"platform": {"label": "Platform", "per": "month", "price": "99.00"}}},
+    )
     card.rates.create(meter="voice_call_minutes", rate=Decimal("0.0125"))
     open_template(page, "ivr-only")
+    assert "alexa_device" in page.inner_text("#card-fees-hint")
     page.click("summary:has-text('Deal terms')")
     assert page.get_attribute("#id_rate_voice_call_minutes", "placeholder") == "0.0040"
     assert page.get_attribute("#id_currency", "placeholder") == "USD"
@@ -186,6 +192,12 @@ def test_empty_override_fields_show_the_chosen_cards_values(page, console_errors
     )
     assert page.get_attribute("#id_currency", "placeholder") == "EUR"
     assert page.input_value("#id_rate_voice_call_minutes") == ""  # shown, not filled in
+    # The fees the editor names and suggests are the chosen card's, not the last one's.
+    assert "platform (Platform, €99.00 a month)" in page.inner_text("#card-fees-hint")
+    assert "alexa_device" not in page.inner_text("#card-fees-hint")
+    assert page.eval_on_selector_all("#card-fees option", "os => os.map(o => o.value)") == [
+        "platform"
+    ]
     assert console_errors == []
 
 
