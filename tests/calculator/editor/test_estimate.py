@@ -150,7 +150,12 @@ def test_adding_a_saved_scenario_by_its_share_link(client):
 
 def test_an_estimate_without_scenarios_says_what_to_do(client):
     html = client.get("/estimates/new/").content.decode()
-    assert "Add at least one scenario" in html
+    # A first step, said as one (not a problem to fix in red).
+    assert (
+        '<p class="note" role="status">Add at least one scenario: from the templates, your '
+        "saved scenarios or a share link.</p>" in html
+    )
+    assert "Fix 1 problem" not in html
 
 
 def test_bad_numbers_are_refused_beside_their_fields(client):
