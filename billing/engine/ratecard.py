@@ -99,7 +99,12 @@ class RateCard:
             return self.prices[meter]
         except KeyError:
             card = f"rate card {self.slug!r}" if self.slug else "the rate card"
-            raise ScenarioError.single("rate_card", f"{card} has no rate for {meter}") from None
+            raise ScenarioError.single(
+                "rate_card",
+                f"{card} has no rate for {meter}, which this scenario bills: give the rate "
+                f"under Deal terms (or rate_card.rates.{meter} in a document), add it to the "
+                "card, or choose another card",
+            ) from None
 
     def billed_seconds(self, duration: Decimal | Fraction | int) -> int:
         """Round one quantity of seconds (an interval, or a total rounded once):
