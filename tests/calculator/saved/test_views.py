@@ -255,6 +255,7 @@ def test_a_saved_quote_does_not_move_when_list_prices_change_until_its_owner_rep
     owner, stranger
 ):
     saved = save(owner)
+    effective = RateCardVersion.objects.current("default").effective_date
     change_default_voice_rate("0.0100")
     # A new scenario gets the new price...
     assert total(owner.get("/editor/?template=ivr-agent").content.decode(), "session") == "$0.1300"
@@ -262,7 +263,7 @@ def test_a_saved_quote_does_not_move_when_list_prices_change_until_its_owner_rep
     html = stranger.get(f"/s/{saved.share_key}/").content.decode()
     assert total(html, "session") == "$0.0520"
     assert "v2" in html
-    assert "30 Nov 2026" in html  # the card's date, as every page writes dates
+    assert f"v2, effective {effective.day} {effective:%b %Y}" in html  # as pages write dates
     assert "Reprice" not in html  # only the owner is offered repricing
     owner_view = owner.get(f"/s/{saved.share_key}/").content.decode()
     assert "Reprice with current rates" in owner_view
@@ -270,6 +271,9 @@ def test_a_saved_quote_does_not_move_when_list_prices_change_until_its_owner_rep
     preview = owner.get(f"/s/{saved.share_key}/reprice/").content.decode()
     assert "$0.0520" in preview
     assert "$0.1300" in preview
+    # The card was changed in place (v2 still): the two columns say which prices are which.
+    assert "its prices when the quote was saved" in preview
+    assert "its prices as changed since" in preview
     assert total(stranger.get(f"/s/{saved.share_key}/").content.decode(), "session") == "$0.0520"
     owner.post(f"/s/{saved.share_key}/reprice/", {"confirm": "yes"})
     assert total(stranger.get(f"/s/{saved.share_key}/").content.decode(), "session") == "$0.1300"
