@@ -219,11 +219,15 @@ def apply_estimate_action(request: HttpRequest, action: str) -> tuple[dict[str, 
     elif action in ("add-saved", "add-link"):
         text = str(post.get("new_saved" if action == "add-saved" else "new_link", "")).strip()
         found = SHARE_KEY.search(text)
-        saved = SavedScenario.objects.filter(
-            share_key=found.group(1) if found else "", kind=SavedScenario.SCENARIO
-        ).first()
+        saved = SavedScenario.objects.filter(share_key=found.group(1) if found else "").first()
         if saved is None:
-            problem = "No saved scenario has that link."
+            problem = "No saved scenario has that link (mistyped, or deleted)."
+        elif saved.is_estimate:
+            problem = (
+                "That link is an estimate's: an estimate adds scenarios, not other estimates. "
+                "Add the scenarios it holds from their own links, or compare the two estimates "
+                "side by side (Compare saved)."
+            )
         else:
             try:
                 added = saved.document

@@ -65,8 +65,10 @@ def test_a_link_that_added_nothing_is_kept_to_correct_and_its_message_goes_at_th
     page.wait_for_selector("#estimate-results")
     page.fill("#id_new_link", "https://example.com/s/nothing-here-at-all-123/")
     page.click("button[value=add-link]")
-    page.wait_for_selector("text=No saved scenario has that link.")
+    page.wait_for_selector("text=No saved scenario has that link (mistyped, or deleted).")
     assert page.input_value("#id_new_link") == "https://example.com/s/nothing-here-at-all-123/"
     page.fill("#id_growth_percent", "5")
-    page.wait_for_selector("text=No saved scenario has that link.", state="detached")
+    page.wait_for_selector(
+        "text=No saved scenario has that link (mistyped, or deleted).", state="detached"
+    )
     assert console_errors == []

@@ -145,7 +145,14 @@ def test_adding_a_saved_scenario_by_its_share_link(client):
     html = client.post(
         "/estimates/new/", {**data, "action": "add-link", "new_link": "nonsense"}
     ).content.decode()
-    assert "No saved scenario has that link." in html
+    assert "No saved scenario has that link (mistyped, or deleted)." in html
+    # An estimate's own link: said as such, not as missing.
+    estimate = save_estimate(client)
+    html = client.post(
+        "/estimates/new/",
+        {**data, "action": "add-link", "new_link": f"http://x/s/{estimate.share_key}/"},
+    ).content.decode()
+    assert "That link is an estimate&#x27;s: an estimate adds scenarios" in html
 
 
 def test_an_estimate_without_scenarios_says_what_to_do(client):
@@ -331,7 +338,7 @@ def test_a_share_link_that_adds_nothing_stays_in_its_field_to_correct(client):
         "action": "add-link",
     }
     html = client.post("/estimates/new/", data, HTTP_HX_REQUEST="true").content.decode()
-    assert "No saved scenario has that link." in html
+    assert "No saved scenario has that link (mistyped, or deleted)." in html
     assert 'value="https://example.com/s/not-a-real-link-at-all/"' in html
 
 

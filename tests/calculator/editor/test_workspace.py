@@ -630,7 +630,7 @@ def test_an_estimate_is_not_added_as_a_scenario():
     saved_estimate = saved_item(inner, kind=SavedScenario.ESTIMATE)
     data = estimate_form("ivr-only", action="add-link", new_link=saved_estimate.share_key)
     workspace = estimate("post", data)
-    assert workspace.problem == "No saved scenario has that link."
+    assert workspace.problem.startswith("That link is an estimate's: an estimate adds scenarios")
     assert titles(workspace) == ["IVR only"]
 
 
