@@ -754,6 +754,7 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
+                "tickmode": "auto",  # round ticks of its own, not the left axis's marks
             },
             "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
             "uirevision": "projection",

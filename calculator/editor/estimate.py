@@ -409,8 +409,11 @@ class EstimateWorkspace(Workspace):
             "problem": self.problem,
             "field_errors": self.field_errors(),
             "error_summary": self.problems(),
-            # Nothing added yet, and nothing else wrong: a first step to say, not a problem.
-            "empty": not self.items.forms and len(self.problems()) == 1,
+            # Nothing added yet, and nothing else wrong: a first step to say, not a problem
+            # (unless it stopped a save).
+            "empty": not self.items.forms
+            and len(self.problems()) == 1
+            and self.action not in ("save", "save-copy"),
         }
         if self.quote is not None:
             context.update(estimate_context(self.quote))
