@@ -739,22 +739,28 @@ def projection(quote: EstimateQuote) -> dict[str, Any]:
             "hovertemplate": "Month %{x}: %{text} a session<extra></extra>",
         }
     )
+    # The line in a strip of its own above the bars (sharing their months): it crosses no bar.
+    highest = max((float(v) for v in per_session), default=0.0)
+    line_range = {"range": [0, highest * 1.3]} if highest > 0 else {"rangemode": "tozero"}
     return {
         "data": traces,
         "layout": {
             "barmode": "stack",
-            "height": 360,
+            "height": 420,
             "xaxis": {"title": {"text": "Month"}, "dtick": 1 if len(months) <= 12 else 3},
-            "margin": {"l": 60, "r": 60, "t": 40, "b": 60},
-            "yaxis": {"title": {"text": f"Net cost a month ({currency})"}, "rangemode": "tozero"},
-            "yaxis2": {
-                "title": {"text": f"Per session ({currency})"},
-                "overlaying": "y",
-                "tickformat": ",.4f",
-                "side": "right",
+            "margin": {"l": 70, "r": 20, "t": 40, "b": 60},
+            "yaxis": {
+                "title": {"text": f"Net a month ({currency})"},
                 "rangemode": "tozero",
-                "showgrid": False,
-                "tickmode": "auto",  # round ticks of its own, not the left axis's marks
+                "domain": [0, 0.66],
+            },
+            "yaxis2": {
+                "title": {"text": "Per session"},
+                "anchor": "x",
+                "domain": [0.74, 1],
+                "tickformat": ",.4f",
+                "nticks": 3,
+                **line_range,
             },
             "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
             "uirevision": "projection",
