@@ -96,11 +96,9 @@ class Reader:
             return default
         if not isinstance(value, str) or value not in options:
             if value is None:
-                got = "missing"
-            elif isinstance(value, str):
-                got = repr(shown(value))
-            else:
-                got = type_name(value)
+                self.problem(path, f"is missing: give one of {', '.join(options)}")
+                return default or options[0]
+            got = repr(shown(value)) if isinstance(value, str) else type_name(value)
             self.problem(path, f"must be one of {', '.join(options)} (got {got})")
             return default or options[0]
         return value

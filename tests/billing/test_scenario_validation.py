@@ -25,6 +25,13 @@ def test_the_document_must_be_an_object():
     assert problems_of([1, 2]) == {"": "must be an object, not a list"}
 
 
+def test_a_missing_model_says_which_to_give():
+    document = {"participants": [leg(0, 60)]}
+    assert problems_of(document)["model"] == (
+        "is missing: give one of sip_mediaserver, video_ppm, video_ppm_per_minute, video_ssm"
+    )
+
+
 def test_leave_before_join_is_named_by_path():
     problems = problems_of(scenario(participants=[leg(0, 60), leg(0, 60), leg(100, 50)]))
     assert problems["participants[2].leave"] == (
