@@ -10,7 +10,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_BAD_ORIGIN, get_token
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -37,6 +39,13 @@ from calculator.saved.saving import (
 def health(request: HttpRequest) -> HttpResponse:
     """For load balancers and for `make bench`'s minimal view: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask of pages that name no icon (the admin's): the app's
+    icon, where its own pages link it."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @require_safe

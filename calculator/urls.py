@@ -18,6 +18,7 @@ sign_in = auth_views.LoginView.as_view(authentication_form=ThrottledSignIn)
 urlpatterns = [
     path("", pages.start, name="start"),
     path("healthz", pages.health, name="health"),
+    path("favicon.ico", pages.favicon),
     path("csrf-token", pages.csrf_token, name="csrf-token"),
     path("editor/", pages.editor, name="editor"),
     path("compare/", pages.compare, name="compare"),

@@ -811,3 +811,11 @@ def test_a_tiered_meter_says_the_session_is_at_its_first_tier_and_the_month_by_i
     ).content.decode()
     assert "first tier</small>" not in flat
     assert "tiers by the month's minutes" not in flat
+
+
+def test_a_page_that_names_no_icon_gets_the_apps(client):
+    # (The admin's pages name none: browsers then ask for /favicon.ico.)
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    assert answer["Location"].startswith("/static/favicon")
+    assert answer["Location"].endswith(".svg")
