@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, overload
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -114,6 +115,14 @@ def owned(request: HttpRequest, share_key: str, kind: type[Any] = SavedScenario)
     if not can_edit(request, item):
         raise NotOwner(item)
     return item
+
+
+def delete_shared(item: SavedScenario | UsageReport) -> None:
+    """The item deleted and its link remembered as deleted (it then answers 410, not 404),
+    both or neither."""
+    with transaction.atomic():
+        DeletedShare.remember(item.share_key)
+        item.delete()
 
 
 def forbidden(

@@ -30,7 +30,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -59,8 +58,8 @@ from billing.engine.usagefile import (
 from billing.service import load_json, usage_terms
 from calculator import charts
 from calculator.editor.workspace import ScenarioWorkspace
-from calculator.models import DeletedShare, UsageReport
-from calculator.saved.access import browser_hash, can_edit, owned, shared
+from calculator.models import UsageReport
+from calculator.saved.access import browser_hash, can_edit, delete_shared, owned, shared
 from calculator.saved.forms import RenameForm
 from calculator.saved.saving import too_many_saves
 from calculator.server.middleware import charge_cpu
@@ -473,9 +472,7 @@ def delete_report(request: HttpRequest, share_key: str) -> HttpResponse:
     report = owned(request, share_key, UsageReport)
     if request.method == "GET":
         return TemplateResponse(request, "usage_delete.html", {"report": report})
-    with transaction.atomic():
-        DeletedShare.remember(report.share_key)
-        report.delete()
+    delete_shared(report)
     messages.success(request, f"Deleted the usage report {report.title}.")
     return redirect("usage")
 

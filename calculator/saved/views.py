@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -21,10 +20,11 @@ from billing.engine import RateCard, ScenarioError, card_snapshot, same_prices
 from calculator.editor.estimate import EstimateWorkspace
 from calculator.editor.jsonform import accepts_json_form
 from calculator.editor.workspace import ScenarioWorkspace, Workspace
-from calculator.models import DeletedShare, SavedScenario
+from calculator.models import SavedScenario
 from calculator.saved.access import (
     ShareMissing,
     can_edit,
+    delete_shared,
     forbidden,
     mine_for,
     my_scenarios,
@@ -208,9 +208,7 @@ def rename(request: HttpRequest, share_key: str) -> HttpResponse:
 def delete(request: HttpRequest, share_key: str) -> HttpResponse:
     saved = owned(request, share_key)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        with transaction.atomic():
-            DeletedShare.remember(saved.share_key)
-            saved.delete()
+        delete_shared(saved)
         messages.success(request, f"Deleted “{saved.title}”. Its share link no longer works.")
         return redirect("mine")
     return TemplateResponse(request, "delete.html", {"saved": saved})
