@@ -135,7 +135,7 @@ def usage_page(request: HttpRequest) -> HttpResponseBase:
     except ScenarioError as error:
         return refused(request, wants_progress, messages_of(error))
     name = clean_name(upload.name or "")
-    owner = (request.user if request.user.is_authenticated else None, browser_hash(request, True))
+    owner = owner_of(request)
     # Django keeps an upload of up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) in memory and a
     # larger one in a temporary file: either is read where it is.
     source: Path | bytes = (
@@ -331,7 +331,6 @@ def kept_report(
     owner: tuple[Any, str],
 ) -> UsageReport:
     """The report to keep (not saved yet: the request's own thread saves it)."""
-    user, browser = owner
     data, per_session = usage_report(bill, records)
     report = UsageReport(
         name=name,
@@ -341,6 +340,19 @@ def kept_report(
         report=data,
         sessions_csv=gzip.compress(per_session, compresslevel=1),
     )
+    return owned_by(report, owner)
+
+
+def owner_of(request: HttpRequest) -> tuple[Any, str]:
+    """Who a new report is for, read in the request's thread: the account signed in (else
+    None), and this browser's owner hash (made on first use)."""
+    user = request.user if request.user.is_authenticated else None
+    return user, browser_hash(request, create=True)
+
+
+def owned_by(report: UsageReport, owner: tuple[Any, str]) -> UsageReport:
+    """The report given to the account, or without one to the browser (`owner_of`)."""
+    user, browser = owner
     if user is not None:
         report.owner = user
     else:
@@ -453,12 +465,13 @@ def open_session(request: HttpRequest, share_key: str, number: int) -> HttpRespo
     records make (not saved until saved)."""
     report = shared(share_key, UsageReport)
     top = report.report.get("top", [])
+    stored = top[number].get("document") if 0 <= number < len(top) else None
     try:
-        if not 0 <= number < len(top) or top[number].get("document") is None:
-            raise ScenarioError.single("", "no such session in this report")
-        document = load_json(top[number]["document"])
-        parsed = parse_scenario(document)
-    except ScenarioError:
+        document = load_json(stored) if stored is not None else None
+        parsed = parse_scenario(document) if document is not None else None
+    except ScenarioError:  # stored by a rule since changed: it no longer opens
+        document = parsed = None
+    if document is None or parsed is None:
         context = {"report": report, "no_session": True}
         return TemplateResponse(request, "missing.html", context, status=404)
     workspace = ScenarioWorkspace.from_request(request, initial=document, parsed=parsed)
@@ -505,11 +518,7 @@ def copy_report(request: HttpRequest, share_key: str) -> HttpResponse:
         report=original.report,
         sessions_csv=original.sessions_csv,
     )
-    if request.user.is_authenticated:
-        copy.owner = request.user
-    else:
-        copy.browser_key_hash = browser_hash(request, create=True)
-    copy.save()
+    owned_by(copy, owner_of(request)).save()
     # Priced when the original was: the page says when its prices were worked out.
     UsageReport.objects.filter(pk=copy.pk).update(created_at=original.created_at)
     messages.success(request, "This is your copy of the report; the original is unchanged.")
