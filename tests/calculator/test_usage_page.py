@@ -29,6 +29,11 @@ def upload(client, text: str | bytes, name: str = "month.csv", progress: bool = 
     )
 
 
+def report_key(response) -> str:
+    """The share key of the report an upload or a copy was sent on to."""
+    return response["Location"].split("/")[2]
+
+
 def lines(response) -> list[dict]:
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
@@ -153,7 +158,7 @@ def test_the_mapping_step_keeps_what_was_said_before_over_a_guess(client):
 
 def test_the_cost_per_session_csv(client):
     response = upload(client, GOOD, model="sip_mediaserver")
-    key = response["Location"].split("/")[2]
+    key = report_key(response)
     exported = client.get(f"/u/{key}/sessions.csv")
     assert exported["Content-Disposition"].startswith("attachment;")
     rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
@@ -166,7 +171,7 @@ def test_the_cost_per_session_csv(client):
 
 
 def test_an_expensive_session_opens_in_the_editor_without_its_names(client):
-    key = upload(client, GOOD, model="video_ppm")["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD, model="video_ppm"))
     report = UsageReport.objects.get()
     first = report.report["top"][0]
     page = client.get(f"/u/{key}/session/0/").content.decode()
@@ -181,7 +186,7 @@ def test_an_expensive_session_opens_in_the_editor_without_its_names(client):
 
 
 def test_only_the_owner_deletes_and_is_asked_first(client):
-    key = upload(client, GOOD)["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD))
     asked = client.get(f"/u/{key}/delete/").content.decode()
     assert "Delete the usage report “month.csv”?" in asked
     assert UsageReport.objects.exists()
@@ -200,7 +205,7 @@ def test_only_the_owner_deletes_and_is_asked_first(client):
 
 
 def test_only_the_owner_renames_and_a_bad_name_is_said_beside_it(client):
-    key = upload(client, GOOD)["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD))
     assert "Rename</a>" in client.get(f"/u/{key}/").content.decode()
     form = client.get(f"/u/{key}/rename/").content.decode()
     assert 'value="month.csv"' in form
@@ -220,7 +225,7 @@ def test_only_the_owner_renames_and_a_bad_name_is_said_beside_it(client):
 
 
 def test_anyone_with_the_link_copies_a_report_and_the_copy_is_theirs(client):
-    key = upload(client, GOOD)["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD))
     original = UsageReport.objects.get()
     stranger = client.__class__()
     page = stranger.get(f"/u/{key}/").content.decode()
@@ -228,7 +233,7 @@ def test_anyone_with_the_link_copies_a_report_and_the_copy_is_theirs(client):
     assert "Rename</a>" not in page
     copied = stranger.post(f"/u/{key}/copy/")
     assert copied.status_code == 302
-    copy_key = copied["Location"].split("/")[2]
+    copy_key = report_key(copied)
     assert copy_key != key
     copy = UsageReport.objects.get(share_key=copy_key)
     assert copy.name == "month.csv (copy)"
@@ -269,7 +274,7 @@ def test_no_file_and_too_large(client, settings):
 
 def test_a_session_key_a_spreadsheet_would_run_is_defused_in_the_csv(client):
     body = 'session,start,end\n"=HYPERLINK(""http://x"")",0,60\n@SUM(1),0,60\nplain,0,60\n'
-    key = upload(client, body)["Location"].split("/")[2]
+    key = report_key(upload(client, body))
     rows = list(csv.DictReader(io.StringIO(client.get(f"/u/{key}/sessions.csv").content.decode())))
     assert [r["session"] for r in rows] == ['\'=HYPERLINK("http://x")', "'@SUM(1)", "plain"]
 
@@ -353,7 +358,7 @@ def test_the_report_lists_models_that_bill_sessions_nothing_apart_and_says_what_
 ):
     # One session of one voice caller (nobody publishes), one good call, one bad record.
     body = "session,start,end\na,0,600\nb,0,300\nb,10,300\nc,90,10\n"
-    key = upload(client, body, skip_bad="true")["Location"].split("/")[2]
+    key = report_key(upload(client, body, skip_bad="true"))
     page = client.get(f"/u/{key}/").content.decode()
     compared, noted = page.split('<tbody class="noted">')
     assert "SIP media server" in compared
@@ -365,7 +370,7 @@ def test_the_report_lists_models_that_bill_sessions_nothing_apart_and_says_what_
 
 
 def test_report_changes_need_the_forms_token(client):
-    key = upload(client, GOOD)["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD))
     guarded = client.__class__(enforce_csrf_checks=True)
     guarded.cookies = client.cookies  # the owner's own browser, without the page's token
     for action in ("rename", "delete", "copy"):
@@ -376,7 +381,7 @@ def test_report_changes_need_the_forms_token(client):
 
 
 def test_a_deleted_report_cannot_be_copied_and_a_missing_session_says_so(client):
-    key = upload(client, GOOD)["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD))
     missing = client.get(f"/u/{key}/session/99/")
     assert missing.status_code == 404
     assert "This report has no such session" in missing.content.decode()
@@ -387,11 +392,11 @@ def test_a_deleted_report_cannot_be_copied_and_a_missing_session_says_so(client)
 
 
 def test_a_copy_says_when_its_prices_were_worked_out(client):
-    key = upload(client, GOOD)["Location"].split("/")[2]
+    key = report_key(upload(client, GOOD))
     original = UsageReport.objects.get()
     UsageReport.objects.filter(pk=original.pk).update(
         created_at=original.created_at.replace(year=2026, month=11, day=2, hour=9, minute=5)
     )
     copied = client.__class__().post(f"/u/{key}/copy/")
-    copy = UsageReport.objects.get(share_key=copied["Location"].split("/")[2])
+    copy = UsageReport.objects.get(share_key=report_key(copied))
     assert copy.created_at.strftime("%Y-%m-%d %H:%M") == "2026-11-02 09:05"
